@@ -1,0 +1,77 @@
+"""The ``gradproof`` command line: a thin layer over the public API.
+
+Each subcommand lives in ``gradproof/commands/<name>.py`` with ``add_parser(subparsers)`` and
+``run(args) -> int``.  Exit codes: 0 all good, 1 a check failed, 2 usage or input error.  Errors
+that come from the user's input print one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from gradproof.errors import GradproofError, InputError
+
+# subcommand -> module in gradproof.commands; one line per command
+COMMANDS = {
+    "list": "catalog",
+    "show": "catalog",
+    "verify": "verify",
+    "check": "check",
+    "bias-variance": "bias_variance",
+    "report": "report",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with a one-line message (no usage dump, no traceback)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"gradproof: error: {message} (see 'gradproof --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="gradproof",
+        description="Derive, verify and typeset the gradients a deep-learning course teaches.",
+    )
+    from gradproof import __version__
+
+    parser.add_argument("--version", action="version", version=f"gradproof {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    seen = set()
+    for module_name in COMMANDS.values():
+        if module_name in seen:
+            continue
+        seen.add(module_name)
+        try:
+            module = importlib.import_module(f"gradproof.commands.{module_name}")
+        except ModuleNotFoundError as exc:  # a command whose module is absent is left out
+            if exc.name == f"gradproof.commands.{module_name}":
+                continue
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        print("gradproof: interrupted", file=sys.stderr)
+        return 130
+    except (InputError, GradproofError) as exc:
+        print(f"gradproof: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `gradproof list | head`
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
