@@ -1,0 +1,56 @@
+"""Symbols and definitions shared by several derivations, in the lectures' notation."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from gradproof.derivations.model import Assumption, Definition, Input
+
+# class count and indices (indices run 1..n; their ranges are assumptions of each derivation)
+n = sp.Symbol("n", integer=True, positive=True)
+i, j, k, l = sp.symbols("i j k l", integer=True, positive=True)
+
+z = sp.IndexedBase("z", real=True)  # logits
+s = sp.IndexedBase("s", positive=True)  # softmax outputs
+y = sp.IndexedBase("y", nonnegative=True)  # labels / target distribution
+
+INDEX_RANGES = {i: n, j: n, k: n, l: n}
+
+
+def softmax_sum(var: sp.Symbol = l) -> sp.Sum:
+    return sp.Sum(sp.exp(z[var]), (var, 1, n))
+
+
+def _stable_softmax(sizes: dict, idx: sp.Expr) -> sp.Expr:
+    # exp(z_i − max z) / Σ exp(z_k − max z): the same value (softmax-shift-invariance), no overflow
+    size = int(sizes[n])
+    m = sp.Max(*[z[q] for q in range(1, size + 1)])
+    return sp.exp(z[idx] - m) / sp.Add(*[sp.exp(z[q] - m) for q in range(1, size + 1)])
+
+
+SOFTMAX = Definition(
+    target=s,
+    index=(i,),
+    expr=sp.exp(z[i]) / softmax_sum(l),
+    text=r"s_i = e^{z_i} / \sum_{l=1}^{n} e^{z_l}",
+    numeric=_stable_softmax,
+)
+
+LOGITS = Input(z, (n,), "real", "logits (raw scores), one per class")
+LABELS_SIMPLEX = Input(y, (n,), "simplex", "labels: a probability vector (one-hot or soft)")
+
+
+def _labels_sum_to_one(expr: sp.Expr) -> sp.Expr:
+    def is_label_sum(e: sp.Basic) -> bool:
+        if not isinstance(e, sp.Sum) or len(e.limits) != 1:
+            return False
+        var, lo, hi = e.limits[0]
+        return e.function == y[var] and lo == 1 and hi == n
+
+    return expr.replace(is_label_sum, lambda e: sp.S.One)
+
+
+LABELS_SUM_TO_ONE = Assumption(
+    text=r"the labels form a probability vector: y_i \ge 0 and \sum_i y_i = 1",
+    rewrite=_labels_sum_to_one,
+)

@@ -1,0 +1,376 @@
+"""The derivation model: a derivation is data, not prose.
+
+A :class:`Derivation` holds a statement (a SymPy relation), the symbols it speaks about with
+their assumptions, the definitions it expands (``s_i := e^{z_i}/Σ_k e^{z_k}``), an ordered list of
+:class:`Step` s — each a relation plus the reason a reader would give — the numeric claims that
+finite differences and autograd check, and worked examples.  Everything a report prints or a
+check evaluates is computed from these expressions; no number is typed in.
+"""
+
+from __future__ import annotations
+
+import difflib
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from gradproof.errors import InputError
+
+RELATIONS = {"=": sp.Eq, ">=": sp.Ge, "<=": sp.Le, ">": sp.Gt, "<": sp.Lt}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a derivation: ``lhs ⋈ rhs`` and why it holds."""
+
+    lhs: Any
+    rhs: Any
+    reason: str
+    relation: str = "="
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lhs", sp.sympify(self.lhs))
+        object.__setattr__(self, "rhs", sp.sympify(self.rhs))
+        if self.relation not in RELATIONS:
+            raise ValueError(f"unknown relation {self.relation!r}; use one of {sorted(RELATIONS)}")
+
+    @property
+    def expr(self) -> sp.Basic:
+        """The step as an unevaluated SymPy relation."""
+        return RELATIONS[self.relation](self.lhs, self.rhs, evaluate=False)
+
+
+@dataclass(frozen=True)
+class Definition:
+    """``target[index] := expr``.  ``numeric`` optionally gives a numerically stable form
+    ``numeric(sizes, *index_values)`` used when evaluating in floating point."""
+
+    target: Any  # sp.IndexedBase or sp.Symbol
+    index: tuple = ()
+    expr: Any = None
+    text: str = ""
+    numeric: Callable[..., Any] | None = None
+
+    def matches(self, e: sp.Basic) -> bool:
+        if isinstance(self.target, sp.IndexedBase):
+            return isinstance(e, sp.Indexed) and e.base == self.target
+        return e == self.target
+
+    def expand(self, e: sp.Basic) -> sp.Expr:
+        if isinstance(self.target, sp.IndexedBase):
+            return self.expr.xreplace(dict(zip(self.index, e.indices)))
+        return self.expr
+
+
+@dataclass(frozen=True)
+class Input:
+    """A quantity the derivation's result depends on, with its shape and the values it may take.
+
+    ``kind``: ``real`` (any real), ``positive``, ``probability`` (in (0, 1)), ``simplex`` (a
+    probability vector: positive, summing to 1), ``onehot`` (a one-hot vector), ``binary``
+    (0 or 1), ``sign`` (±1).
+    """
+
+    symbol: Any  # sp.IndexedBase or sp.Symbol
+    shape: tuple = ()
+    kind: str = "real"
+    meaning: str = ""
+
+    @property
+    def name(self) -> str:
+        return str(self.symbol.label) if isinstance(self.symbol, sp.IndexedBase) else str(self.symbol)
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A stated assumption.  ``predicate`` (a SymPy ``Q`` fact) feeds ``refine``; ``rewrite``
+    applies a fact such as ``Σ_i y_i = 1`` as a substitution."""
+
+    text: str
+    predicate: Any = None
+    rewrite: Callable[[sp.Expr], sp.Expr] | None = None
+
+
+@dataclass(frozen=True)
+class GradientClaim:
+    """Numerically checkable: ``∂ function[function_index] / ∂ wrt[wrt_index] = gradient``."""
+
+    function: Any
+    wrt: Any
+    gradient: Any
+    function_index: tuple = ()
+    wrt_index: tuple = ()
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class IdentityClaim:
+    """Numerically checkable without a derivative: ``lhs ⋈ rhs`` for all free indices."""
+
+    lhs: Any
+    rhs: Any
+    index: tuple = ()
+    relation: str = "="
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class ExampleSpec:
+    """A worked example: inputs, and the quantities to compute from the derived expressions."""
+
+    title: str
+    inputs: Mapping[str, Any]
+    quantities: Sequence[tuple[str, Any, tuple]]  # (label, expr, free indices)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Example:
+    """A computed worked example."""
+
+    title: str
+    inputs: Mapping[str, np.ndarray]
+    values: Mapping[str, np.ndarray]
+    note: str = ""
+
+    def __str__(self) -> str:
+        lines = [self.title]
+        lines += [f"  {k} = {_fmt(v)}" for k, v in self.inputs.items()]
+        lines += [f"  → {k} = {_fmt(v)}" for k, v in self.values.items()]
+        if self.note:
+            lines.append(f"  ({self.note})")
+        return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return f"{float(arr):.4g}"
+    return np.array2string(arr, precision=3, suppress_small=True, separator=", ")
+
+
+@dataclass(eq=False)
+class Derivation:
+    """A result with its proof.  See the module docstring."""
+
+    name: str
+    title: str
+    summary: str
+    statement: Any
+    steps: tuple[Step, ...]
+    inputs: tuple[Input, ...] = ()
+    definitions: tuple[Definition, ...] = ()
+    assumptions: tuple[Assumption, ...] = ()
+    index_ranges: Mapping[Any, Any] = field(default_factory=dict)
+    sizes: Mapping[Any, int] = field(default_factory=dict)
+    claims: tuple[Any, ...] = ()
+    result: tuple[Any, tuple] | None = None
+    example_specs: tuple[ExampleSpec, ...] = ()
+    notes: tuple[str, ...] = ()
+    symbols: tuple[tuple[Any, str], ...] = ()
+
+    def __repr__(self) -> str:
+        return f"<Derivation {self.name!r}: {self.title}>"
+
+    # -- symbolic -------------------------------------------------------------------------------
+
+    def expand_definitions(self, expr: sp.Expr, *, numeric_sizes: Mapping | None = None) -> sp.Expr:
+        """Replace every defined symbol by its definition (repeatedly: definitions may nest).
+        With ``numeric_sizes``, a definition's numerically stable form is used where it has one."""
+        for _ in range(10):
+            changed = False
+            for d in self.definitions:
+                if not expr.has(d.target):
+                    continue
+                if numeric_sizes is not None and d.numeric is not None:
+                    repl = (
+                        (lambda e, d=d: d.numeric(numeric_sizes, *e.indices))
+                        if isinstance(d.target, sp.IndexedBase)
+                        else (lambda e, d=d: d.numeric(numeric_sizes))
+                    )
+                else:
+                    repl = d.expand
+                new = expr.replace(d.matches, repl)
+                if new != expr:
+                    expr, changed = new, True
+            if not changed:
+                return expr
+        raise RuntimeError(f"{self.name}: definitions do not terminate")
+
+    @cached_property
+    def _refine_assumptions(self) -> Any:
+        facts = [a.predicate for a in self.assumptions if a.predicate is not None]
+        for idx, upper in self.index_ranges.items():
+            facts += [sp.Q.ge(idx, 1), sp.Q.le(idx, upper)]
+        return sp.And(*facts) if facts else True
+
+    def apply_facts(self, expr: sp.Expr) -> sp.Expr:
+        for a in self.assumptions:
+            if a.rewrite is not None:
+                expr = a.rewrite(expr)
+        return expr
+
+    def normalize(self, expr: sp.Expr) -> sp.Expr:
+        """Definitions expanded, derivatives evaluated, sums reduced, assumptions applied."""
+        from gradproof.derivations.prove import reduce_sums
+
+        e = self.expand_definitions(expr).doit()
+        e = reduce_sums(e)
+        e = sp.refine(e, self._refine_assumptions)
+        e = reduce_sums(self.apply_facts(e))
+        return self.apply_facts(e)
+
+    def prove(self, *, seed: int = 0):
+        """Prove every step; see :mod:`gradproof.derivations.prove`."""
+        from gradproof.derivations.prove import prove
+
+        return prove(self, seed=seed)
+
+    # -- concrete sizes -------------------------------------------------------------------------
+
+    def proof_sizes(self) -> list[dict]:
+        """Concrete sizes at which undecided steps are checked exactly."""
+        if not self.sizes:
+            return [{}]
+        out = []
+        for offset in (-1, 0, 1):
+            out.append({s: max(2, int(v) + offset) for s, v in self.sizes.items()})
+        return out
+
+    def proof_size_text(self) -> str:
+        if not self.sizes:
+            return "none"
+        return "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in self.proof_sizes())
+
+    def concretize(self, expr: sp.Expr, sizes: Mapping, *, numeric: bool = False) -> sp.Expr:
+        expr = self.expand_definitions(expr, numeric_sizes=sizes if numeric else None)
+        return expr.xreplace({k: sp.Integer(v) for k, v in sizes.items()})
+
+    def shape_of(self, inp: Input, sizes: Mapping) -> tuple[int, ...]:
+        return tuple(int(sp.sympify(dim).xreplace({k: sp.Integer(v) for k, v in sizes.items()})) for dim in inp.shape)
+
+    def sample_exact(self, sizes: Mapping, rng: random.Random) -> dict:
+        """Exact rational values for every input entry, respecting each input's kind."""
+        values: dict = {}
+        for inp in self.inputs:
+            shape = self.shape_of(inp, sizes)
+            count = int(np.prod(shape)) if shape else 1
+            raw = [_exact_value(inp.kind, rng) for _ in range(count)]
+            if inp.kind == "simplex":
+                total = sum(raw)
+                raw = [r / total for r in raw]
+            elif inp.kind == "onehot":
+                hot = rng.randrange(count)
+                raw = [sp.Integer(int(k == hot)) for k in range(count)]
+            if isinstance(inp.symbol, sp.IndexedBase):
+                for flat, idx in enumerate(np.ndindex(*shape)):
+                    values[inp.symbol[tuple(i + 1 for i in idx)]] = raw[flat]
+            else:
+                values[inp.symbol] = raw[0]
+        return values
+
+    def substitute(self, expr: sp.Expr, values: Mapping) -> sp.Expr:
+        return expr.xreplace(dict(values))
+
+    # -- numeric --------------------------------------------------------------------------------
+
+    def sizes_from(self, values: Mapping[str, np.ndarray]) -> dict:
+        """Infer concrete sizes from input arrays; inconsistent shapes raise InputError."""
+        sizes: dict = {}
+        for inp in self.inputs:
+            if inp.name not in values:
+                continue
+            arr = np.asarray(values[inp.name])
+            if arr.ndim != len(inp.shape):
+                raise InputError(
+                    f"{self.name}: input {inp.name!r} must have {len(inp.shape)} dimension(s) "
+                    f"({inp.meaning or inp.kind}), got shape {arr.shape}"
+                )
+            for dim, got in zip(inp.shape, arr.shape):
+                dim = sp.sympify(dim)
+                if dim.is_Symbol:
+                    if sizes.setdefault(dim, got) != got:
+                        raise InputError(
+                            f"{self.name}: inconsistent sizes: {dim} is {sizes[dim]} from one input "
+                            f"but {got} from {inp.name!r}"
+                        )
+        for s, v in sizes.items():
+            if v < 1:
+                raise InputError(f"{self.name}: size {s} must be at least 1, got {v}")
+        return sizes
+
+    def check_inputs(self, values: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        known = {inp.name for inp in self.inputs}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise InputError(
+                f"{self.name}: unknown input(s) {', '.join(map(repr, unknown))}; "
+                f"expected {', '.join(sorted(known)) or 'none'}"
+            )
+        missing = sorted(known - set(values))
+        if missing:
+            raise InputError(f"{self.name}: missing input(s) {', '.join(map(repr, missing))}")
+        arrays = {}
+        for name, value in values.items():
+            try:
+                arr = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise InputError(f"{self.name}: input {name!r} is not numeric: {value!r}") from None
+            if not np.all(np.isfinite(arr)):
+                raise InputError(f"{self.name}: input {name!r} contains NaN or infinity")
+            arrays[name] = arr
+        return arrays
+
+    def evaluate(self, **inputs: Any) -> np.ndarray:
+        """Numeric value of the derived result at the given inputs (float64)."""
+        from gradproof.derivations.numeric import tabulate
+
+        if self.result is None:
+            raise InputError(f"{self.name}: has no numeric result to evaluate")
+        arrays = self.check_inputs(inputs)
+        expr, index = self.result
+        return tabulate(self, expr, index, self.sizes_from(arrays), arrays)
+
+    @cached_property
+    def examples(self) -> tuple[Example, ...]:
+        """Worked examples, computed from the derived expressions."""
+        from gradproof.derivations.numeric import tabulate
+
+        out = []
+        for spec in self.example_specs:
+            arrays = self.check_inputs(spec.inputs)
+            sizes = self.sizes_from(arrays)
+            values = {label: tabulate(self, expr, idx, sizes, arrays) for label, expr, idx in spec.quantities}
+            out.append(Example(spec.title, arrays, values, spec.note))
+        return tuple(out)
+
+    def latex(self) -> str:
+        """A paste-ready ``align*`` fragment with each step's reason as ``\\text{}``."""
+        from gradproof.reports.fragment import derivation_align
+
+        return derivation_align(self)
+
+
+def _exact_value(kind: str, rng: random.Random) -> sp.Rational:
+    from gradproof.derivations.prove import _rational
+
+    if kind == "real":
+        return _rational(rng, -2, 2)
+    if kind in ("positive", "simplex", "onehot"):
+        return _rational(rng, 0.05, 2)
+    if kind == "probability":
+        return _rational(rng, 0.02, 0.98)
+    if kind == "binary":
+        return sp.Integer(rng.randrange(2))
+    if kind == "sign":
+        return sp.Integer(rng.choice((-1, 1)))
+    raise ValueError(f"unknown input kind {kind!r}")
+
+
+def closest(name: str, candidates: Sequence[str], n: int = 3) -> list[str]:
+    return difflib.get_close_matches(name, candidates, n=n, cutoff=0.3)

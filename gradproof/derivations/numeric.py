@@ -1,0 +1,130 @@
+"""From derived SymPy expressions to numbers, at concrete sizes.
+
+``compile_expr`` turns an expression with free indices into a function of the input arrays
+that returns an array over those indices.  Definitions are expanded in their numerically stable
+form where one is given (softmax with the maximum subtracted, justified by
+``softmax-shift-invariance``), so large but legal inputs (logits of ±50) do not overflow.
+The same expression compiles for NumPy and, lazily, for PyTorch (for autograd).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import sympy as sp
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gradproof.derivations.model import Derivation
+
+_CACHE: dict = {}
+
+
+def _entry_symbol(base: sp.IndexedBase, idx: tuple[int, ...]) -> sp.Symbol:
+    return sp.Symbol(f"{base.label}_{'_'.join(map(str, idx))}", real=True)
+
+
+def compile_expr(
+    derivation: Derivation, expr: sp.Expr, index: tuple, sizes: Mapping, backend: str = "numpy"
+) -> Callable[[Mapping[str, Any]], Any]:
+    """Compile ``expr`` over ``index`` at ``sizes`` for ``backend`` ('numpy' or 'torch')."""
+    key = (id(derivation), sp.srepr(expr), index, tuple(sorted((str(k), v) for k, v in sizes.items())), backend)
+    if key in _CACHE:
+        return _CACHE[key]
+
+    concrete = derivation.concretize(expr, sizes, numeric=True)
+    ranges = [range(1, int(derivation.index_ranges[i].xreplace(_ints(sizes))) + 1) for i in index]
+    shape = tuple(len(r) for r in ranges)
+    entries = [concrete.xreplace(dict(zip(index, combo))).doit() for combo in itertools.product(*ranges)]
+
+    # one scalar argument per input entry, in a fixed order
+    arg_symbols: list[sp.Symbol] = []
+    layout: list[tuple[str, tuple[int, ...], tuple]] = []  # (name, shape, idx)
+    replace: dict = {}
+    for inp in derivation.inputs:
+        in_shape = derivation.shape_of(inp, sizes)
+        if isinstance(inp.symbol, sp.IndexedBase):
+            for idx in np.ndindex(*in_shape):
+                one_based = tuple(i + 1 for i in idx)
+                sym = _entry_symbol(inp.symbol, one_based)
+                replace[inp.symbol[one_based]] = sym
+                arg_symbols.append(sym)
+                layout.append((inp.name, in_shape, idx))
+        else:
+            arg_symbols.append(inp.symbol)
+            layout.append((inp.name, (), ()))
+    entries = [sp.sympify(e).xreplace(replace) for e in entries]
+    leftover = set().union(*(e.free_symbols for e in entries)) - set(arg_symbols) if entries else set()
+    if leftover:
+        raise ValueError(f"{derivation.name}: cannot evaluate, free symbols left: {sorted(map(str, leftover))}")
+
+    if backend == "numpy":
+        fn = sp.lambdify(arg_symbols, entries, modules="numpy", cse=True)
+
+        def run(values: Mapping[str, Any]) -> np.ndarray:
+            args = [np.asarray(values[name], dtype=np.float64)[idx] for name, _, idx in layout]
+            return np.asarray(fn(*args), dtype=np.float64).reshape(shape)
+
+    elif backend == "torch":
+        import torch
+
+        fn = sp.lambdify(arg_symbols, entries, modules="torch", cse=True)
+
+        def run(values: Mapping[str, Any]) -> Any:
+            args = [values[name][idx] for name, _, idx in layout]
+            ref = args[0] if args else torch.zeros((), dtype=torch.float64)
+            out = [torch.as_tensor(v, dtype=torch.float64, device=ref.device) + 0 * ref for v in fn(*args)]
+            return torch.stack(out).reshape(shape)
+
+    else:  # pragma: no cover
+        raise ValueError(f"unknown backend {backend!r}")
+
+    _CACHE[key] = run
+    return run
+
+
+def _ints(sizes: Mapping) -> dict:
+    return {k: sp.Integer(v) for k, v in sizes.items()}
+
+
+def tabulate(derivation: Derivation, expr: sp.Expr, index: tuple, sizes: Mapping, values: Mapping) -> np.ndarray:
+    """Evaluate ``expr`` over ``index`` in float64 (NumPy)."""
+    result = compile_expr(derivation, expr, index, sizes, "numpy")(values)
+    return result
+
+
+def sample_inputs(derivation: Derivation, sizes: Mapping, rng: np.random.Generator, *, adversarial: bool = False) -> dict:
+    """Random float64 inputs respecting each input's kind; ``adversarial`` gives large but legal
+    values (logits of ±50, near-one-hot probabilities, near-saturated probabilities)."""
+    values = {}
+    for inp in derivation.inputs:
+        shape = derivation.shape_of(inp, sizes)
+        if inp.kind == "real":
+            v = rng.normal(size=shape)
+            if adversarial:
+                v = rng.choice([-50.0, 50.0], size=shape) + v
+        elif inp.kind == "positive":
+            v = rng.uniform(0.1, 2.0, size=shape) if not adversarial else 10.0 ** rng.uniform(-6, 3, size=shape)
+        elif inp.kind == "probability":
+            v = rng.uniform(0.05, 0.95, size=shape)
+            if adversarial:
+                v = np.where(rng.random(size=shape) < 0.5, 1e-9, 1 - 1e-9) * np.ones(shape)
+        elif inp.kind == "simplex":
+            v = rng.dirichlet(np.ones(int(np.prod(shape)))).reshape(shape)
+            if adversarial:
+                v = np.full(shape, 1e-12)
+                v.flat[rng.integers(v.size)] = 1.0
+                v = v / v.sum()
+        elif inp.kind == "onehot":
+            v = np.zeros(shape)
+            v.flat[rng.integers(v.size)] = 1.0
+        elif inp.kind == "binary":
+            v = rng.integers(0, 2, size=shape).astype(float)
+        elif inp.kind == "sign":
+            v = rng.choice([-1.0, 1.0], size=shape)
+        else:  # pragma: no cover
+            raise ValueError(f"unknown input kind {inp.kind!r}")
+        values[inp.name] = np.asarray(v, dtype=np.float64)
+    return values

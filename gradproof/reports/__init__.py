@@ -1,0 +1,1 @@
+"""LaTeX an instructor can put in front of a class: fragments, articles, Beamer slides."""
