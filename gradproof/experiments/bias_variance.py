@@ -152,9 +152,7 @@ def _check_degrees(degrees: Any) -> tuple[int, ...]:
     if isinstance(degrees, numbers.Integral) and not isinstance(degrees, bool):
         degrees = (degrees,)
     if isinstance(degrees, (str, bytes)) or not isinstance(degrees, Iterable):
-        raise InputError(
-            f"bias_variance_experiment: degrees must be a sequence of integers, got {degrees!r}"
-        )
+        raise InputError(f"bias_variance_experiment: degrees must be a sequence of integers, got {degrees!r}")
     checked = tuple(_check_int(f"degrees[{i}]", d, 0) for i, d in enumerate(degrees))
     if not checked:
         raise InputError("bias_variance_experiment: degrees is empty; give at least one degree")
@@ -167,9 +165,7 @@ def _check_noise(noise_std: Any) -> float:
     if isinstance(noise_std, bool) or not isinstance(noise_std, numbers.Real):
         raise InputError(f"bias_variance_experiment: noise_std must be a number, got {noise_std!r}")
     if not math.isfinite(noise_std) or noise_std < 0:
-        raise InputError(
-            f"bias_variance_experiment: noise_std must be finite and >= 0, got {noise_std!r}"
-        )
+        raise InputError(f"bias_variance_experiment: noise_std must be finite and >= 0, got {noise_std!r}")
     return float(noise_std)
 
 
