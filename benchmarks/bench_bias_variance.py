@@ -74,7 +74,7 @@ def main() -> None:
     bias_variance_experiment(**settings, device="cpu")
     t_cold = time.perf_counter() - start
     t_cpu, result = median_time(lambda: bias_variance_experiment(**settings, device="cpu"), args.repeat)
-    t_np, peer = median_time(lambda: numpy_loop(**settings), max(1, args.repeat // 2))
+    t_np, peer = median_time(lambda: numpy_loop(**settings), args.repeat)
     worst = max(
         abs(getattr(result.row(d), k) - v) / max(abs(v), 1e-300)
         for d, r in peer.items()
@@ -83,7 +83,7 @@ def main() -> None:
     print(result, "\n")
     print(f"first call (cold)  : {t_cold * 1e3:9.1f} ms  (torch already imported)")
     print(f"batched torch, cpu : {t_cpu * 1e3:9.1f} ms  (median of {args.repeat})")
-    print(f"numpy legfit loop  : {t_np * 1e3:9.1f} ms  (median of {max(1, args.repeat // 2)})")
+    print(f"numpy legfit loop  : {t_np * 1e3:9.1f} ms  (median of {args.repeat})")
     print(f"speed-up           : {t_np / t_cpu:9.1f} x")
     if torch.cuda.is_available():
 
