@@ -31,8 +31,23 @@ _TEXT_ESCAPES = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
     "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
 }
-# tokens such as z_j, e^{a+b}, x^2, s_{ij}: typeset as math
-_MATH_TOKEN = re.compile(r"[A-Za-z0-9]*(?:[_^](?:\{[^{}\\$]*\}|[A-Za-z0-9]))+")
+# Greek and operator letters that may carry a subscript in plain-text reasons (Σ_k, σ_i)
+_MATH_LETTERS = "ΣσλθημαεδπρτφℓŷŶ"
+# tokens such as z_j, e^{a+b}, x^2, s_{ij}, Σ_k: typeset as math
+_MATH_TOKEN = re.compile(
+    rf"[A-Za-z0-9{_MATH_LETTERS}]*(?:[_^](?:\{{[^{{}}\\$]*\}}|[A-Za-z0-9{_MATH_LETTERS}]))+"
+)
+_SAFE_TOKEN = re.compile(rf"[A-Za-z0-9_^{{}}+\-=,{_MATH_LETTERS}]*")
+# LaTeX-ish commands authors write in assumption and definition texts ("y_i \ge 0"); anything
+# else keeps its backslash escaped, so no text can run a command
+_TEXT_COMMANDS = {
+    "ge": "≥", "geq": "≥", "le": "≤", "leq": "≤", "neq": "≠", "ne": "≠", "sum": "Σ", "log": "log",
+    "ln": "ln", "exp": "exp", "max": "max", "min": "min", "|": "‖", "cdot": "·", "times": "×",
+    "partial": "∂", "sigma": "σ", "lambda": "λ", "theta": "θ", "eta": "η", "mu": "μ", "alpha": "α",
+    "epsilon": "ε", "varepsilon": "ε", "delta": "δ", "pi": "π", "to": "→", "approx": "≈",
+    "infty": "∞", "in": "∈", "odot": "⊙", "nabla": "∇", "ell": "ℓ", "top": "ᵀ", "sqrt": "√",
+}
+_TEXT_COMMAND = re.compile(r"\\(\||[A-Za-z]+)")
 
 
 def escape_text(text: str) -> str:
@@ -55,14 +70,24 @@ def _math_token(token: str) -> str:
     return r"\ensuremath{" + body + "}"
 
 
+def _plain(text: str) -> str:
+    """Known LaTeX-ish commands (``\\ge``, ``\\sum``) → their Unicode letters; others untouched."""
+
+    def repl(m: re.Match) -> str:
+        return _TEXT_COMMANDS.get(m.group(1), m.group(0))
+
+    return _TEXT_COMMAND.sub(repl, str(text))
+
+
 def text_to_latex(text: str) -> str:
     """A reason or note in plain text → safe LaTeX text with math tokens in math mode."""
+    text = _plain(text)
     pieces, last = [], 0
     for m in _MATH_TOKEN.finditer(text):
         pieces.append(escape_text(text[last : m.start()]))
         token = m.group(0)
         # only braces, letters, digits and sub/superscripts reach math mode: nothing executable
-        pieces.append(_math_token(token) if re.fullmatch(r"[A-Za-z0-9_^{}+\-=,]*", token) else escape_text(token))
+        pieces.append(_math_token(token) if _SAFE_TOKEN.fullmatch(token) else escape_text(token))
         last = m.end()
     pieces.append(escape_text(text[last:]))
     return "".join(pieces)
@@ -96,6 +121,17 @@ class GradproofLatexPrinter(LatexPrinter):
             return super()._print_Mul(sp.Mul(*ordered, evaluate=False))
         return super()._print_Mul(expr)
 
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        # lecture order: a leading minus moves behind the positive terms (δ_ij − s_j, s_j − y_j),
+        # except for a negated sum, which reads as written (−Σ p_i log p_i is an entropy)
+        args = list(expr.args)
+        negative = [_is_negative_term(a) for a in args]
+        negated_sum = any(neg and isinstance(a.as_coeff_Mul()[1], sp.Sum) for a, neg in zip(args, negative))
+        ordered = [a for a, neg in zip(args, negative) if not neg] + [a for a, neg in zip(args, negative) if neg]
+        if negative[0] and not negated_sum and not _is_negative_term(ordered[0]):
+            return super()._print_Add(sp.Add(*ordered, evaluate=False), order="none")
+        return super()._print_Add(expr, order=order)
+
     def _print_KroneckerDelta(self, expr: sp.KroneckerDelta, exp: str | None = None) -> str:
         a, b = (self._print(x) for x in expr.args)
         tex = rf"\delta_{{{a}{b}}}"
@@ -112,6 +148,11 @@ class GradproofLatexPrinter(LatexPrinter):
                 tex = rf"H\left({args}\right)"
             return rf"{tex}^{{{exp}}}" if exp else tex
         return super()._print_Function(expr, exp)
+
+
+def _is_negative_term(term: sp.Basic) -> bool:
+    coeff = term.as_coeff_Mul()[0]
+    return bool(coeff.is_Number and coeff.is_negative)
 
 
 def to_latex(expr: sp.Basic) -> str:
