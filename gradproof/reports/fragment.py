@@ -8,6 +8,7 @@ pdflatex accepts, escaping everything else so no text can inject commands.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import sympy as sp
@@ -16,7 +17,7 @@ from sympy.printing.latex import LatexPrinter
 if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.model import Derivation
 
-PACKAGES = ("amsmath", "amssymb")
+PACKAGES = ("amsmath", "amssymb", "graphicx")
 
 _UNICODE_MATH = {
     "∂": r"\partial ", "Σ": r"\sum ", "∑": r"\sum ", "≥": r"\geq ", "≤": r"\leq ", "≠": r"\neq ",
@@ -122,13 +123,8 @@ class GradproofLatexPrinter(LatexPrinter):
         return super()._print_Mul(expr)
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
-        # lecture order: a leading minus moves behind the positive terms (δ_ij − s_j, s_j − y_j),
-        # except for a negated sum, which reads as written (−Σ p_i log p_i is an entropy)
-        args = list(expr.args)
-        negative = [_is_negative_term(a) for a in args]
-        negated_sum = any(neg and isinstance(a.as_coeff_Mul()[1], sp.Sum) for a, neg in zip(args, negative))
-        ordered = [a for a, neg in zip(args, negative) if not neg] + [a for a, neg in zip(args, negative) if neg]
-        if negative[0] and not negated_sum and not _is_negative_term(ordered[0]):
+        ordered = ordered_terms(expr)
+        if ordered != list(expr.args):
             return super()._print_Add(sp.Add(*ordered, evaluate=False), order="none")
         return super()._print_Add(expr, order=order)
 
@@ -155,6 +151,18 @@ def _is_negative_term(term: sp.Basic) -> bool:
     return bool(coeff.is_Number and coeff.is_negative)
 
 
+def ordered_terms(expr: sp.Add) -> list[sp.Basic]:
+    """The terms of a sum in lecture order: a leading minus moves behind the positive terms
+    (δ_ij − s_j, s_j − y_j), except for a negated sum, which reads as written (−Σ p_i log p_i
+    is an entropy); otherwise as the derivation wrote them."""
+    args = list(expr.args)
+    negative = [_is_negative_term(a) for a in args]
+    negated_sum = any(neg and isinstance(a.as_coeff_Mul()[1], sp.Sum) for a, neg in zip(args, negative))
+    if not negative[0] or negated_sum or all(negative):
+        return args
+    return [a for a, neg in zip(args, negative) if not neg] + [a for a, neg in zip(args, negative) if neg]
+
+
 def to_latex(expr: sp.Basic) -> str:
     return GradproofLatexPrinter({"mul_symbol": None, "order": "none"}).doprint(expr)
 
@@ -172,12 +180,31 @@ def derivation_lines(d: Derivation) -> list[tuple[str, str, str, str]]:
     return lines
 
 
+#: width in ems that a fragment's equation (lhs, relation and rhs) may take before it is broken
+FRAGMENT_BUDGET = 30.0
+
+
+def _reason_text(reason: str) -> str:
+    return rf"\text{{({reason})}}"
+
+
+def align_rows(steps: list, *, reason: Callable[[str], str] = _reason_text) -> list[str]:
+    """``align*`` rows for laid-out steps (see :mod:`gradproof.reports.layout`): the first row of
+    a step carries the reason in a third column, continuation rows start with ``+``/``−``."""
+    rows = []
+    for s in steps:
+        why = reason(s.reason)
+        rows.append(rf"  {s.lhs} &{s.rel} {s.pieces[0]} && {why}")
+        rows += [rf"  &\qquad {{}}{p}" for p in s.pieces[1:]]
+    return rows
+
+
 def derivation_align(d: Derivation) -> str:
-    """The derivation's steps as a paste-ready ``align*`` fragment (needs amsmath, amssymb)."""
-    rows = [
-        rf"  {lhs} &{rel} {rhs} && \text{{({reason})}}"
-        for lhs, rel, rhs, reason in derivation_lines(d)
-    ]
+    """The derivation's steps as a paste-ready ``align*`` fragment (needs amsmath, amssymb,
+    graphicx); right-hand sides too long for a line are broken at their ``+``/``−``."""
+    from gradproof.reports.layout import layout_steps
+
+    rows = align_rows(layout_steps(d, FRAGMENT_BUDGET))
     return (
         f"% gradproof: {d.name} — needs \\usepackage{{{','.join(PACKAGES)}}}\n"
         "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
