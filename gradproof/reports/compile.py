@@ -1,0 +1,105 @@
+"""Compiling a report with the system's TeX: shell escape off, a time limit, and the first LaTeX
+error reported with the offending line.
+
+``pdflatex`` runs in a temporary folder (so auxiliary files never litter the user's folder) at
+most twice (Beamer needs a second run for its navigation); the PDF is moved next to the .tex
+atomically.  ``latexmk`` is not used: a ``latexmkrc`` in the user's folder could turn shell
+escape back on.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from gradproof.errors import GradproofError
+from gradproof.reports.output import write_atomic
+
+#: seconds one pdflatex run may take
+TIME_LIMIT = 180
+FLAGS = ("-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error")
+
+
+class TexNotFoundError(GradproofError):
+    """No pdflatex on PATH."""
+
+
+class TexError(GradproofError):
+    """pdflatex failed; the message gives the first error and the offending line."""
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    pdf: Path
+    runs: int
+    overfull: int  #: Overfull \\hbox/\\vbox warnings in the last run
+    log: str
+
+
+def find_tex() -> str:
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        raise TexNotFoundError(
+            "no TeX installation found (pdflatex is not on PATH); the .tex file was written — install "
+            "TeX Live (e.g. apt-get install texlive-latex-recommended texlive-pictures) or compile it elsewhere"
+        )
+    return exe
+
+
+def first_error(log: str, tex_lines: list[str]) -> str:
+    """The first ``!`` error of a pdflatex log with its line number and the offending source line."""
+    lines = log.splitlines()
+    for i, line in enumerate(lines):
+        m = re.match(r"^(?:\./)?[^:\s]*\.tex:(\d+): (.*)$", line)
+        if line.startswith("! ") or m:
+            message = line[2:] if line.startswith("! ") else m.group(2)
+            number = int(m.group(1)) if m else None
+            if number is None:
+                for follow in lines[i + 1 : i + 30]:
+                    lm = re.match(r"^l\.(\d+)", follow)
+                    if lm:
+                        number = int(lm.group(1))
+                        break
+            if number is not None and 1 <= number <= len(tex_lines):
+                source = tex_lines[number - 1].strip()
+                return f"line {number}: {message.strip()}\n  {source[:200]}"
+            return message.strip()
+    return "pdflatex failed without an error message (see the log)"
+
+
+def count_overfull(log: str) -> int:
+    return len(re.findall(r"^Overfull \\[hv]box", log, flags=re.M))
+
+
+def compile_pdf(tex_path: str | os.PathLike, *, time_limit: int = TIME_LIMIT) -> CompileResult:
+    """Compile ``tex_path`` to a PDF beside it; raises TexNotFoundError or TexError."""
+    exe = find_tex()
+    tex_path = Path(tex_path)
+    source = tex_path.read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="gradproof-tex-") as tmp:
+        work = Path(tmp) / "report.tex"
+        work.write_text(source, encoding="utf-8")
+        env = {**os.environ, "openout_any": "p", "shell_escape": "f"}
+        log = ""
+        for run in (1, 2):
+            try:
+                subprocess.run(
+                    [exe, *FLAGS, "report.tex"], cwd=tmp, env=env, stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=time_limit, check=False,
+                )  # fmt: skip
+            except subprocess.TimeoutExpired:
+                raise TexError(f"{tex_path}: pdflatex did not finish within {time_limit} s") from None
+            log_file = Path(tmp) / "report.log"
+            log = log_file.read_text(encoding="latin-1") if log_file.exists() else ""
+            pdf = Path(tmp) / "report.pdf"
+            if not pdf.exists() or re.search(r"^! ", log, flags=re.M):
+                raise TexError(f"{tex_path}: LaTeX error at {first_error(log, source.splitlines())}")
+            if "{beamer}" not in source and "Rerun to get" not in log:
+                break  # an article without cross-references is done in one run
+        target = write_atomic(tex_path.with_suffix(".pdf"), pdf.read_bytes())
+        return CompileResult(target, run, count_overfull(log), log)
