@@ -1,0 +1,77 @@
+"""``gradproof report``: LaTeX for the catalog (article, Beamer or fragment), or for the user's own
+function beside the derived formula; ``--pdf`` compiles it with the system's pdflatex."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from gradproof.errors import InputError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="write lecture-ready LaTeX: an article, Beamer slides or a paste-ready fragment",
+        description=(
+            "Write the named derivations (all when none is named) as LaTeX. Exit 0 when written "
+            "(and compiled with --pdf), 1 when the PDF build fails, 2 on a usage or input error."
+        ),
+    )
+    parser.add_argument("names", nargs="*", metavar="NAME", help="derivation slugs (default: all)")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE.tex", help="where to write the LaTeX")
+    parser.add_argument("--format", choices=("article", "beamer", "fragment"), default="article")
+    parser.add_argument("--title", default=None, help="document title (escaped: typeset as given)")
+    parser.add_argument("--author", default="", help="author line (escaped)")
+    parser.add_argument("--pdf", action="store_true", help="also compile FILE.pdf with pdflatex")
+    parser.add_argument("--no-verify", action="store_true", help="leave out the verified boxes (faster)")
+    parser.add_argument("--no-figures", action="store_true", help="leave out the pgfplots figures")
+    parser.add_argument("--device", default="auto", help="device for verification: auto, cpu or cuda")
+    parser.add_argument(
+        "--function", metavar="MODULE:FUNC", default=None,
+        help="typeset your function with latexify-py (refused where it would print a wrong formula)",
+    )  # fmt: skip
+    parser.add_argument("--against", metavar="NAME", default=None, help="with --function: the derived result")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from gradproof.reports.output import check_output_path, write_atomic
+
+    out = check_output_path(args.output)
+    if out.suffix != ".tex":
+        raise InputError(f"-o {args.output!r}: the output must be a .tex file")
+    if args.pdf:
+        check_output_path(out.with_suffix(".pdf"), option="--pdf")
+    if args.function is not None:
+        if args.names:
+            raise InputError("--function: give no derivation names with --function (use --against NAME)")
+        if args.format != "article":
+            raise InputError("--function: only --format article is supported")
+        from gradproof.reports.code import function_report
+
+        tex = function_report(args.function, args.against, title=args.title)
+    else:
+        if args.against is not None:
+            raise InputError("--against: only meaningful with --function MODULE:FUNC")
+        from gradproof.reports.build import build_report
+
+        tex = build_report(
+            args.names, format=args.format, title=args.title, author=args.author,
+            verify=not args.no_verify, figures=not args.no_figures, device=args.device,
+        )  # fmt: skip
+    write_atomic(out, tex)
+    print(f"wrote {out}")
+    if not args.pdf:
+        return 0
+    if args.format == "fragment":
+        raise InputError("--pdf: a fragment has no preamble to compile; use --format article or beamer")
+    from gradproof.reports.compile import TexError, TexNotFoundError, compile_pdf
+
+    try:
+        result = compile_pdf(out)
+    except (TexError, TexNotFoundError) as exc:
+        print(f"gradproof: PDF not built: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {result.pdf} ({result.overfull} overfull box warning(s))")
+    return 0
