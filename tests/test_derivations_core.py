@@ -136,3 +136,16 @@ def test_latex_fragment_has_reasons_and_is_paste_ready():
     assert tex.count(r"\begin{align*}") == 1 and tex.rstrip().endswith(r"\end{align*}")
     assert r"\text{(" in tex and r"\delta_{ij}" in tex
     assert "amsmath" in tex.splitlines()[0]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, 4, elements=st.floats(-50, 50)), arrays(np.float64, 4, elements=st.floats(0.01, 1)))
+def test_cross_entropy_gradient_evaluate_is_softmax_minus_labels(v, w):
+    labels = w / w.sum()
+    got = gradproof.derivation("cross-entropy-softmax-gradient").evaluate(z=v, y=labels)
+    np.testing.assert_allclose(got, softmax(v) - labels, atol=1e-14)
