@@ -29,7 +29,7 @@ class ReportOptions:
 
 
 def _fragment(derivations, options: ReportOptions) -> str:
-    from gradproof.reports.fragment import PACKAGES
+    from gradproof.reports.fragment import PACKAGES, escape_text
     from gradproof.reports.output import comment_line
 
     head = [
@@ -37,9 +37,9 @@ def _fragment(derivations, options: ReportOptions) -> str:
         f"% Needs in the preamble: \\usepackage{{{','.join(PACKAGES)}}}",
     ]
     if options.title != DEFAULT_TITLE:
-        head.append(f"% Title: {comment_line(options.title)}")
+        head.append(f"% Title: {escape_text(comment_line(options.title))}")
     if options.author:
-        head.append(f"% Author: {comment_line(options.author)}")
+        head.append(f"% Author: {escape_text(comment_line(options.author))}")
     parts = []
     for d in derivations:
         parts.append(f"% {d.name}: {comment_line(d.title)}\n" + d.latex().split("\n", 1)[1])

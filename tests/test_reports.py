@@ -1,0 +1,244 @@
+"""Reports without TeX: golden files, escaping, determinism, layout, latexify refusals, the CLI."""
+
+from __future__ import annotations
+
+import textwrap
+from types import SimpleNamespace
+
+import pytest
+from reports_helpers import assert_golden
+
+from gradproof.cli import main
+from gradproof.errors import InputError
+from gradproof.reports import build_report
+from gradproof.reports.fragment import escape_text, text_to_latex, to_latex
+from gradproof.reports.layout import width
+
+INJECTIONS = [r"\input{/etc/passwd}", r"\write18{rm -rf ~}", "$x$ & # % ^ _ ~ {}", "line\n\\immediate\\write18{x}"]
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "names"),
+    [
+        ("fragment-catalog.tex", "fragment", None),
+        ("article-softmax-jacobian.tex", "article", ["softmax-jacobian"]),
+        ("beamer-cross-entropy-kl.tex", "beamer", ["cross-entropy-kl"]),
+    ],
+    ids=["fragment", "article", "beamer"],
+)
+def test_golden(name, fmt, names):
+    tex = build_report(names, format=fmt, title="Golden", author="A. Teacher", verify=False, figures=False)
+    assert_golden(name, tex)
+
+
+def test_same_input_same_bytes():
+    kwargs = dict(format="article", verify=False, figures=True)
+    assert build_report(["cross-entropy-softmax-gradient"], **kwargs) == build_report(
+        ["cross-entropy-softmax-gradient"], **kwargs
+    )
+
+
+@pytest.mark.parametrize("evil", INJECTIONS, ids=["input", "write18", "specials", "newline"])
+@pytest.mark.parametrize("fmt", ["article", "beamer", "fragment"])
+def test_title_and_author_are_inert(evil, fmt):
+    tex = build_report(["softmax-jacobian"], format=fmt, title=evil, author=evil, verify=False, figures=False)
+    for command in (r"\input{", r"\write18", r"\immediate"):
+        assert command not in tex
+    # no line may begin with what followed a newline in the title (it would escape a comment)
+    assert not any(line.startswith("\\immediate") for line in tex.splitlines())
+
+
+@pytest.mark.parametrize("evil", INJECTIONS)
+def test_escape_text_has_no_live_commands(evil):
+    out = escape_text(evil) + text_to_latex(evil)
+    assert "\\input" not in out and "\\write" not in out and "\n" not in out
+
+
+def test_reason_text_keeps_known_math_and_escapes_the_rest():
+    out = text_to_latex(r"y_i \ge 0 and \sum_i y_i = 1 \input{x}")
+    assert r"\ensuremath{\geq }" in out and r"\ensuremath{\sum _i}" in out
+    assert r"\textbackslash{}input\{x\}" in out
+
+
+def test_lecture_term_order():
+    import sympy as sp
+
+    i, j = sp.symbols("i j", integer=True)
+    s = sp.IndexedBase("s")
+    assert to_latex(sp.KroneckerDelta(i, j) - s[j]) == r"\delta_{ij} - {s}_{j}"
+
+
+def test_long_right_hand_sides_are_broken():
+    from gradproof.derivations.registry import derivation
+    from gradproof.reports.layout import layout_steps
+
+    steps = layout_steps(derivation("cross-entropy-kl"), 24.0)
+    assert any(len(s.pieces) > 1 for s in steps)
+    assert all(width(p) <= 24.0 or p.startswith("\\scalebox") for s in steps for p in s.pieces)
+
+
+def test_verified_box_from_a_stand_in():
+    from gradproof.reports.verified import box
+
+    w = SimpleNamespace
+    v = w(
+        ok=True, device="cuda:0", proof=w(ok=True, shown=3, checked=1, steps=(1, 2, 3, 4)),
+        witnesses=(w(method="SymPy proof", ok=True, max_error=None, tolerance=None, detail=""),
+                   w(method="finite differences", ok=True, max_error=3.1e-9, tolerance=1e-6, detail=""),
+                   w(method="autograd", ok=False, max_error=2e-16, tolerance=1e-9, detail="")),
+        max_error=3.1e-9, seconds=0.5,
+    )  # fmt: skip
+    text = box(v)
+    assert "finite differences" in text and "autograd (\\textbf{failed})" in text
+    assert "$3.1\\times 10^{-9}$" in text and "cuda:0" in text and "0.5" not in text
+
+
+def test_every_derivation_lays_out():
+    from gradproof.derivations.registry import catalog
+
+    tex = build_report(None, format="beamer", verify=False, figures=False)
+    for d in catalog():
+        assert escape_text(d.title) in tex
+
+
+def test_figure_data_comes_from_sympy():
+    import numpy as np
+
+    from gradproof.reports.figures import gradient_magnitudes
+
+    p, g_bce, g_mse, _ = gradient_magnitudes(11)
+    np.testing.assert_allclose(g_bce, np.abs(p - 1))
+    np.testing.assert_allclose(g_mse, np.abs((p - 1) * p * (1 - p)))
+
+
+# -- the user's own function ------------------------------------------------------------------
+
+USER_CODE = '''
+import numpy as np
+
+
+def softmax_bad(z):
+    e = np.exp(z - np.max(z))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def reduce_bad(dz):
+    return np.sum(dz, axis=0)
+
+
+def reduce_positional(dz):
+    return np.sum(dz, 0)
+
+
+def looped(x):
+    for _ in range(3):
+        x = x + 1
+    return x
+
+
+def sneaky(x):
+    return "\\\\input{/etc/passwd}"
+
+
+def bce(p, y):
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def grad(s, y):
+    return s - y
+'''
+
+
+@pytest.fixture
+def user_module(tmp_path, monkeypatch, request):
+    name = f"usercode_{request.node.name.replace('[', '_').replace(']', '').replace('-', '_')}"
+    (tmp_path / f"{name}.py").write_text(textwrap.dedent(USER_CODE))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return name
+
+
+@pytest.mark.parametrize(
+    ("func", "words"),
+    [
+        ("softmax_bad", ["axis=", "keepdims=", "method call e.sum", "line 7"]),
+        ("reduce_bad", ["axis=", "np.sum", "line 11"]),
+        ("reduce_positional", ["axis argument", "np.sum(dz, 0)", "line 15"]),
+        ("looped", ["loop", "line 19"]),
+        ("sneaky", ["string constant", "line 25"]),
+    ],
+    ids=["keyword-and-receiver", "keyword", "positional-axis", "loop", "string"],
+)
+def test_latexify_refusals_name_construct_and_line(user_module, func, words):
+    from gradproof.reports.code import function_report
+
+    with pytest.raises(InputError) as info:
+        function_report(f"{user_module}:{func}")
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_function_that_renders(user_module):
+    from gradproof.reports.code import function_report
+
+    tex = function_report(f"{user_module}:bce")
+    assert r"\log p" in tex and r"\mathrm{bce}(p, y)" in tex
+
+
+def test_function_cli_against(user_module, tmp_path, capsys):
+    out = tmp_path / "code.tex"
+    assert main(["report", "--function", f"{user_module}:grad", "--against", "cross-entropy-softmax-gradient",
+                 "-o", str(out)]) == 0  # fmt: skip
+    tex = out.read_text()
+    assert r"\mathrm{grad}(s, y) = s - y" in tex and r"{s}_{j} - {y}_{j}" in tex
+
+
+def test_function_cli_refusal_is_one_line(user_module, tmp_path, capsys):
+    out = tmp_path / "code.tex"
+    assert main(["report", "--function", f"{user_module}:softmax_bad", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "axis=" in err and "Traceback" not in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["report", "no-such-derivation", "-o", "{tmp}/x.tex"],
+        ["report", "-o", "{tmp}"],
+        ["report", "-o", "{tmp}/missing/x.tex"],
+        ["report", "-o", "{tmp}/x.tex", "--format", "poster"],
+        ["report", "--function", "nomodule_xyz:f", "-o", "{tmp}/x.tex"],
+        ["report", "--function", "no-colon", "-o", "{tmp}/x.tex"],
+        ["report", "--against", "softmax-jacobian", "-o", "{tmp}/x.tex"],
+    ],
+    ids=["unknown", "directory", "missing-folder", "format", "module", "spec", "against-alone"],
+)
+def test_cli_usage_errors_exit_2(argv, tmp_path, capsys):
+    try:
+        code = main([a.replace("{tmp}", str(tmp_path)) for a in argv])
+    except SystemExit as exc:  # argparse's own usage errors
+        code = exc.code
+    assert code == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_cli_writes_atomically_and_keeps_old_file_on_error(tmp_path):
+    out = tmp_path / "notes.tex"
+    out.write_text("my notes")
+    assert main(["report", "nope", "-o", str(out)]) == 2
+    assert out.read_text() == "my notes"
+    assert main(["report", "softmax-jacobian", "-o", str(out), "--format", "fragment"]) == 0
+    assert "\\begin{align*}" in out.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.tex"]
+
+
+def test_pdf_without_tex_says_so_and_keeps_the_tex(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    out = tmp_path / "notes.tex"
+    code = main(["report", "softmax-jacobian", "-o", str(out), "--pdf", "--no-verify", "--no-figures"])
+    assert code == 1
+    assert "no TeX installation found" in capsys.readouterr().err
+    assert out.read_text().startswith("% Generated by gradproof")
