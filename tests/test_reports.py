@@ -20,7 +20,7 @@ INJECTIONS = [r"\input{/etc/passwd}", r"\write18{rm -rf ~}", "$x$ & # % ^ _ ~ {}
 @pytest.mark.parametrize(
     ("name", "fmt", "names"),
     [
-        ("fragment-catalog.tex", "fragment", None),
+        ("fragment-two.tex", "fragment", ["softmax-jacobian", "cross-entropy-kl"]),
         ("article-softmax-jacobian.tex", "article", ["softmax-jacobian"]),
         ("beamer-cross-entropy-kl.tex", "beamer", ["cross-entropy-kl"]),
     ],

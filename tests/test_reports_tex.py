@@ -1,0 +1,64 @@
+"""Reports compiled for real: the whole catalog as an article and as a Beamer deck.
+
+Needs pdflatex (and pdftotext to read the PDF back); skipped with a reason where TeX is missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from gradproof.cli import main
+
+pytestmark = [
+    pytest.mark.tex,
+    pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed (TeX Live needed)"),
+]
+
+
+def _pdf_text(pdf) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize(
+    ("fmt", "extra"),
+    [("article", []), ("beamer", ["--no-verify"])],
+    ids=["article", "beamer"],
+)
+def test_whole_catalog_compiles_with_every_title(fmt, extra, tmp_path, capsys):
+    from gradproof.derivations.registry import catalog
+
+    out = tmp_path / f"{fmt}.tex"
+    code = main(["report", "-o", str(out), "--format", fmt, "--pdf", "--title", r"Lecture \input{/etc/passwd}", *extra])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "(0 overfull box warning(s))" in captured.out
+    text = _pdf_text(out.with_suffix(".pdf"))
+    assert r"Lecture \input{/etc/passwd}" in text  # typeset literally, not executed
+    for d in catalog():
+        assert " ".join(d.title.split()) in text, d.title
+
+
+def test_latex_error_reports_the_line(tmp_path):
+    from gradproof.reports.compile import TexError, compile_pdf
+
+    tex = tmp_path / "broken.tex"
+    tex.write_text("\\documentclass{article}\n\\begin{document}\nfine\n\\undefinedcommand\n\\end{document}\n")
+    with pytest.raises(TexError) as info:
+        compile_pdf(tex)
+    assert "line 4" in str(info.value) and "\\undefinedcommand" in str(info.value)
+    assert not tex.with_suffix(".pdf").exists()
+
+
+def test_function_report_compiles(tmp_path, monkeypatch):
+    (tmp_path / "texuser_code.py").write_text("def grad(s, y):\n    return s - y\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "code.tex"
+    assert main(["report", "--function", "texuser_code:grad", "--against", "cross-entropy-softmax-gradient",
+                 "-o", str(out), "--pdf"]) == 0  # fmt: skip
+    assert "The math" in _pdf_text(out.with_suffix(".pdf"))
