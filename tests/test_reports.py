@@ -113,7 +113,7 @@ def test_figure_data_comes_from_sympy():
 
 # -- the user's own function ------------------------------------------------------------------
 
-USER_CODE = '''
+USER_CODE = """
 import numpy as np
 
 
@@ -146,7 +146,7 @@ def bce(p, y):
 
 def grad(s, y):
     return s - y
-'''
+"""
 
 
 @pytest.fixture

@@ -35,9 +35,7 @@ def preamble(title: str, author: str) -> str:
         "\\usepackage[a4paper,margin=2.2cm]{geometry}\n"
         "\\usepackage{amsmath,amssymb}\n"
         "\\usepackage{graphicx}\n"
-        "\\usepackage{booktabs}\n"
-        + FIGURE_PREAMBLE
-        + "\\allowdisplaybreaks\n"
+        "\\usepackage{booktabs}\n" + FIGURE_PREAMBLE + "\\allowdisplaybreaks\n"
         "\\setlength{\\parindent}{0pt}\n"
         "\\setlength{\\parskip}{4pt}\n"
         "\\setlength{\\jot}{5pt}\n"
@@ -68,11 +66,7 @@ def section(d: Derivation, verification: Any = None) -> str:
 
 
 def figure(fig: Figure) -> str:
-    return (
-        "\\begin{figure}[htbp]\n\\centering\n"
-        + fig.tikz
-        + f"\\caption{{{fig.caption}}}\n\\end{{figure}}\n"
-    )
+    return "\\begin{figure}[htbp]\n\\centering\n" + fig.tikz + f"\\caption{{{fig.caption}}}\n\\end{{figure}}\n"
 
 
 def article(

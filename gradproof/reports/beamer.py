@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 PACKAGES = ("beamer", "amsmath", "amssymb", "mathtools", "graphicx", "booktabs", "pgfplots")
 EQUATION_BUDGET = 30.0
 #: how much of a frame's height a block of steps may take, in units of a plain formula line
-FRAME_HEIGHT = 8.0
+FRAME_HEIGHT = 9.0
 
 
 def preamble(title: str, author: str) -> str:
@@ -34,9 +34,7 @@ def preamble(title: str, author: str) -> str:
         "\\documentclass[11pt,aspectratio=169]{beamer}\n"
         "\\usepackage{amsmath,amssymb,mathtools}\n"
         "\\usepackage{graphicx}\n"
-        "\\usepackage{booktabs}\n"
-        + FIGURE_PREAMBLE
-        + "\\setbeamertemplate{navigation symbols}{}\n"
+        "\\usepackage{booktabs}\n" + FIGURE_PREAMBLE + "\\setbeamertemplate{navigation symbols}{}\n"
         "\\setbeamercovered{invisible}\n"
         f"\\title{{{escape_text(title)}}}\n"
         f"\\author{{{escape_text(author)}}}\n"
@@ -96,9 +94,7 @@ def frames(d: Derivation, verification: Any = None) -> str:
         suffix = " (cont.)" if n else ""
         out.append(f"\\begin{{frame}}[t]{{{title}{suffix}}}\n" + _steps_align(group) + "\\end{frame}\n")
     for example in d.examples:
-        out.append(
-            f"\\begin{{frame}}[t]{{{title}: worked example}}\n" + example_table(example) + "\\end{frame}\n"
-        )
+        out.append(f"\\begin{{frame}}[t]{{{title}: worked example}}\n" + example_table(example) + "\\end{frame}\n")
     return "\n".join(out)
 
 
@@ -106,7 +102,9 @@ def figure_frame(fig: Figure) -> str:
     tikz = fig.tikz.replace("width=0.8\\linewidth", "width=0.75\\linewidth")
     return (
         f"\\begin{{frame}}[t]{{{escape_text(fig.title)}}}\n\\centering\n"
-        + "\\resizebox{!}{0.62\\textheight}{%\n" + tikz + "}\n"
+        + "\\resizebox{!}{0.62\\textheight}{%\n"
+        + tikz
+        + "}\n"
         + f"\\par{{\\scriptsize {fig.caption}\\par}}\n\\end{{frame}}\n"
     )
 

@@ -64,7 +64,8 @@ def build_report(
     """
     from gradproof.derivations.registry import catalog, derivation
 
-    options = ReportOptions(format, title if title is not None else DEFAULT_TITLE, author or "", verify, figures, device)
+    title = title if title is not None else DEFAULT_TITLE
+    options = ReportOptions(format, title, author or "", verify, figures, device)
     names = list(names or [])
     whole = not names
     derivations = catalog() if whole else [derivation(n) for n in names]

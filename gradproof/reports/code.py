@@ -28,11 +28,58 @@ from gradproof.reports.output import comment_line
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod", "amax", "amin", "argmax", "argmin", "std", "var", "norm"}
 # commands latexify emits for the constructs that pass the checks; anything else is refused
 _ALLOWED_COMMANDS = {
-    "mathrm", "left", "right", "mathopen", "mathclose", "frac", "sum", "prod", "exp", "log", "sqrt", "cdot",
-    "begin", "end", "mathbin", "lfloor", "rfloor", "lceil", "rceil", "le", "ge", "ne", "lor", "land", "lnot",
-    "mathbf", "sin", "cos", "tan", "tanh", "sinh", "cosh", "arcsin", "arccos", "arctan", "max", "min",
-    "mid", "pi", "infty", "times", "pm", "in", "notin", "gets", "quad", "equiv", "neq", "leq", "geq",
-    "mathrm", "textrm", "mathit", "operatorname",
+    "mathrm",
+    "left",
+    "right",
+    "mathopen",
+    "mathclose",
+    "frac",
+    "sum",
+    "prod",
+    "exp",
+    "log",
+    "sqrt",
+    "cdot",
+    "begin",
+    "end",
+    "mathbin",
+    "lfloor",
+    "rfloor",
+    "lceil",
+    "rceil",
+    "le",
+    "ge",
+    "ne",
+    "lor",
+    "land",
+    "lnot",
+    "mathbf",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sinh",
+    "cosh",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "max",
+    "min",
+    "mid",
+    "pi",
+    "infty",
+    "times",
+    "pm",
+    "in",
+    "notin",
+    "gets",
+    "quad",
+    "equiv",
+    "neq",
+    "leq",
+    "geq",
+    "mathit",
+    "operatorname",
 }
 
 
@@ -81,8 +128,7 @@ def refusals(func: Callable) -> list[str]:
                 )
             if isinstance(node.func, ast.Attribute) and not module_name(node.func.value):
                 found.append(
-                    f"method call {callee}(...) ({where}): latexify-py loses the receiver "
-                    f"'{_name(node.func.value)}'"
+                    f"method call {callee}(...) ({where}): latexify-py loses the receiver '{_name(node.func.value)}'"
                 )
             elif isinstance(node.func, ast.Attribute) and node.func.attr in _REDUCTIONS and len(node.args) > 1:
                 found.append(
@@ -105,8 +151,7 @@ def refusals(func: Callable) -> list[str]:
                 has_product = True
     if has_matmul and has_product:
         found.append(
-            f"both '@' and '*' in {func.__name__}: latexify-py prints a matrix product and an elementwise "
-            "product alike"
+            f"both '@' and '*' in {func.__name__}: latexify-py prints a matrix product and an elementwise product alike"
         )
     return sorted(set(found), key=lambda s: (int(re.search(r"line (\d+)", s).group(1)) if "line " in s else 0, s))
 
@@ -144,9 +189,7 @@ def render_function(func: Callable) -> str:
     problems = refusals(func)
     where = f"{func.__module__}:{func.__qualname__}"
     if problems:
-        raise InputError(
-            f"{where}: not typeset, latexify-py would print a wrong formula: " + "; ".join(problems)
-        )
+        raise InputError(f"{where}: not typeset, latexify-py would print a wrong formula: " + "; ".join(problems))
     import latexify
 
     try:
@@ -188,10 +231,7 @@ def function_report(spec: str | Callable, against: str | None = None, *, title: 
         "\\usepackage{amsmath,amssymb}\n\\usepackage{graphicx}\n"
         f"\\title{{{escape_text(heading)}}}\n\\author{{}}\n\\date{{}}\n"
         "\\begin{document}\n\\maketitle\n"
-        "\\section*{The code}\n" + _code_block(func)
-        + "\\section*{Side by side}\n\\noindent\n"
+        "\\section*{The code}\n" + _code_block(func) + "\\section*{Side by side}\n\\noindent\n"
         f"\\begin{{minipage}}[t]{{{width}}}\n\\textbf{{The code}} (typeset by latexify-py)\n"
-        f"\\[\n{formula}\n\\]\n\\end{{minipage}}\\hfill\n"
-        + derived
-        + "\\end{document}\n"
+        f"\\[\n{formula}\n\\]\n\\end{{minipage}}\\hfill\n" + derived + "\\end{document}\n"
     )

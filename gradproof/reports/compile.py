@@ -85,8 +85,9 @@ def compile_pdf(tex_path: str | os.PathLike, *, time_limit: int = TIME_LIMIT) ->
         work = Path(tmp) / "report.tex"
         work.write_text(source, encoding="utf-8")
         env = {**os.environ, "openout_any": "p", "shell_escape": "f"}
-        log = ""
-        for run in (1, 2):
+        log, runs = "", 0
+        for _ in (1, 2):
+            runs += 1
             try:
                 subprocess.run(
                     [exe, *FLAGS, "report.tex"], cwd=tmp, env=env, stdin=subprocess.DEVNULL,
@@ -102,4 +103,4 @@ def compile_pdf(tex_path: str | os.PathLike, *, time_limit: int = TIME_LIMIT) ->
             if "{beamer}" not in source and "Rerun to get" not in log:
                 break  # an article without cross-references is done in one run
         target = write_atomic(tex_path.with_suffix(".pdf"), pdf.read_bytes())
-        return CompileResult(target, run, count_overfull(log), log)
+        return CompileResult(target, runs, count_overfull(log), log)

@@ -98,9 +98,7 @@ def bias_variance_figure(degrees=BIAS_VARIANCE_DEGREES, n_datasets: int = 300, s
         "\\begin{axis}[width=0.8\\linewidth, height=0.5\\linewidth, ymode=log,\n"
         f"  xmin=0, xmax={max(deg) + 1}, xlabel={{polynomial degree}}, ylabel={{mean squared error}},\n"
         "  legend cell align=left, legend columns=2, grid=major,\n"
-        "  legend style={font=\\small, at={(0.5,-0.22)}, anchor=north}]\n"
-        + plots
-        + "\\end{axis}\n\\end{tikzpicture}\n"
+        "  legend style={font=\\small, at={(0.5,-0.22)}, anchor=north}]\n" + plots + "\\end{axis}\n\\end{tikzpicture}\n"
     )
     caption = (
         f"Bias--variance decomposition measured on {n_datasets} training sets of {result.n_train} points "

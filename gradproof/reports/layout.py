@@ -20,11 +20,34 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[{}^_]|[^\\{}^_]")
 _ZERO = {
-    r"\left", r"\right", r"\mathopen", r"\mathclose", r"\displaystyle", r"\,", r"\!", r"\limits",
-    r"\mathrm", r"\mathbf", r"\text", r"\operatorname", r"\ensuremath",
+    r"\left",
+    r"\right",
+    r"\mathopen",
+    r"\mathclose",
+    r"\displaystyle",
+    r"\,",
+    r"\!",
+    r"\limits",
+    r"\mathrm",
+    r"\mathbf",
+    r"\text",
+    r"\operatorname",
+    r"\ensuremath",
 }
-_WIDE = {r"\sum": 1.4, r"\prod": 1.4, r"\int": 1.0, r"\quad": 1.0, r"\qquad": 2.0, r"\log": 1.4,
-         r"\exp": 1.5, r"\cdot": 0.8, r"\partial": 0.6, r"\max": 1.6, r"\min": 1.6, r"\sqrt": 1.0}
+_WIDE = {
+    r"\sum": 1.4,
+    r"\prod": 1.4,
+    r"\int": 1.0,
+    r"\quad": 1.0,
+    r"\qquad": 2.0,
+    r"\log": 1.4,
+    r"\exp": 1.5,
+    r"\cdot": 0.8,
+    r"\partial": 0.6,
+    r"\max": 1.6,
+    r"\min": 1.6,
+    r"\sqrt": 1.0,
+}
 
 
 def _group(tokens: list[str], i: int) -> tuple[list[str], int]:

@@ -61,9 +61,8 @@ def summary_sentences(v: Any) -> str:
     proof = getattr(v, "proof", None)
     proof_text = ""
     if proof is not None:
-        proof_text = (
-            f" The SymPy proof shows {proof.shown} of {len(proof.steps)} steps symbolically"
-            + (f" and checks {proof.checked} exactly at random rational points." if proof.checked else ".")
+        proof_text = f" The SymPy proof shows {proof.shown} of {len(proof.steps)} steps symbolically" + (
+            f" and checks {proof.checked} exactly at random rational points." if proof.checked else "."
         )
     numeric = [w for w in v.witnesses if getattr(w, "max_error", None) is not None]
     err = ""
