@@ -39,7 +39,10 @@ class _TextPrinter(StrPrinter):
         return f"∂/{var} ({self._print(inner)})"
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
-        return super()._print_Add(positive_terms_first(expr), order="none")
+        ordered = ordered_terms(expr)
+        if ordered != list(expr.args):
+            return super()._print_Add(sp.Add(*ordered, evaluate=False), order="none")
+        return super()._print_Add(expr, order=order)
 
     def _print_exp(self, expr: sp.Expr) -> str:
         arg = self._print(expr.args[0])
@@ -92,8 +95,18 @@ def render_text(d: Derivation) -> str:
     return "\n".join(out)
 
 
-def positive_terms_first(expr: sp.Add) -> sp.Add:
-    """Reorder a sum for reading: δ_ij - s_j rather than SymPy's -s_j + δ_ij."""
-    terms = list(expr.args)
-    ordered = sorted(terms, key=lambda t: t.could_extract_minus_sign())
-    return sp.Add(*ordered, evaluate=False) if ordered != terms else expr
+def _is_negative_term(term: sp.Basic) -> bool:
+    coeff = term.as_coeff_Mul()[0]
+    return bool(coeff.is_Number and coeff.is_negative)
+
+
+def ordered_terms(expr: sp.Add) -> list[sp.Basic]:
+    """The terms of a sum in lecture order: a leading minus moves behind the positive terms
+    (δ_ij − s_j, s_j − y_j), except for a negated sum, which reads as written (−Σ p_i log p_i
+    is an entropy); otherwise as the derivation wrote them."""
+    args = list(expr.args)
+    negative = [_is_negative_term(a) for a in args]
+    negated_sum = any(neg and isinstance(a.as_coeff_Mul()[1], sp.Sum) for a, neg in zip(args, negative))
+    if not negative[0] or negated_sum or all(negative):
+        return args
+    return [a for a, neg in zip(args, negative) if not neg] + [a for a, neg in zip(args, negative) if neg]

@@ -123,6 +123,8 @@ class GradproofLatexPrinter(LatexPrinter):
         return super()._print_Mul(expr)
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        from gradproof.derivations.text import ordered_terms
+
         ordered = ordered_terms(expr)
         if ordered != list(expr.args):
             return super()._print_Add(sp.Add(*ordered, evaluate=False), order="none")
@@ -144,23 +146,6 @@ class GradproofLatexPrinter(LatexPrinter):
                 tex = rf"H\left({args}\right)"
             return rf"{tex}^{{{exp}}}" if exp else tex
         return super()._print_Function(expr, exp)
-
-
-def _is_negative_term(term: sp.Basic) -> bool:
-    coeff = term.as_coeff_Mul()[0]
-    return bool(coeff.is_Number and coeff.is_negative)
-
-
-def ordered_terms(expr: sp.Add) -> list[sp.Basic]:
-    """The terms of a sum in lecture order: a leading minus moves behind the positive terms
-    (δ_ij − s_j, s_j − y_j), except for a negated sum, which reads as written (−Σ p_i log p_i
-    is an entropy); otherwise as the derivation wrote them."""
-    args = list(expr.args)
-    negative = [_is_negative_term(a) for a in args]
-    negated_sum = any(neg and isinstance(a.as_coeff_Mul()[1], sp.Sum) for a, neg in zip(args, negative))
-    if not negative[0] or negated_sum or all(negative):
-        return args
-    return [a for a, neg in zip(args, negative) if not neg] + [a for a, neg in zip(args, negative) if neg]
 
 
 def to_latex(expr: sp.Basic) -> str:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
-from gradproof.reports.fragment import _REL, ordered_terms, text_to_latex, to_latex
+from gradproof.derivations.text import ordered_terms
+from gradproof.reports.fragment import _REL, text_to_latex, to_latex
 
 if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.model import Derivation
