@@ -52,8 +52,12 @@ def test_parameter_count_rejects_non_counts():
 
 def test_parameter_count_wrong_step_fails():
     d = gradproof.derivation("mlp-parameter-count")
-    W, width, l, K = (sp.Symbol("N_W", integer=True, positive=True), sp.IndexedBase("n", integer=True, positive=True),
-                      sp.Symbol("l", integer=True, positive=True), sp.Symbol("K", integer=True, positive=True))
+    W, width, l, K = (
+        sp.Symbol("N_W", integer=True, positive=True),
+        sp.IndexedBase("n", integer=True, positive=True),
+        sp.Symbol("l", integer=True, positive=True),
+        sp.Symbol("K", integer=True, positive=True),
+    )
     # forgetting that layer l - 1 feeds layer l: n_l² weights instead of n_{l-1} n_l
     wrong = Step(W, sp.Sum(width[l] ** 2, (l, 2, K)), "wrong")
     bad = dataclasses.replace(d, steps=d.steps[:2] + (wrong,) + d.steps[3:])
@@ -61,7 +65,10 @@ def test_parameter_count_wrong_step_fails():
 
 
 MEMORY_GB = {  # (samples per step, bytes per number) -> lecture figure in GB (10^9 bytes)
-    (1, 4): 3_601, (1, 8): 7_201, (1000, 4): 1_203_400, (1000, 8): 2_405_800,
+    (1, 4): 3_601,
+    (1, 8): 7_201,
+    (1000, 4): 1_203_400,
+    (1000, 8): 2_405_800,
 }
 
 

@@ -331,7 +331,9 @@ class Derivation:
                 raise InputError(f"{self.name}: input {name!r} contains NaN or infinity")
             kind = next(inp.kind for inp in self.inputs if inp.name == name)
             if kind == "count" and not np.all((arr >= 1) & (arr == np.round(arr))):
-                raise InputError(f"{self.name}: input {name!r} must be positive integers (counts), got {value!r}")
+                raise InputError(
+                    f"{self.name}: input {name!r} must be positive integers (counts), got {value!r}"
+                )
             arrays[name] = arr
         return arrays
 
