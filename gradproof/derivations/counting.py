@@ -101,7 +101,8 @@ def parameter_count() -> Derivation:
             ),
         ),
         notes=(
-            "Layer 1 is the input layer: it has no weights or biases of its own, so every sum starts at l = 2.",
+            "Layer 1 is the input layer: it has no weights or biases of its own, "
+            "so every sum starts at l = 2.",
         ),
         symbols=(
             (width, "layer widths n_1 (inputs) … n_K (outputs)"),
@@ -171,12 +172,14 @@ def training_memory() -> Derivation:
             Step(
                 M_GRADS,
                 n_params * bytes_per_number,
-                "∂L/∂w has the shape of w; the per-sample gradients are summed into one buffer, since only their mean is used",
+                "∂L/∂w has the shape of w; the per-sample gradients are summed into one buffer, "
+                "since only their mean is used",
             ),
             Step(
                 M_ACTS,
                 batch * n_params * bytes_per_number,
-                "each sample's activations are kept for backpropagation; budget P numbers per sample, their upper bound",
+                "each sample's activations are kept for backpropagation; "
+                "budget P numbers per sample, their upper bound",
             ),
             Step(M_INPUT, batch * sample_bytes, "the B input samples of the step"),
             Step(
