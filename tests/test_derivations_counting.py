@@ -85,6 +85,7 @@ def test_training_memory_lecture_figures():
     assert round(float(seen[(1000, 8)].values["memory [PB = 1024² GB]"]), 2) == 2.29
     assert "memory [GB] = 1,203,400" in str(seen[(1000, 4)])
     assert "memory [GB] = 2,405,800" in str(seen[(1000, 8)])
+    assert "memory [GB] = 3,601" in str(seen[(1, 4)])
 
 
 def test_training_memory_matches_numpy():
@@ -106,3 +107,11 @@ def test_training_memory_wrong_step_fails():
     assert not bad.prove().ok
     wrong_statement = sp.Eq(d.statement.lhs, d.statement.rhs + sp.Symbol("S", positive=True))
     assert not dataclasses.replace(d, statement=wrong_statement).prove().ok
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_verifies_numerically(slug):
+    from gradproof.verify.derivation_check import verify_derivation
+
+    result = verify_derivation(slug)
+    assert result.ok, str(result)

@@ -155,3 +155,11 @@ def test_dropout_wrong_variants_fail():
     swapped = sp.Add((1 - p) * a, p * 0)
     assert not _replace_step(d, 0, rhs=swapped).prove().ok
     assert first.rhs.doit() == p * a
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_verifies_numerically(slug):
+    from gradproof.verify.derivation_check import verify_derivation
+
+    result = verify_derivation(slug)
+    assert result.ok, str(result)

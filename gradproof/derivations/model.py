@@ -160,7 +160,7 @@ def _fmt(value: Any) -> str:
     if arr.ndim == 0:
         value = float(arr)
         whole = round(value)
-        if 1e4 <= abs(value) < 1e18 and abs(value - whole) <= 1e-9 * abs(value):
+        if 1e3 <= abs(value) < 1e18 and abs(value - whole) <= 1e-9 * abs(value):
             # counts and byte totals: every digit, grouped (.4g would drop some); the tolerance
             # absorbs float rounding of exact quantities such as 1.2e15 bytes / 10^9
             return f"{whole:,}"
