@@ -21,6 +21,7 @@ MODULES = (
     "cross_entropy",
     "counting",
     "regularization",
+    "bias_variance",
 )
 
 
