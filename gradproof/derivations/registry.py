@@ -22,6 +22,7 @@ MODULES = (
     "counting",
     "regularization",
     "bias_variance",
+    "losses",
 )
 
 
