@@ -89,6 +89,8 @@ class Expect(sp.Function):
     def _sympystr(self, printer) -> str:
         return f"E[{printer._print(self.args[0])}]"
 
+    _gradproof_text = _sympystr  # the CLI text printer
+
 
 class Dot(sp.Function):
     """A product printed with explicit dots, unevaluated until ``doit``: shows a factor 0."""
@@ -101,6 +103,8 @@ class Dot(sp.Function):
 
     def _sympystr(self, printer) -> str:
         return "·".join(printer.parenthesize(a, PRECEDENCE["Mul"]) for a in self.args)
+
+    _gradproof_text = _sympystr  # the CLI text printer
 
 
 def E(expr: sp.Expr) -> Expect:

@@ -191,6 +191,8 @@ class E_m(sp.Function):  # noqa: N801 - printed as the expectation over the mask
     def _sympystr(self, printer) -> str:
         return f"E_m[{printer._print(self.args[0])}]"
 
+    _gradproof_text = _sympystr  # the CLI text printer
+
 
 class Dot(sp.Function):
     """A product printed with explicit dots and left unevaluated until ``doit`` (display only):
@@ -204,6 +206,8 @@ class Dot(sp.Function):
 
     def _sympystr(self, printer) -> str:
         return "·".join(printer.parenthesize(a, PRECEDENCE["Mul"]) for a in self.args)
+
+    _gradproof_text = _sympystr  # the CLI text printer
 
 
 def _two_terms(*factors: sp.Expr) -> sp.Expr:
