@@ -73,7 +73,7 @@ class Input:
 
     ``kind``: ``real`` (any real), ``positive``, ``probability`` (in (0, 1)), ``simplex`` (a
     probability vector: positive, summing to 1), ``onehot`` (a one-hot vector), ``binary``
-    (0 or 1), ``sign`` (±1).
+    (0 or 1), ``sign`` (±1), ``count`` (a positive integer: layer widths, sample counts).
     """
 
     symbol: Any  # sp.IndexedBase or sp.Symbol
@@ -158,7 +158,13 @@ class Example:
 def _fmt(value: Any) -> str:
     arr = np.asarray(value)
     if arr.ndim == 0:
-        return f"{float(arr):.4g}"
+        value = float(arr)
+        whole = round(value)
+        if 1e3 <= abs(value) < 1e18 and abs(value - whole) <= 1e-9 * abs(value):
+            # counts and byte totals: every digit, grouped (.4g would drop some); the tolerance
+            # absorbs float rounding of exact quantities such as 1.2e15 bytes / 10^9
+            return f"{whole:,}"
+        return f"{value:.4g}"
     return np.array2string(arr, precision=3, suppress_small=True, separator=", ")
 
 
@@ -334,6 +340,11 @@ class Derivation:
                 raise InputError(f"{self.name}: input {name!r} is not numeric: {value!r}") from None
             if not np.all(np.isfinite(arr)):
                 raise InputError(f"{self.name}: input {name!r} contains NaN or infinity")
+            kind = next(inp.kind for inp in self.inputs if inp.name == name)
+            if kind == "count" and not np.all((arr >= 1) & (arr == np.round(arr))):
+                raise InputError(
+                    f"{self.name}: input {name!r} must be positive integers (counts), got {value!r}"
+                )
             arrays[name] = arr
         return arrays
 
@@ -380,6 +391,8 @@ def _exact_value(kind: str, rng: random.Random) -> sp.Rational:
         return sp.Integer(rng.randrange(2))
     if kind == "sign":
         return sp.Integer(rng.choice((-1, 1)))
+    if kind == "count":
+        return sp.Integer(rng.randint(1, 6))
     raise ValueError(f"unknown input kind {kind!r}")
 
 

@@ -148,6 +148,8 @@ def sample_inputs(
             v = rng.integers(0, 2, size=shape).astype(float)
         elif inp.kind == "sign":
             v = rng.choice([-1.0, 1.0], size=shape)
+        elif inp.kind == "count":
+            v = rng.integers(1, 10, size=shape) if not adversarial else rng.integers(1, 10**6, size=shape)
         else:  # pragma: no cover
             raise ValueError(f"unknown input kind {inp.kind!r}")
         values[inp.name] = np.asarray(v, dtype=np.float64)

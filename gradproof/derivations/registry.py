@@ -19,6 +19,10 @@ if TYPE_CHECKING:  # pragma: no cover
 MODULES = (
     "softmax",
     "cross_entropy",
+    "counting",
+    "regularization",
+    "bias_variance",
+    "losses",
 )
 
 

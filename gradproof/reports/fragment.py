@@ -26,7 +26,7 @@ _UNICODE_MATH = {
     "·": r"\cdot ", "×": r"\times ", "−": "-", "²": "^{2}", "³": "^{3}", "ᵀ": "^{\\top}", "ŷ": r"\hat{y}",
     "Ŷ": r"\hat{Y}", "∞": r"\infty ", "∈": r"\in ", "⊙": r"\odot ", "√": r"\sqrt ", "∇": r"\nabla ",
     "ℓ": r"\ell ", "π": r"\pi ", "ρ": r"\rho ", "τ": r"\tau ", "φ": r"\phi ", "∝": r"\propto ",
-    "⟨": r"\langle ", "⟩": r"\rangle ", "₁": "_{1}", "₂": "_{2}", "≡": r"\equiv ", "∀": r"\forall ",
+    "Δ": r"\Delta ", "⟨": r"\langle ", "⟩": r"\rangle ", "₁": "_{1}", "₂": "_{2}", "≡": r"\equiv ", "∀": r"\forall ",
 }
 _TEXT_ESCAPES = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
