@@ -221,7 +221,9 @@ class Derivation:
 
         e = self.expand_definitions(expr).doit()
         e = reduce_sums(e)
-        e = sp.refine(e, self._refine_assumptions)
+        # refine only where it has work to do (index-range Piecewise from summing a delta): on a
+        # large expression without one it costs seconds and changes nothing
+        e = e.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: sp.refine(x, self._refine_assumptions))
         e = reduce_sums(self.apply_facts(e))
         return self.apply_facts(e)
 

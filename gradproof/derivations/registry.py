@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 MODULES = (
     "softmax",
     "cross_entropy",
+    "logistic",
 )
 
 

@@ -1,0 +1,198 @@
+"""The sigmoid and its losses: σ' = σ(1 − σ), the binary cross-entropy gradient (per sample and
+batch mean), and the squared error through a sigmoid, whose gradient vanishes when σ saturates.
+
+Layout convention (denominator layout): ∂L/∂w has the shape of w, one entry ∂L/∂w_k per weight.
+Numerics: σ and log σ are evaluated in forms that never exponentiate a positive number
+(σ(t) = e^{(t − |t|)/2} / (1 + e^{−|t|}), log(1 + e^t) = (t + |t|)/2 + log(1 + e^{−|t|})), so
+logits of ±1000 give finite, correct values.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from gradproof.derivations.common import k, l, z
+from gradproof.derivations.model import (
+    Definition,
+    Derivation,
+    ExampleSpec,
+    GradientClaim,
+    IdentityClaim,
+    Input,
+    Step,
+)
+
+D = sp.Derivative
+sigma = sp.Function("sigma")
+t = sp.Symbol("z", real=True)  # a scalar logit
+
+d = sp.Symbol("d", integer=True, positive=True)  # number of features
+N = sp.Symbol("N", integer=True, positive=True)  # batch size
+a = sp.Symbol("a", integer=True, positive=True)  # sample index
+c = sp.Symbol("c", integer=True, positive=True)  # summation index over samples
+
+w = sp.IndexedBase("w", real=True)
+x = sp.IndexedBase("x", real=True)
+X = sp.IndexedBase("X", real=True)
+yb = sp.IndexedBase("y", real=True)  # batch labels y_a
+p = sp.IndexedBase("p", positive=True)
+ell = sp.IndexedBase("ell", real=True)
+b = sp.Symbol("b", real=True)
+y0 = sp.Symbol("y", real=True)  # one label
+L = sp.Symbol("L", real=True)
+
+LAYOUT = "Denominator layout: ∂L/∂w has the shape of w (d entries), ∂L/∂b is a scalar."
+
+
+def softplus(u: sp.Expr) -> sp.Expr:
+    """log(1 + e^u) without exponentiating a positive number."""
+    return (u + sp.Abs(u)) / 2 + sp.log(1 + sp.exp(-sp.Abs(u)))
+
+
+def stable_sigmoid(u: sp.Expr) -> sp.Expr:
+    """σ(u) = e^{(u − |u|)/2} / (1 + e^{−|u|}): equal to 1/(1 + e^{−u}) for both signs of u."""
+    return sp.exp((u - sp.Abs(u)) / 2) / (1 + sp.exp(-sp.Abs(u)))
+
+
+def sigmoid_definition(arg: sp.Expr) -> Definition:
+    return Definition(sigma(arg), (), 1 / (1 + sp.exp(-arg)), r"\sigma(z) = 1/(1 + e^{-z})",
+                      numeric=lambda sizes: stable_sigmoid(arg))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def sigmoid_derivative() -> Derivation:
+    ds = D(sigma(t), t)
+    u = 1 + sp.exp(-t)
+    result = sp.Mul(sigma(t), 1 - sigma(t), evaluate=False)
+    U = sp.UnevaluatedExpr
+    return Derivation(
+        name="sigmoid-derivative",
+        title="Derivative of the sigmoid",
+        summary="σ'(z) = σ(z)(1 − σ(z)): the derivative is computed from the forward value alone. "
+        "It is at most 1/4 (at z = 0) and tends to 0 as σ saturates at 0 or 1, which is why a "
+        "squared error through a sigmoid learns slowly from confident mistakes.",
+        statement=sp.Eq(ds, result),
+        steps=(
+            Step(sigma(t), 1 / u, "definition of the sigmoid"),
+            Step(ds, sp.exp(-t) / u**2, "chain rule: d/du u^{-1} = -u^{-2} and d/dz (1 + e^{-z}) = -e^{-z}"),
+            Step(ds, sp.Mul(U(1 / u), U(sp.exp(-t) / u), evaluate=False), "split the fraction"),
+            Step(ds, sp.Mul(U(1 / u), U(1 - 1 / u), evaluate=False),
+                 "e^{-z}/(1 + e^{-z}) = 1 - 1/(1 + e^{-z})"),
+            Step(ds, result, "definition of the sigmoid"),
+        ),
+        inputs=(Input(t, (), "real", "the logit"),),
+        definitions=(sigmoid_definition(t),),
+        claims=(
+            GradientClaim(sigma(t), t, result, label="dσ/dz = σ(1 − σ)"),
+            IdentityClaim(result, sp.Rational(1, 4), (), "<=", label="σ'(z) ≤ 1/4"),
+            IdentityClaim(sigma(-t), 1 - sigma(t), label="σ(−z) = 1 − σ(z)"),
+        ),
+        result=(result, ()),
+        example_specs=(
+            ExampleSpec("z = 0: the steepest point", {"z": 0.0},
+                        (("σ(z)", sigma(t), ()), ("σ'(z)", result, ()))),
+            ExampleSpec("z = 2", {"z": 2.0}, (("σ(z)", sigma(t), ()), ("σ'(z)", result, ()))),
+            ExampleSpec("z = -6: saturated", {"z": -6.0}, (("σ(z)", sigma(t), ()), ("σ'(z)", result, ()))),
+            ExampleSpec("z = -800: far in the tail", {"z": -800.0},
+                        (("σ(z)", sigma(t), ()), ("σ'(z)", result, ())),
+                        note="1/(1 + e^{800}) would overflow e^{800}; the stable form only exponentiates "
+                        "numbers ≤ 0 and underflows cleanly to 0"),
+        ),
+        symbols=((t, "the logit"), (sigma, "the sigmoid σ(z) = 1/(1 + e^{−z})")),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# binary cross-entropy: per-sample quantities indexed by the sample a = 1..N
+
+
+def _logit_definition() -> Definition:
+    return Definition(z, (a,), sp.Sum(w[l] * X[a, l], (l, 1, d)) + b, r"z_a = \sum_l w_l X_{al} + b")
+
+
+def _bce_definitions() -> tuple[Definition, ...]:
+    return (
+        Definition(L, (), sp.Sum(ell[c], (c, 1, N)) / N, r"L = \frac{1}{N} \sum_a \ell_a"),
+        Definition(ell, (a,), -(yb[a] * sp.log(p[a]) + (1 - yb[a]) * sp.log(1 - p[a])),
+                   r"\ell_a = -[y_a \log p_a + (1 - y_a) \log(1 - p_a)]",
+                   # ℓ_a = log(1 + e^{z_a}) − y_a z_a (step 1), evaluated without overflow
+                   numeric=lambda sizes, idx: softplus(z[idx]) - yb[idx] * z[idx]),
+        Definition(p, (a,), 1 / (1 + sp.exp(-z[a])), r"p_a = \sigma(z_a)",
+                   numeric=lambda sizes, idx: stable_sigmoid(z[idx])),
+        _logit_definition(),
+    )
+
+
+def bce_sigmoid_gradient() -> Derivation:
+    dl_w, dl_b = D(ell[a], w[k]), D(ell[a], b)
+    dL_w, dL_b = D(L, w[k]), D(L, b)
+    err = p[a] - yb[a]
+    batch_w = sp.Sum(X[a, k] * (p[a] - yb[a]), (a, 1, N)) / N
+    batch_b = sp.Sum(p[a] - yb[a], (a, 1, N)) / N
+    logistic_factor = sp.exp(z[a]) / (1 + sp.exp(z[a]))
+    return Derivation(
+        name="bce-sigmoid-gradient",
+        title="Gradient of binary cross-entropy through a sigmoid",
+        summary="For p = σ(wᵀx + b) and ℓ = −[y log p + (1 − y) log(1 − p)], ∂ℓ/∂w_k = (p − y)x_k and "
+        "∂ℓ/∂b = p − y: the σ'(z) factor cancels against the log, so the gradient stays large for a "
+        "confident wrong prediction. Over a batch of N samples (rows of X), the mean loss has "
+        "gradient Xᵀ(p − y)/N and ∂L/∂b = mean(p − y).",
+        statement=sp.Eq(dL_w, batch_w),
+        steps=(
+            Step(ell[a], sp.log(1 + sp.exp(z[a])) - yb[a] * z[a],
+                 "log σ(z) = -log(1 + e^{-z}) and log(1 - σ(z)) = -z - log(1 + e^{-z})"),
+            Step(dl_w, (logistic_factor - yb[a]) * D(z[a], w[k]),
+                 "chain rule; d/dz log(1 + e^z) = e^z/(1 + e^z)"),
+            Step(dl_w, err * D(z[a], w[k]), "e^z/(1 + e^z) = 1/(1 + e^{-z}) = σ(z) = p"),
+            Step(dl_w, err * X[a, k], "∂z_a/∂w_k = X_{ak}: only the term l = k of the sum depends on w_k"),
+            Step(dl_b, err, "the same chain, with ∂z_a/∂b = 1"),
+            Step(dL_b, batch_b, "linearity: the derivative of the mean is the mean of the derivatives"),
+            Step(dL_w, sp.Sum(dl_w, (a, 1, N)) / N, "linearity of the derivative"),
+            Step(dL_w, batch_w, "per-sample gradient above; in matrix form (Xᵀ(p - y))_k / N"),
+        ),
+        inputs=(
+            Input(X, (N, d), "real", "the batch: one sample x_a per row"),
+            Input(yb, (N,), "probability", "labels y_a in [0, 1] (0 or 1 for hard labels)"),
+            Input(w, (d,), "real", "weights"),
+            Input(b, (), "real", "bias"),
+        ),
+        definitions=_bce_definitions(),
+        index_ranges={k: d, l: d, a: N, c: N},
+        sizes={N: 2, d: 2},
+        claims=(
+            GradientClaim(ell[a], w, err * X[a, k], (a,), (k,), "∂ℓ_a/∂w_k = (p_a − y_a) X_ak"),
+            GradientClaim(ell[a], b, err, (a,), (), "∂ℓ_a/∂b = p_a − y_a"),
+            GradientClaim(L, w, batch_w, (), (k,), "∂L/∂w = Xᵀ(p − y)/N"),
+            GradientClaim(L, b, batch_b, (), (), "∂L/∂b = mean(p − y)"),
+            IdentityClaim(ell[a], sp.log(1 + sp.exp(z[a])) - yb[a] * z[a], (a,),
+                          label="ℓ_a = log(1 + e^{z_a}) − y_a z_a"),
+        ),
+        result=(batch_w, (k,)),
+        example_specs=(
+            ExampleSpec("One sample (N = 1): x = (1, 2), w = (0.5, -0.25), b = 0.1, y = 1",
+                        {"X": [[1.0, 2.0]], "y": [1.0], "w": [0.5, -0.25], "b": 0.1},
+                        (("z", z[a], (a,)), ("p = σ(z)", p[a], (a,)), ("ℓ", ell[a], (a,)),
+                         ("∂ℓ/∂w_k = (p − y)x_k", err * X[a, k], (a, k)), ("∂ℓ/∂b = p − y", err, (a,)))),
+            ExampleSpec("A batch of N = 3 samples, d = 2",
+                        {"X": [[1.0, 2.0], [-1.0, 0.5], [0.0, -2.0]], "y": [1.0, 0.0, 1.0],
+                         "w": [0.5, -0.25], "b": 0.1},
+                        (("p", p[a], (a,)), ("L", L, ()), ("∂L/∂w = Xᵀ(p − y)/N", batch_w, (k,)),
+                         ("∂L/∂b", batch_b, ()))),
+            ExampleSpec("Saturated and wrong: z = -800 with y = 1",
+                        {"X": [[40.0, 0.0]], "y": [1.0], "w": [-20.0, 0.0], "b": 0.0},
+                        (("z", z[a], (a,)), ("ℓ", ell[a], (a,)), ("∂ℓ/∂w_k", err * X[a, k], (a, k))),
+                        note="log p = log σ(-800) underflows to log 0 = -∞ when computed naively; "
+                        "ℓ = log(1 + e^z) - yz gives 800, and the gradient -x stays large"),
+        ),
+        notes=(LAYOUT, "X has one sample per row (N × d); p and y are N-vectors."),
+        symbols=((X, "the batch, one sample per row"), (yb, "labels"), (w, "weights"), (b, "bias"),
+                 (z, "logits z_a = Σ_k w_k X_ak + b"), (p, "predicted probabilities p_a = σ(z_a)"),
+                 (ell, "per-sample loss"), (L, "mean loss over the batch"), (N, "batch size"),
+                 (d, "number of features")),
+    )
+
+
+def build() -> list[Derivation]:
+    return [sigmoid_derivative(), bce_sigmoid_gradient()]
