@@ -128,9 +128,9 @@ def _bce_definitions() -> tuple[Definition, ...]:
 def bce_sigmoid_gradient() -> Derivation:
     dl_w, dl_b = D(ell[a], w[k]), D(ell[a], b)
     dL_w, dL_b = D(L, w[k]), D(L, b)
-    err = p[a] - yb[a]
-    batch_w = sp.Sum(X[a, k] * (p[a] - yb[a]), (a, 1, N)) / N
-    batch_b = sp.Sum(p[a] - yb[a], (a, 1, N)) / N
+    err = sp.Add(p[a], -yb[a], evaluate=False)
+    batch_w = sp.Mul(sp.Sum(sp.Mul(X[a, k], err, evaluate=False), (a, 1, N)), 1 / N, evaluate=False)
+    batch_b = sp.Mul(sp.Sum(err, (a, 1, N)), 1 / N, evaluate=False)
     logistic_factor = sp.exp(z[a]) / (1 + sp.exp(z[a]))
     return Derivation(
         name="bce-sigmoid-gradient",
@@ -145,8 +145,10 @@ def bce_sigmoid_gradient() -> Derivation:
                  "log σ(z) = -log(1 + e^{-z}) and log(1 - σ(z)) = -z - log(1 + e^{-z})"),
             Step(dl_w, (logistic_factor - yb[a]) * D(z[a], w[k]),
                  "chain rule; d/dz log(1 + e^z) = e^z/(1 + e^z)"),
-            Step(dl_w, err * D(z[a], w[k]), "e^z/(1 + e^z) = 1/(1 + e^{-z}) = σ(z) = p"),
-            Step(dl_w, err * X[a, k], "∂z_a/∂w_k = X_{ak}: only the term l = k of the sum depends on w_k"),
+            Step(dl_w, sp.Mul(err, D(z[a], w[k]), evaluate=False),
+                 "e^z/(1 + e^z) = 1/(1 + e^{-z}) = σ(z) = p"),
+            Step(dl_w, sp.Mul(err, X[a, k], evaluate=False),
+                 "∂z_a/∂w_k = X_{ak}: only the term l = k of the sum depends on w_k"),
             Step(dl_b, err, "the same chain, with ∂z_a/∂b = 1"),
             Step(dL_b, batch_b, "linearity: the derivative of the mean is the mean of the derivatives"),
             Step(dL_w, sp.Sum(dl_w, (a, 1, N)) / N, "linearity of the derivative"),
@@ -194,5 +196,83 @@ def bce_sigmoid_gradient() -> Derivation:
     )
 
 
+
+# ---------------------------------------------------------------------------------------------
+# squared error through a sigmoid, one sample x of d features
+
+zs = sp.Symbol("z", real=True)  # z = wᵀx + b, a defined quantity here
+L_ce = sp.Symbol("L_CE", real=True)
+
+
+def mse_sigmoid_gradient() -> Derivation:
+    sg = sigma(zs)
+    miss = sp.Add(sg, -y0, evaluate=False)  # σ − y, kept in this order for display
+    factor = sp.Mul(sg, 1 - sg, evaluate=False)
+    dL_w, dL_b = D(L, w[k]), D(L, b)
+    grad_w = sp.Mul(miss, sg, 1 - sg, x[k], evaluate=False)
+    grad_b = sp.Mul(miss, sg, 1 - sg, evaluate=False)
+    ce_w = sp.Mul(miss, x[k], evaluate=False)
+    definitions = (
+        Definition(L, (), (sg - y0) ** 2 / 2, r"L = \frac{1}{2}(\sigma(z) - y)^2"),
+        Definition(L_ce, (), -(y0 * sp.log(sg) + (1 - y0) * sp.log(1 - sg)),
+                   r"L_{CE} = -[y \log \sigma(z) + (1 - y) \log(1 - \sigma(z))]",
+                   numeric=lambda sizes: softplus(zs) - y0 * zs),
+        sigmoid_definition(zs),  # before z's own definition, so σ(z) is recognised first
+        Definition(zs, (), sp.Sum(w[l] * x[l], (l, 1, d)) + b, r"z = \sum_l w_l x_l + b"),
+    )
+    quantities = (
+        ("z", zs, ()), ("σ(z)", sg, ()), ("σ(z)(1 − σ(z))", factor, ()),
+        ("MSE ∂L/∂w_k = (σ − y)σ(1 − σ)x_k", grad_w, (k,)),
+        ("cross-entropy ∂L_CE/∂w_k = (σ − y)x_k", ce_w, (k,)),
+        ("ratio cross-entropy / MSE = 1/(σ(1 − σ))", 1 / factor, ()),
+    )
+    return Derivation(
+        name="mse-sigmoid-gradient",
+        title="Squared error through a sigmoid",
+        summary="For L = ½(σ(z) − y)² with z = wᵀx + b, ∂L/∂w = (σ − y)σ(1 − σ)x. The chain rule "
+        "brings in σ'(z) = σ(1 − σ) ≤ 1/4, which tends to 0 when σ saturates: a confidently wrong "
+        "prediction gets almost no gradient (it vanishes), while the cross-entropy gradient "
+        "(σ − y)x of the same model does not carry that factor and stays near -x.",
+        statement=sp.Eq(dL_w, grad_w),
+        steps=(
+            Step(dL_b, grad_b, "chain rule as below, with ∂z/∂b = 1"),
+            Step(dL_w, sp.Mul(miss, D(sg, w[k]), evaluate=False),
+                 "chain rule: d/du (1/2)u^2 = u, and y does not depend on w"),
+            Step(dL_w, sp.Mul(miss, factor, D(zs, w[k]), evaluate=False),
+                 "chain rule with σ'(z) = σ(z)(1 - σ(z)) (sigmoid-derivative): the factor that vanishes "
+                 "when σ(z) saturates at 0 or 1"),
+            Step(dL_w, grad_w, "∂z/∂w_k = x_k: only the term l = k of the sum depends on w_k"),
+        ),
+        inputs=(
+            Input(x, (d,), "real", "one sample's features"),
+            Input(y0, (), "probability", "the target in [0, 1]"),
+            Input(w, (d,), "real", "weights"),
+            Input(b, (), "real", "bias"),
+        ),
+        definitions=definitions,
+        index_ranges={k: d, l: d},
+        sizes={d: 2},
+        claims=(
+            GradientClaim(L, w, grad_w, (), (k,), "∂L/∂w_k = (σ − y)σ(1 − σ)x_k"),
+            GradientClaim(L, b, grad_b, (), (), "∂L/∂b = (σ − y)σ(1 − σ)"),
+            GradientClaim(L_ce, w, ce_w, (), (k,), "cross-entropy of the same model: (σ − y)x_k"),
+            IdentityClaim(factor, sp.Rational(1, 4), (), "<=", label="σ(1 − σ) ≤ 1/4"),
+        ),
+        result=(grad_w, (k,)),
+        example_specs=(
+            ExampleSpec("Saturated wrong prediction: y = 1, z = -6 (x = (1), w = (-6), b = 0)",
+                        {"x": [1.0], "y": 1.0, "w": [-6.0], "b": 0.0}, quantities,
+                        note="the squared-error gradient is about 400 times smaller than the "
+                        "cross-entropy gradient: the factor σ(1 − σ) ≈ 0.0025"),
+            ExampleSpec("Unsaturated: y = 1, z = 0 (x = (1, 2), w = (0.5, -0.25), b = 0)",
+                        {"x": [1.0, 2.0], "y": 1.0, "w": [0.5, -0.25], "b": 0.0}, quantities),
+        ),
+        notes=(LAYOUT,),
+        symbols=((x, "features"), (y0, "target"), (w, "weights"), (b, "bias"), (zs, "logit z = wᵀx + b"),
+                 (L, "squared error ½(σ(z) − y)²"), (L_ce, "binary cross-entropy of the same model"),
+                 (d, "number of features")),
+    )
+
+
 def build() -> list[Derivation]:
-    return [sigmoid_derivative(), bce_sigmoid_gradient()]
+    return [sigmoid_derivative(), bce_sigmoid_gradient(), mse_sigmoid_gradient()]
