@@ -17,6 +17,17 @@ y = sp.IndexedBase("y", nonnegative=True)  # labels / target distribution
 INDEX_RANGES = {i: n, j: n, k: n, l: n}
 
 
+class StableMax(sp.Function):
+    """max of its arguments, opaque to SymPy: only used inside numerically stable forms.
+
+    SymPy's own ``Max`` spends seconds comparing symbolic arguments; this one is left alone and
+    compiled to ``max`` by :mod:`gradproof.derivations.numeric`.  It has no derivative on purpose:
+    a stable form is for evaluation only, never for symbolic differentiation.
+    """
+
+    nargs = None
+
+
 def softmax_sum(var: sp.Symbol = l) -> sp.Sum:
     return sp.Sum(sp.exp(z[var]), (var, 1, n))
 
@@ -24,7 +35,7 @@ def softmax_sum(var: sp.Symbol = l) -> sp.Sum:
 def _stable_softmax(sizes: dict, idx: sp.Expr) -> sp.Expr:
     # exp(z_i − max z) / Σ exp(z_k − max z): the same value (softmax-shift-invariance), no overflow
     size = int(sizes[n])
-    m = sp.Max(*[z[q] for q in range(1, size + 1)])
+    m = StableMax(*[z[q] for q in range(1, size + 1)])
     return sp.exp(z[idx] - m) / sp.Add(*[sp.exp(z[q] - m) for q in range(1, size + 1)])
 
 
@@ -32,7 +43,7 @@ SOFTMAX = Definition(
     target=s,
     index=(i,),
     expr=sp.exp(z[i]) / softmax_sum(l),
-    text=r"s_i = e^{z_i} / \sum_{l=1}^{n} e^{z_l}",
+    text="s_i = e^{z_i} / Σ_l e^{z_l}",
     numeric=_stable_softmax,
 )
 
@@ -51,6 +62,6 @@ def _labels_sum_to_one(expr: sp.Expr) -> sp.Expr:
 
 
 LABELS_SUM_TO_ONE = Assumption(
-    text=r"the labels form a probability vector: y_i \ge 0 and \sum_i y_i = 1",
+    text="the labels form a probability vector: y_i ≥ 0 and Σ_i y_i = 1",
     rewrite=_labels_sum_to_one,
 )

@@ -36,7 +36,7 @@ from gradproof.derivations.model import (
 D = sp.Derivative
 delta = sp.KroneckerDelta
 L = sp.Symbol("L", real=True)
-CE = Definition(L, (), -sp.Sum(y[i] * sp.log(s[i]), (i, 1, n)), r"L = -\sum_i y_i \log s_i")
+CE = Definition(L, (), -sp.Sum(y[i] * sp.log(s[i]), (i, 1, n)), "L = -Σ_i y_i log s_i")
 SYMBOLS = ((z, "logits"), (s, "softmax outputs"), (y, "labels"), (L, "cross-entropy loss"))
 
 
@@ -141,7 +141,7 @@ def kl() -> Derivation:
     entropy = -sp.Sum(p[i] * sp.log(p[i]), (i, 1, n))
     cross = -sp.Sum(p[i] * sp.log(q[i]), (i, 1, n))
     divergence = sp.Sum(p[i] * sp.log(p[i] / q[i]), (i, 1, n))
-    bits_per_nat = sp.Symbol(r"\frac{\text{bits}}{\text{nat}}", positive=True)
+    bits_per_nat = sp.Symbol("bits/nat", positive=True)
     return Derivation(
         name="cross-entropy-kl",
         title="Cross-entropy = entropy + KL divergence",
@@ -168,16 +168,16 @@ def kl() -> Derivation:
         inputs=(Input(p, (n,), "simplex", "the data distribution p"),
                 Input(q, (n,), "simplex", "the model distribution q")),
         definitions=(
-            Definition(Hpq, (), cross, r"H(p, q) = -\sum_i p_i \log q_i"),
-            Definition(Hp, (), entropy, r"H(p) = -\sum_i p_i \log p_i"),
-            Definition(KLpq, (), divergence, r"KL(p \| q) = \sum_i p_i \log(p_i / q_i)"),
-            Definition(KL(p, p), (), sp.Sum(p[i] * sp.log(p[i] / p[i]), (i, 1, n)), ""),
-            Definition(bits_per_nat, (), sp.log(sp.E, 2), r"1 nat = \log_2 e bits"),
+            Definition(Hpq, (), cross, "H(p, q) = -Σ_i p_i log q_i"),
+            Definition(Hp, (), entropy, "H(p) = -Σ_i p_i log p_i"),
+            Definition(KLpq, (), divergence, "KL(p‖q) = Σ_i p_i log(p_i/q_i)"),
+            Definition(KL(p, p), (), sp.Sum(p[i] * sp.log(p[i] / p[i]), (i, 1, n)), "KL(p‖p)"),
+            Definition(bits_per_nat, (), sp.log(sp.E, 2), "1 nat = log_2 e bits"),
         ),
         assumptions=(
             Assumption(r"p and q are probability vectors with positive entries", rewrite=None),
-            Assumption(r"\sum_i p_i = 1", rewrite=_sum_to_one(p)),
-            Assumption(r"\sum_i q_i = 1", rewrite=_sum_to_one(q)),
+            Assumption("Σ_i p_i = 1", rewrite=_sum_to_one(p)),
+            Assumption("Σ_i q_i = 1", rewrite=_sum_to_one(q)),
         ),
         index_ranges={i: n, j: n, k: n, l: n},
         sizes={n: 4},
@@ -200,7 +200,7 @@ def sigmoid_two_class() -> Derivation:
     x = sp.Symbol("z", real=True)
     sigma = sp.Function("sigma")
     two_class = sp.exp(x) / (sp.exp(x) + sp.exp(0, evaluate=False))
-    stable = Definition(sigma(x), (), 1 / (1 + sp.exp(-x)), r"\sigma(z) = 1/(1 + e^{-z})")
+    stable = Definition(sigma(x), (), 1 / (1 + sp.exp(-x)), "σ(z) = 1/(1 + e^{-z})")
     return Derivation(
         name="sigmoid-as-two-class-softmax",
         title="The sigmoid is a two-class softmax",

@@ -107,6 +107,10 @@ class GradientClaim:
     wrt_index: tuple = ()
     label: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "function", sp.sympify(self.function))
+        object.__setattr__(self, "gradient", sp.sympify(self.gradient))
+
 
 @dataclass(frozen=True)
 class IdentityClaim:
@@ -117,6 +121,10 @@ class IdentityClaim:
     index: tuple = ()
     relation: str = "="
     label: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lhs", sp.sympify(self.lhs))
+        object.__setattr__(self, "rhs", sp.sympify(self.rhs))
 
 
 @dataclass(frozen=True)
@@ -172,6 +180,9 @@ class Derivation:
     result: tuple[Any, tuple] | None = None
     example_specs: tuple[ExampleSpec, ...] = ()
     notes: tuple[str, ...] = ()
+    # extra numeric witnesses beyond claims: callables (seed=, device=) -> iterable of
+    # gradproof.verify.derivation_check.Witness (e.g. backprop on random networks of several depths)
+    numeric_checks: tuple[Any, ...] = ()
     symbols: tuple[tuple[Any, str], ...] = ()
 
     def __repr__(self) -> str:

@@ -61,7 +61,7 @@ def compile_expr(
         raise ValueError(f"{derivation.name}: cannot evaluate, free symbols left: {sorted(map(str, leftover))}")
 
     if backend == "numpy":
-        fn = sp.lambdify(arg_symbols, entries, modules="numpy", cse=True)
+        fn = sp.lambdify(arg_symbols, entries, modules=[{"StableMax": _np_max}, "numpy"], cse=True)
 
         def run(values: Mapping[str, Any]) -> np.ndarray:
             args = [np.asarray(values[name], dtype=np.float64)[idx] for name, _, idx in layout]
@@ -70,7 +70,9 @@ def compile_expr(
     elif backend == "torch":
         import torch
 
-        fn = sp.lambdify(arg_symbols, entries, modules="torch", cse=True)
+        fn = sp.lambdify(
+            arg_symbols, entries, modules=[{"StableMax": _torch_max}, "torch"], cse=True, printer=_torch_printer()
+        )
 
         def run(values: Mapping[str, Any]) -> Any:
             args = [values[name][idx] for name, _, idx in layout]
@@ -85,6 +87,26 @@ def compile_expr(
     return run
 
 
+def _np_max(*args: Any) -> Any:
+    return np.max(np.stack(np.broadcast_arrays(*args)), axis=0)
+
+
+def _torch_max(*args: Any) -> Any:
+    import torch
+
+    return torch.max(torch.stack(torch.broadcast_tensors(*args)), dim=0).values
+
+
+def _torch_printer() -> Any:
+    from sympy.printing.pytorch import TorchPrinter
+
+    class _Printer(TorchPrinter):
+        def _print_StableMax(self, expr: sp.Expr) -> str:
+            return f"StableMax({', '.join(self._print(a) for a in expr.args)})"
+
+    return _Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True})
+
+
 def _ints(sizes: Mapping) -> dict:
     return {k: sp.Integer(v) for k, v in sizes.items()}
 
@@ -95,7 +117,9 @@ def tabulate(derivation: Derivation, expr: sp.Expr, index: tuple, sizes: Mapping
     return result
 
 
-def sample_inputs(derivation: Derivation, sizes: Mapping, rng: np.random.Generator, *, adversarial: bool = False) -> dict:
+def sample_inputs(
+    derivation: Derivation, sizes: Mapping, rng: np.random.Generator, *, adversarial: bool = False
+) -> dict:
     """Random float64 inputs respecting each input's kind; ``adversarial`` gives large but legal
     values (logits of ±50, near-one-hot probabilities, near-saturated probabilities)."""
     values = {}

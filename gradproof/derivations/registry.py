@@ -7,7 +7,7 @@ modules are imported (and SymPy with them) only when the catalog is first used.
 from __future__ import annotations
 
 import importlib
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING
 
 from gradproof.errors import UnknownDerivationError
@@ -23,7 +23,7 @@ MODULES = (
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _all() -> dict[str, Derivation]:
     out: dict[str, Derivation] = {}
     for module_name in MODULES:

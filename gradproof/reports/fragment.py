@@ -96,6 +96,11 @@ class GradproofLatexPrinter(LatexPrinter):
             return super()._print_Mul(sp.Mul(*ordered, evaluate=False))
         return super()._print_Mul(expr)
 
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        from gradproof.derivations.text import positive_terms_first
+
+        return super()._print_Add(positive_terms_first(expr), order="none")
+
     def _print_KroneckerDelta(self, expr: sp.KroneckerDelta, exp: str | None = None) -> str:
         a, b = (self._print(x) for x in expr.args)
         tex = rf"\delta_{{{a}{b}}}"

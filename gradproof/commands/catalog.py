@@ -1,0 +1,33 @@
+"""``gradproof list`` and ``gradproof show NAME``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("list", help="list the derivations (slug and title)")
+    p.set_defaults(run=run_list)
+    p = sub.add_parser("show", help="show a derivation: statement, steps with reasons, worked examples")
+    p.add_argument("name", help="derivation slug (see 'gradproof list')")
+    p.add_argument("--latex", action="store_true", help="print the paste-ready LaTeX fragment instead")
+    p.set_defaults(run=run_show)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from gradproof.derivations.registry import catalog
+
+    items = catalog()
+    width = max(len(d.name) for d in items)
+    for d in items:
+        print(f"{d.name:<{width}}  {d.title}")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from gradproof.derivations.registry import derivation
+    from gradproof.derivations.text import render_text
+
+    d = derivation(args.name)
+    print(d.latex() if args.latex else render_text(d), end="" if args.latex else "\n")
+    return 0

@@ -1,0 +1,99 @@
+"""A derivation as readable plain text, for the terminal (``gradproof show``)."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import TYPE_CHECKING
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gradproof.derivations.model import Derivation
+
+_REL = {"=": "=", ">=": "≥", "<=": "≤", ">": ">", "<": "<"}
+
+
+class _TextPrinter(StrPrinter):
+    """SymPy's string printer in lecture notation: z_i, δ_ij, Σ_{l=1..n}, ∂s_i/∂z_j, e^(…)."""
+
+    printmethod = "_gradproof_text"  # ignore the objects' own _sympystr (Indexed has one)
+
+    def _print_Indexed(self, expr: sp.Indexed) -> str:
+        idx = ",".join(self._print(i) for i in expr.indices)
+        return f"{self._print(expr.base.label)}_{idx if len(idx) == 1 else '{' + idx + '}'}"
+
+    def _print_KroneckerDelta(self, expr: sp.KroneckerDelta) -> str:
+        a, b = (self._print(x) for x in expr.args)
+        return f"δ_{a}{b}" if len(a) == len(b) == 1 else f"δ({a},{b})"
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        limits = ", ".join(f"{self._print(v)}={self._print(lo)}..{self._print(hi)}" for v, lo, hi in expr.limits)
+        return f"Σ_{{{limits}}} {self.parenthesize(expr.function, 100)}"
+
+    def _print_Derivative(self, expr: sp.Derivative) -> str:
+        var = "".join(f"∂{self._print(v)}" for v in expr.variables)
+        inner = expr.expr
+        if isinstance(inner, (sp.Symbol, sp.Indexed)):
+            return f"∂{self._print(inner)}/{var}"
+        return f"∂/{var} ({self._print(inner)})"
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        return super()._print_Add(positive_terms_first(expr), order="none")
+
+    def _print_exp(self, expr: sp.Expr) -> str:
+        arg = self._print(expr.args[0])
+        return f"e^{arg}" if isinstance(expr.args[0], (sp.Symbol, sp.Indexed)) else f"e^({arg})"
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        if expr.base is sp.E:
+            return self._print_exp(sp.exp(expr.exp))
+        return super()._print_Pow(expr, rational).replace("**", "^")
+
+
+def pretty(expr: sp.Basic) -> str:
+    """One-line text for an expression, in lecture notation."""
+    return _TextPrinter({"order": "none"}).doprint(expr).replace("**", "^")
+
+
+def render_text(d: Derivation) -> str:
+    wrap = textwrap.TextWrapper(width=100, subsequent_indent="  ")
+    out = [f"{d.title}  [{d.name}]", "=" * min(100, len(d.title) + len(d.name) + 4), ""]
+    out += wrap.wrap(d.summary) + [""]
+    if d.definitions:
+        out.append("Definitions:")
+        for df in d.definitions:
+            target = df.target[df.index] if isinstance(df.target, sp.IndexedBase) else df.target
+            out.append(f"  {pretty(target)} := {pretty(df.expr)}")
+        out.append("")
+    if d.assumptions or d.index_ranges:
+        out.append("Assumptions:")
+        out += [f"  - {a.text}" for a in d.assumptions]
+        ranges = sorted({f"1 ≤ {i} ≤ {u}" for i, u in d.index_ranges.items()})
+        if ranges:
+            out.append(f"  - indices in range: {', '.join(ranges)}")
+        out.append("")
+    rel = _REL.get(type(d.statement).__name__, "=")
+    if isinstance(d.statement, sp.Rel):
+        rel = _REL.get(d.statement.rel_op.replace("==", "="), d.statement.rel_op)
+    out += ["Statement:", f"  {pretty(d.statement.lhs)} {rel} {pretty(d.statement.rhs)}", "", "Steps:"]
+    previous = None
+    for k, st in enumerate(d.steps, 1):
+        lhs = pretty(st.lhs) if st.lhs != previous else " " * min(len(pretty(st.lhs)), 12)
+        out.append(f"  {k:>2}. {lhs} {_REL[st.relation]} {pretty(st.rhs)}")
+        out.append(f"      because: {st.reason}")
+        previous = st.lhs
+    if d.examples:
+        out += ["", "Worked examples (computed from the derived expressions):"]
+        for ex in d.examples:
+            out += ["  " + line for line in str(ex).splitlines()]
+    if d.notes:
+        out += ["", "Notes:"] + [f"  - {note}" for note in d.notes]
+    return "\n".join(out)
+
+
+def positive_terms_first(expr: sp.Add) -> sp.Add:
+    """Reorder a sum for reading: δ_ij - s_j rather than SymPy's -s_j + δ_ij."""
+    terms = list(expr.args)
+    ordered = sorted(terms, key=lambda t: t.could_extract_minus_sign())
+    return sp.Add(*ordered, evaluate=False) if ordered != terms else expr

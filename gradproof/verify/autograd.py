@@ -1,0 +1,30 @@
+"""PyTorch autograd as a witness: the Jacobian of a compiled forward, in float64."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+
+def autograd_jacobian(
+    forward: Callable[[Mapping[str, Any]], Any],
+    values: Mapping[str, np.ndarray],
+    wrt: str,
+    device: Any,
+) -> np.ndarray:
+    """Jacobian of ``forward(values)`` with respect to ``values[wrt]`` by reverse-mode autograd.
+
+    ``forward`` takes a mapping of name → float64 tensor (on ``device``) and returns a tensor.
+    The result has shape ``output.shape + values[wrt].shape`` and comes back as a NumPy array.
+    """
+    import torch
+
+    tensors = {k: torch.as_tensor(np.asarray(v), dtype=torch.float64, device=device) for k, v in values.items()}
+
+    def f(w: Any) -> Any:
+        return forward({**tensors, wrt: w})
+
+    jac = torch.autograd.functional.jacobian(f, tensors[wrt], vectorize=False)
+    return jac.detach().cpu().numpy()

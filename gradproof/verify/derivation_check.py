@@ -1,0 +1,239 @@
+"""Verifying a derivation by independent witnesses.
+
+1. the SymPy proof of every step (:mod:`gradproof.derivations.prove`);
+2. Richardson central differences of the compiled forward, in float64, against the compiled
+   derived gradient, with the error measured relative to the gradient's scale and judged
+   against the finite-difference error estimate;
+3. PyTorch autograd of the same forward (float64, CUDA when ``device="auto"`` finds one);
+4. for identities without a derivative, both sides evaluated.
+
+Points: random ones and adversarial but legal ones (logits of ±50, near-one-hot probability
+vectors), at the derivation's default sizes and one size larger.  A claim holds only when every
+witness agrees; a symbolic proof alone never decides.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gradproof.derivations.model import Derivation, GradientClaim, IdentityClaim
+from gradproof.derivations.numeric import compile_expr, sample_inputs
+from gradproof.derivations.prove import ProofResult
+from gradproof.verify import finite_diff
+from gradproof.verify.autograd import autograd_jacobian
+from gradproof.verify.device import describe_device, resolve_device
+
+# float64 tolerances, relative to the scale of the quantity compared
+AUTOGRAD_RTOL = 1e-9
+EVALUATION_RTOL = 1e-9
+FD_FLOOR_RTOL = 1e-7  # finite differences are judged by their own error estimate, but never tighter
+
+
+@dataclass(frozen=True)
+class Witness:
+    """One method's verdict: its largest error (relative to the compared quantity's scale)."""
+
+    method: str
+    ok: bool
+    max_error: float | None
+    tolerance: float | None
+    detail: str
+
+    def __str__(self) -> str:
+        err = "" if self.max_error is None else f" max rel. error {self.max_error:.1e} (tol {self.tolerance:.0e})"
+        return f"  [{'ok ' if self.ok else 'FAIL'}] {self.method}:{err} — {self.detail}"
+
+
+@dataclass(frozen=True)
+class DerivationVerification:
+    """All witnesses for one derivation; ``ok`` only when every one of them agrees."""
+
+    name: str
+    title: str
+    proof: ProofResult
+    witnesses: tuple[Witness, ...]
+    device: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return all(w.ok for w in self.witnesses)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def max_error(self) -> float | None:
+        errors = [w.max_error for w in self.witnesses if w.max_error is not None]
+        return max(errors) if errors else None
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(w.method for w in self.witnesses))
+
+    def witness(self, method: str) -> Witness | None:
+        """The combined verdict of one method (worst error over its claims)."""
+        ws = [w for w in self.witnesses if w.method == method]
+        if not ws:
+            return None
+        errors = [w.max_error for w in ws if w.max_error is not None]
+        worst = max(errors) if errors else None
+        tols = [w.tolerance for w in ws if w.tolerance is not None]
+        return Witness(method, all(w.ok for w in ws), worst, max(tols) if tols else None,
+                       "; ".join(w.detail for w in ws))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "device": self.device,
+            "seconds": round(self.seconds, 3),
+            "proof": {"ok": self.proof.ok, "shown": self.proof.shown, "checked": self.proof.checked},
+            "witnesses": [
+                {"method": w.method, "ok": w.ok, "max_error": w.max_error, "tolerance": w.tolerance,
+                 "detail": w.detail}
+                for w in self.witnesses
+            ],
+        }
+
+    def __str__(self) -> str:
+        head = "verified" if self.ok else "FAILED"
+        lines = [f"{self.name}: {head} on {self.device} in {self.seconds:.2f} s"]
+        lines += [str(w) for w in self.witnesses]
+        if not self.proof.ok:
+            lines.append(str(self.proof))
+        return "\n".join(lines)
+
+
+def _size_variants(d: Derivation) -> list[dict]:
+    base = dict(d.sizes)
+    if not base:
+        return [base]
+    return [base, {k: v + 1 for k, v in base.items()}]
+
+
+def _points(d: Derivation, sizes: dict, rng: np.random.Generator) -> list[tuple[str, dict]]:
+    return [
+        ("random", sample_inputs(d, sizes, rng)),
+        ("random", sample_inputs(d, sizes, rng)),
+        ("adversarial", sample_inputs(d, sizes, rng, adversarial=True)),
+    ]
+
+
+def _name_of(symbol: Any) -> str:
+    return str(getattr(symbol, "label", symbol))
+
+
+def _check_gradient_claim(d: Derivation, claim: GradientClaim, device: Any, rng: np.random.Generator) -> list[Witness]:
+    wrt = _name_of(claim.wrt)
+    label = claim.label or f"∂/∂{wrt}"
+    fd_worst, fd_tol, ag_worst = 0.0, FD_FLOOR_RTOL, 0.0
+    fd_ok = ag_ok = True
+    fd_where = ag_where = ""
+    count = 0
+    for sizes in _size_variants(d):
+        forward = compile_expr(d, claim.function, claim.function_index, sizes, "numpy")
+        forward_t = compile_expr(d, claim.function, claim.function_index, sizes, "torch")
+        gradient = compile_expr(d, claim.gradient, claim.function_index + claim.wrt_index, sizes, "numpy")
+        for kind, values in _points(d, sizes, rng):
+            count += 1
+            derived = gradient(values)
+            fd = finite_diff.jacobian(lambda w, values=values, f=forward: f({**values, wrt: w}), values[wrt])
+            fd_value = fd.value.reshape(derived.shape)
+            fd_error = fd.error.reshape(derived.shape)
+            scale = max(float(np.max(np.abs(derived), initial=0.0)), float(np.max(fd_error, initial=0.0)), 1e-300)
+            diff = np.abs(fd_value - derived)
+            allowed = np.maximum(10.0 * fd_error, FD_FLOOR_RTOL * scale)
+            rel = float(np.max(diff, initial=0.0)) / scale
+            if rel > fd_worst:
+                fd_worst = rel
+                fd_tol = max(FD_FLOOR_RTOL, float(np.max(allowed)) / scale)
+            if np.any(diff > allowed):
+                fd_ok = False
+                worst = np.unravel_index(int(np.argmax(diff - allowed)), diff.shape)
+                fd_where = f"at a {kind} point, entry {worst}: FD {fd_value[worst]:.6g}, derived {derived[worst]:.6g}"
+
+            ag = autograd_jacobian(forward_t, values, wrt, device).reshape(derived.shape)
+            ag_scale = max(float(np.max(np.abs(derived), initial=0.0)), float(np.max(np.abs(ag), initial=0.0)), 1e-300)
+            ag_diff = np.abs(ag - derived)
+            ag_rel = float(np.max(ag_diff, initial=0.0)) / ag_scale
+            ag_worst = max(ag_worst, ag_rel)
+            if ag_rel > AUTOGRAD_RTOL:
+                ag_ok = False
+                worst = np.unravel_index(int(np.argmax(ag_diff)), ag_diff.shape)
+                ag_where = f"at a {kind} point, entry {worst}: autograd {ag[worst]:.6g}, derived {derived[worst]:.6g}"
+    sizes_text = ", ".join(", ".join(f"{k}={v}" for k, v in s.items()) or "scalar" for s in _size_variants(d))
+    where = f"{label}: {count} points ({sizes_text})"
+    return [
+        Witness("finite differences", fd_ok, fd_worst, fd_tol, where if fd_ok else f"{label}: mismatch {fd_where}"),
+        Witness("autograd", ag_ok, ag_worst, AUTOGRAD_RTOL, where if ag_ok else f"{label}: mismatch {ag_where}"),
+    ]
+
+
+def _check_identity_claim(d: Derivation, claim: IdentityClaim, rng: np.random.Generator) -> Witness:
+    label = claim.label or "identity"
+    worst, ok, where, count = 0.0, True, "", 0
+    for sizes in _size_variants(d):
+        left = compile_expr(d, claim.lhs, claim.index, sizes, "numpy")
+        right = compile_expr(d, claim.rhs, claim.index, sizes, "numpy")
+        for kind, values in _points(d, sizes, rng):
+            count += 1
+            a, b = left(values), right(values)
+            if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+                ok, where = False, f"non-finite value at a {kind} point"
+                continue
+            scale = np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
+            tol = EVALUATION_RTOL * scale
+            if claim.relation == "=":
+                excess = np.abs(a - b) - tol
+                worst = max(worst, float(np.max(np.abs(a - b) / scale, initial=0.0)))
+            elif claim.relation in (">=", ">"):
+                excess = (b - a) - tol  # strict inequalities: checked up to float64 rounding
+            else:
+                excess = (a - b) - tol
+            if np.any(excess > 0):
+                ok = False
+                bad = np.unravel_index(int(np.argmax(excess)), np.shape(excess)) if np.ndim(excess) else ()
+                av = a[bad] if np.ndim(a) else a
+                bv = b[bad] if np.ndim(b) else b
+                entry = f", entry {bad}" if bad else ""
+                where = f"fails at a {kind} point{entry}: {float(av):.6g} {claim.relation} {float(bv):.6g}"
+    detail = f"{label}: holds at {count} points" if ok else f"{label}: {where}"
+    return Witness("evaluation", ok, worst if claim.relation == "=" else None,
+                   EVALUATION_RTOL if claim.relation == "=" else None, detail)
+
+
+def verify_derivation(name_or_derivation: Any, device: Any = "auto", *, seed: int = 0) -> DerivationVerification:
+    """Check a derivation by every witness; see the module docstring.
+
+    ``device``: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, or ``"cuda"`` — asking for
+    CUDA without it raises :class:`gradproof.DeviceError` rather than silently using the CPU.
+    """
+    from gradproof.derivations.registry import derivation
+
+    d = derivation(name_or_derivation)
+    torch_device = resolve_device(device)
+    start = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    proof = d.prove(seed=seed)
+    witnesses = [
+        Witness("SymPy proof", proof.ok, None, None,
+                f"{proof.shown} step(s) shown symbolically, {proof.checked} checked at exact random points"
+                + ("" if proof.ok else "; " + "; ".join(str(s).strip() for s in proof.steps if not s.ok)))
+    ]
+    for claim in d.claims:
+        if isinstance(claim, GradientClaim):
+            witnesses += _check_gradient_claim(d, claim, torch_device, rng)
+        elif isinstance(claim, IdentityClaim):
+            witnesses.append(_check_identity_claim(d, claim, rng))
+        else:  # pragma: no cover - a programming error in a derivation module
+            raise TypeError(f"{d.name}: unknown claim type {type(claim).__name__}")
+    for check in d.numeric_checks:
+        witnesses += list(check(seed=seed, device=torch_device))
+    return DerivationVerification(
+        d.name, d.title, proof, tuple(witnesses), describe_device(torch_device), time.perf_counter() - start
+    )

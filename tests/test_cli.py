@@ -1,0 +1,88 @@
+"""The CLI's output and exit codes (0 ok, 1 a failed check, 2 usage or input error)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gradproof.cli import main
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "softmax-jacobian" in out and "Jacobian of the softmax" in out
+
+
+def test_show_lecture_numbers(capsys):
+    assert main(["show", "softmax-jacobian"]) == 0
+    out = capsys.readouterr().out
+    assert "0.673" in out and "0.243" in out and "0.084" in out
+    assert "0.22" in out and "-0.163" in out and "-0.057" in out
+    assert "because:" in out
+
+
+def test_show_latex(capsys):
+    assert main(["show", "softmax-jacobian", "--latex"]) == 0
+    assert r"\begin{align*}" in capsys.readouterr().out
+
+
+def test_unknown_name_is_usage_error_with_suggestion(capsys):
+    assert main(["show", "softmax-jacobain"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean" in err and "softmax-jacobian" in err
+    assert "Traceback" not in err
+    assert main(["verify", "cross-entropy"]) == 2
+
+
+def test_bad_option_exits_2_without_traceback():
+    proc = subprocess.run([sys.executable, "-m", "gradproof", "verify", "--no-such-flag"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_verify_named_json(capsys):
+    assert main(["verify", "softmax-jacobian", "cross-entropy-kl", "--json", "--device", "cpu"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] and [r["name"] for r in data["results"]] == ["softmax-jacobian", "cross-entropy-kl"]
+
+
+def test_verify_table(capsys):
+    assert main(["verify", "softmax-jacobian"]) == 0
+    out = capsys.readouterr().out
+    assert "fin. diff." in out and "autograd" in out and "1/1 derivations verified" in out
+
+
+def test_verify_exits_1_on_a_failing_derivation(monkeypatch, capsys):
+    import dataclasses
+
+    import sympy as sp
+
+    import gradproof
+    from gradproof.derivations import registry
+    from gradproof.derivations.common import i, j, s, z
+    from gradproof.derivations.model import GradientClaim
+
+    good = gradproof.derivation("softmax-jacobian")
+    bad = dataclasses.replace(
+        good, claims=(GradientClaim(s[i], z, -s[i] * (sp.KroneckerDelta(i, j) - s[j]), (i,), (j,)),)
+    )
+    table = dict(registry._all())
+    table["softmax-jacobian"] = bad
+    monkeypatch.setattr(registry, "_all", lambda: table)
+    assert main(["verify", "softmax-jacobian"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_cuda_without_cuda_exits_2(capsys):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    assert main(["verify", "softmax-jacobian", "--device", "cuda"]) == 2
+    assert "CUDA is not available" in capsys.readouterr().err
+
+
+def test_no_command_prints_help_and_exits_2(capsys):
+    assert main([]) == 2
