@@ -37,6 +37,7 @@ X = sp.IndexedBase("X", real=True)
 yb = sp.IndexedBase("y", real=True)  # batch labels y_a
 p = sp.IndexedBase("p", positive=True)
 ell = sp.IndexedBase("ell", real=True)
+res = sp.IndexedBase("r", real=True)  # the residual p_a − y_a, for stable evaluation in the claims
 b = sp.Symbol("b", real=True)
 y0 = sp.Symbol("y", real=True)  # one label
 L = sp.Symbol("L", real=True)
@@ -52,6 +53,19 @@ def softplus(u: sp.Expr) -> sp.Expr:
 def stable_sigmoid(u: sp.Expr) -> sp.Expr:
     """σ(u) = e^{(u − |u|)/2} / (1 + e^{−|u|}): equal to 1/(1 + e^{−u}) for both signs of u."""
     return sp.exp((u - sp.Abs(u)) / 2) / (1 + sp.exp(-sp.Abs(u)))
+
+
+def stable_bce(u: sp.Expr, label: sp.Expr) -> sp.Expr:
+    """−[y log σ(u) + (1 − y) log(1 − σ(u))] = (1 − y) log(1 + e^u) + y log(1 + e^{−u}): for labels
+    0 or 1 one term survives, with no cancellation (log(1 + e^u) − yu would lose every digit of a
+    tiny loss at large u)."""
+    return (1 - label) * softplus(u) + label * softplus(-u)
+
+
+def stable_residual(u: sp.Expr, label: sp.Expr) -> sp.Expr:
+    """σ(u) − y = (1 − y)σ(u) − yσ(−u) (since σ(u) + σ(−u) = 1): exact for labels 0 or 1 even
+    where σ(u) rounds to 1."""
+    return (1 - label) * stable_sigmoid(u) - label * stable_sigmoid(-u)
 
 
 def sigmoid_definition(arg: sp.Expr) -> Definition:
@@ -87,7 +101,6 @@ def sigmoid_derivative() -> Derivation:
         claims=(
             GradientClaim(sigma(t), t, result, label="dσ/dz = σ(1 − σ)"),
             IdentityClaim(result, sp.Rational(1, 4), (), "<=", label="σ'(z) ≤ 1/4"),
-            IdentityClaim(sigma(-t), 1 - sigma(t), label="σ(−z) = 1 − σ(z)"),
         ),
         result=(result, ()),
         example_specs=(
@@ -118,7 +131,9 @@ def _bce_definitions() -> tuple[Definition, ...]:
         Definition(ell, (a,), -(yb[a] * sp.log(p[a]) + (1 - yb[a]) * sp.log(1 - p[a])),
                    r"\ell_a = -[y_a \log p_a + (1 - y_a) \log(1 - p_a)]",
                    # ℓ_a = log(1 + e^{z_a}) − y_a z_a (step 1), evaluated without overflow
-                   numeric=lambda sizes, idx: softplus(z[idx]) - yb[idx] * z[idx]),
+                   numeric=lambda sizes, idx: stable_bce(z[idx], yb[idx])),
+        Definition(res, (a,), p[a] - yb[a], r"r_a = p_a - y_a",
+                   numeric=lambda sizes, idx: stable_residual(z[idx], yb[idx])),
         Definition(p, (a,), 1 / (1 + sp.exp(-z[a])), r"p_a = \sigma(z_a)",
                    numeric=lambda sizes, idx: stable_sigmoid(z[idx])),
         _logit_definition(),
@@ -156,7 +171,7 @@ def bce_sigmoid_gradient() -> Derivation:
         ),
         inputs=(
             Input(X, (N, d), "real", "the batch: one sample x_a per row"),
-            Input(yb, (N,), "probability", "labels y_a in [0, 1] (0 or 1 for hard labels)"),
+            Input(yb, (N,), "binary", "labels y_a ∈ {0, 1} (every step also holds for soft labels in [0, 1])"),
             Input(w, (d,), "real", "weights"),
             Input(b, (), "real", "bias"),
         ),
@@ -164,12 +179,11 @@ def bce_sigmoid_gradient() -> Derivation:
         index_ranges={k: d, l: d, a: N, c: N},
         sizes={N: 2, d: 2},
         claims=(
-            GradientClaim(ell[a], w, err * X[a, k], (a,), (k,), "∂ℓ_a/∂w_k = (p_a − y_a) X_ak"),
-            GradientClaim(ell[a], b, err, (a,), (), "∂ℓ_a/∂b = p_a − y_a"),
-            GradientClaim(L, w, batch_w, (), (k,), "∂L/∂w = Xᵀ(p − y)/N"),
-            GradientClaim(L, b, batch_b, (), (), "∂L/∂b = mean(p − y)"),
-            IdentityClaim(ell[a], sp.log(1 + sp.exp(z[a])) - yb[a] * z[a], (a,),
-                          label="ℓ_a = log(1 + e^{z_a}) − y_a z_a"),
+            # r_a = p_a − y_a, evaluated without cancellation at saturated p
+            GradientClaim(ell[a], w, res[a] * X[a, k], (a,), (k,), "∂ℓ_a/∂w_k = (p_a − y_a) X_ak"),
+            GradientClaim(ell[a], b, res[a], (a,), (), "∂ℓ_a/∂b = p_a − y_a"),
+            GradientClaim(L, w, batch_w.xreplace({err: res[a]}), (), (k,), "∂L/∂w = Xᵀ(p − y)/N"),
+            GradientClaim(L, b, batch_b.xreplace({err: res[a]}), (), (), "∂L/∂b = mean(p − y)"),
         ),
         result=(batch_w, (k,)),
         example_specs=(
@@ -202,6 +216,7 @@ def bce_sigmoid_gradient() -> Derivation:
 
 zs = sp.Symbol("z", real=True)  # z = wᵀx + b, a defined quantity here
 L_ce = sp.Symbol("L_CE", real=True)
+res0 = sp.Symbol("r", real=True)  # σ(z) − y, for stable evaluation in the claims
 
 
 def mse_sigmoid_gradient() -> Derivation:
@@ -216,7 +231,8 @@ def mse_sigmoid_gradient() -> Derivation:
         Definition(L, (), (sg - y0) ** 2 / 2, r"L = \frac{1}{2}(\sigma(z) - y)^2"),
         Definition(L_ce, (), -(y0 * sp.log(sg) + (1 - y0) * sp.log(1 - sg)),
                    r"L_{CE} = -[y \log \sigma(z) + (1 - y) \log(1 - \sigma(z))]",
-                   numeric=lambda sizes: softplus(zs) - y0 * zs),
+                   numeric=lambda sizes: stable_bce(zs, y0)),
+        Definition(res0, (), sg - y0, r"r = \sigma(z) - y", numeric=lambda sizes: stable_residual(zs, y0)),
         sigmoid_definition(zs),  # before z's own definition, so σ(z) is recognised first
         Definition(zs, (), sp.Sum(w[l] * x[l], (l, 1, d)) + b, r"z = \sum_l w_l x_l + b"),
     )
@@ -245,7 +261,7 @@ def mse_sigmoid_gradient() -> Derivation:
         ),
         inputs=(
             Input(x, (d,), "real", "one sample's features"),
-            Input(y0, (), "probability", "the target in [0, 1]"),
+            Input(y0, (), "binary", "the target, 0 or 1"),
             Input(w, (d,), "real", "weights"),
             Input(b, (), "real", "bias"),
         ),
@@ -255,7 +271,7 @@ def mse_sigmoid_gradient() -> Derivation:
         claims=(
             GradientClaim(L, w, grad_w, (), (k,), "∂L/∂w_k = (σ − y)σ(1 − σ)x_k"),
             GradientClaim(L, b, grad_b, (), (), "∂L/∂b = (σ − y)σ(1 − σ)"),
-            GradientClaim(L_ce, w, ce_w, (), (k,), "cross-entropy of the same model: (σ − y)x_k"),
+            GradientClaim(L_ce, w, res0 * x[k], (), (k,), "cross-entropy of the same model: (σ − y)x_k"),
             IdentityClaim(factor, sp.Rational(1, 4), (), "<=", label="σ(1 − σ) ≤ 1/4"),
         ),
         result=(grad_w, (k,)),
