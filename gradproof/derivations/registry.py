@@ -20,6 +20,7 @@ MODULES = (
     "softmax",
     "cross_entropy",
     "logistic",
+    "regression",
 )
 
 
