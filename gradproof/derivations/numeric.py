@@ -141,6 +141,13 @@ def sample_inputs(
                 v = np.full(shape, 1e-12)
                 v.flat[rng.integers(v.size)] = 1.0
                 v = v / v.sum()
+        elif inp.kind == "simplex-rows":  # each row (last axis) a probability vector
+            v = rng.dirichlet(np.ones(shape[-1]), size=shape[:-1]).reshape(shape)
+            if adversarial:  # near-one-hot rows
+                v = np.full(shape, 1e-12)
+                hot = rng.integers(shape[-1], size=shape[:-1])
+                np.put_along_axis(v, hot[..., None], 1.0, axis=-1)
+                v = v / v.sum(axis=-1, keepdims=True)
         elif inp.kind == "onehot":
             v = np.zeros(shape)
             v.flat[rng.integers(v.size)] = 1.0
