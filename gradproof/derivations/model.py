@@ -72,7 +72,8 @@ class Input:
     """A quantity the derivation's result depends on, with its shape and the values it may take.
 
     ``kind``: ``real`` (any real), ``positive``, ``probability`` (in (0, 1)), ``simplex`` (a
-    probability vector: positive, summing to 1), ``onehot`` (a one-hot vector), ``binary``
+    probability vector: positive, summing to 1), ``simplex-rows`` (a matrix whose rows are
+    probability vectors, e.g. a batch of labels), ``onehot`` (a one-hot vector), ``binary``
     (0 or 1), ``sign`` (±1), ``count`` (a positive integer: layer widths, sample counts).
     """
 
@@ -238,7 +239,9 @@ class Derivation:
 
         e = self.expand_definitions(expr).doit()
         e = reduce_sums(e)
-        e = sp.refine(e, self._refine_assumptions)
+        # refine only where it has work to do (index-range Piecewise from summing a delta): on a
+        # large expression without one it costs seconds and changes nothing
+        e = e.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: sp.refine(x, self._refine_assumptions))
         e = reduce_sums(self.apply_facts(e))
         return self.apply_facts(e)
 
@@ -284,6 +287,11 @@ class Derivation:
             elif inp.kind == "onehot":
                 hot = rng.randrange(count)
                 raw = [sp.Integer(int(k == hot)) for k in range(count)]
+            elif inp.kind == "simplex-rows":  # each row (last axis) a probability vector
+                width = shape[-1]
+                for start in range(0, count, width):
+                    total = sum(raw[start : start + width])
+                    raw[start : start + width] = [r / total for r in raw[start : start + width]]
             if isinstance(inp.symbol, sp.IndexedBase):
                 for flat, idx in enumerate(np.ndindex(*shape)):
                     values[inp.symbol[tuple(i + 1 for i in idx)]] = raw[flat]
@@ -383,7 +391,7 @@ def _exact_value(kind: str, rng: random.Random) -> sp.Rational:
 
     if kind == "real":
         return _rational(rng, -2, 2)
-    if kind in ("positive", "simplex", "onehot"):
+    if kind in ("positive", "simplex", "onehot", "simplex-rows"):
         return _rational(rng, 0.05, 2)
     if kind == "probability":
         return _rational(rng, 0.02, 0.98)

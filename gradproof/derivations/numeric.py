@@ -71,7 +71,7 @@ def compile_expr(
         import torch
 
         fn = sp.lambdify(
-            arg_symbols, entries, modules=[{"StableMax": _torch_max}, "torch"], cse=True, printer=_torch_printer()
+            arg_symbols, entries, modules=[{"StableMax": _torch_max, "torch": _torch_module()}, "torch"], cse=True, printer=_torch_printer()
         )
 
         def run(values: Mapping[str, Any]) -> Any:
@@ -94,7 +94,15 @@ def _np_max(*args: Any) -> Any:
 def _torch_max(*args: Any) -> Any:
     import torch
 
-    return torch.max(torch.stack(torch.broadcast_tensors(*args)), dim=0).values
+    ref = next(a for a in args if isinstance(a, torch.Tensor))
+    tensors = [a if isinstance(a, torch.Tensor) else torch.as_tensor(a, dtype=ref.dtype, device=ref.device) for a in args]
+    return torch.max(torch.stack(torch.broadcast_tensors(*tensors)), dim=0).values
+
+
+def _torch_module() -> Any:
+    import torch
+
+    return torch
 
 
 def _torch_printer() -> Any:
@@ -103,6 +111,9 @@ def _torch_printer() -> Any:
     class _Printer(TorchPrinter):
         def _print_StableMax(self, expr: sp.Expr) -> str:
             return f"StableMax({', '.join(self._print(a) for a in expr.args)})"
+
+        def _print_log1p(self, expr: sp.Expr) -> str:
+            return f"torch.log1p({self._print(expr.args[0])})"
 
     return _Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True})
 
@@ -141,6 +152,13 @@ def sample_inputs(
                 v = np.full(shape, 1e-12)
                 v.flat[rng.integers(v.size)] = 1.0
                 v = v / v.sum()
+        elif inp.kind == "simplex-rows":  # each row (last axis) a probability vector
+            v = rng.dirichlet(np.ones(shape[-1]), size=shape[:-1]).reshape(shape)
+            if adversarial:  # near-one-hot rows
+                v = np.full(shape, 1e-12)
+                hot = rng.integers(shape[-1], size=shape[:-1])
+                np.put_along_axis(v, hot[..., None], 1.0, axis=-1)
+                v = v / v.sum(axis=-1, keepdims=True)
         elif inp.kind == "onehot":
             v = np.zeros(shape)
             v.flat[rng.integers(v.size)] = 1.0

@@ -146,6 +146,46 @@ def _opaque_sums(expr: sp.Expr) -> sp.Expr:
 _CANONICAL = sp.symbols("_k0:4", integer=True, positive=True)
 
 
+def _exp_of_sums(expr: sp.Expr) -> sp.Expr:
+    """Π_l e^{f(l)} → e^{Σ_l f(l)} (SymPy's expand rewrites the other way), so a sum held opaque
+    is recognised in both spellings."""
+
+    def is_exp_product(e: sp.Basic) -> bool:
+        return isinstance(e, sp.Product) and isinstance(e.function, sp.exp)
+
+    return expr.replace(is_exp_product, lambda e: sp.exp(sp.Sum(e.function.args[0], *e.limits)))
+
+
+def _merge_sums(expr: sp.Expr) -> tuple[list[sp.Expr], sp.Expr] | None:
+    """Write ``expr`` as Σ_k f(k) + Σ_k g(k) + … + rest with one summand per summation range
+    (a factor free of the summation index moves inside its sum; the index is renamed to a
+    canonical one), so that Σ_a A_a - Σ_c B_c is decided by simplifying A_k - B_k.
+    Returns (summands, rest), or None when fewer than two sums share a range."""
+    groups: dict = {}
+    count: dict = {}
+    rest = sp.S.Zero
+    for term in sp.Add.make_args(sp.expand(expr)):
+        sums = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.Sum) and len(f.limits) == 1]
+        if len(sums) != 1:
+            rest += term
+            continue
+        s = sums[0]
+        var, lo, hi = s.limits[0]
+        coeff = term / s
+        if var in coeff.free_symbols:
+            rest += term
+            continue
+        canon = sp.Dummy("k", integer=True, positive=True)
+        key = (lo, hi)
+        groups.setdefault(key, (canon, []))
+        canon = groups[key][0]
+        groups[key][1].append(coeff * s.function.xreplace({var: canon}))
+        count[key] = count.get(key, 0) + 1
+    if not groups or max(count.values()) < 2:
+        return None
+    return [sp.Add(*fs) for _, fs in groups.values()], rest
+
+
 def _free_deltas(expr: sp.Expr) -> list[sp.KroneckerDelta]:
     return sorted(expr.atoms(sp.KroneckerDelta), key=sp.default_sort_key)
 
@@ -154,6 +194,13 @@ def is_zero(expr: sp.Expr, depth: int = 0) -> tuple[bool, str]:
     """Decide ``expr == 0`` symbolically; returns (decided_zero, how)."""
     if expr == 0:
         return True, "reduces to 0"
+    expr = _exp_of_sums(expr)
+    merged = _merge_sums(expr)
+    if merged is not None and depth < 3:
+        summands, rest = merged
+        summands_zero = all(is_zero(reduce_sums(f.doit()), depth + 1)[0] for f in summands)
+        if summands_zero and is_zero(rest, depth + 1)[0]:
+            return True, "sums over the same range merged; the combined summand simplifies to 0"
     opaque = _opaque_sums(expr)
     if sp.simplify(opaque) == 0 or sp.simplify(sp.expand_log(opaque)) == 0:
         return True, "difference simplifies to 0"

@@ -19,10 +19,12 @@ if TYPE_CHECKING:  # pragma: no cover
 MODULES = (
     "softmax",
     "cross_entropy",
-    "counting",
+    "logistic",
+    "regression",
     "regularization",
-    "bias_variance",
     "losses",
+    "counting",
+    "bias_variance",
 )
 
 
