@@ -95,7 +95,7 @@ def _torch_max(*args: Any) -> Any:
     import torch
 
     ref = next(a for a in args if isinstance(a, torch.Tensor))
-    tensors = [a if isinstance(a, torch.Tensor) else torch.as_tensor(a, dtype=ref.dtype, device=ref.device) for a in args]
+    tensors = [torch.as_tensor(a, dtype=ref.dtype, device=ref.device) for a in args]
     return torch.max(torch.stack(torch.broadcast_tensors(*tensors)), dim=0).values
 
 
