@@ -71,7 +71,11 @@ def compile_expr(
         import torch
 
         fn = sp.lambdify(
-            arg_symbols, entries, modules=[{"StableMax": _torch_max, "torch": _torch_module()}, "torch"], cse=True, printer=_torch_printer()
+            arg_symbols,
+            entries,
+            modules=[{"StableMax": _torch_max, "torch": _torch_module()}, "torch"],
+            cse=True,
+            printer=_torch_printer(),
         )
 
         def run(values: Mapping[str, Any]) -> Any:
