@@ -9,6 +9,8 @@ to the formula; a derivation longer than a frame's height continues on "(cont.)"
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +18,7 @@ from gradproof.reports import parts
 from gradproof.reports.figures import PREAMBLE as FIGURE_PREAMBLE
 from gradproof.reports.figures import Figure
 from gradproof.reports.fragment import escape_text, text_to_latex
-from gradproof.reports.layout import StepRows, layout_steps
+from gradproof.reports.layout import STACK_SHARE, StepRows, layout_steps, width
 from gradproof.reports.tables import example_table
 from gradproof.reports.verified import summary_sentences
 
@@ -42,26 +44,55 @@ def preamble(title: str, author: str) -> str:
     )
 
 
+#: characters of a reason that fit on one line of a frame (\\small, beside a 2em indent)
+REASON_CHARS = 75
+#: a frame holds at most this many steps, however short
+MAX_STEPS = 5
+
+
+def _reason_lines(reason: str) -> int:
+    """Lines a reason takes under its step: its printed characters over a line's worth."""
+    printed = re.sub(r"\\[A-Za-z]+ ?|[{}]", "", reason)
+    return max(1, math.ceil(len(printed) / REASON_CHARS))
+
+
 def _height(step: StepRows) -> float:
-    """Rough height of a laid-out step: tall lines (fractions, sums with limits) count more."""
-    h = 0.8  # the reason line
-    for k, piece in enumerate(step.pieces):
-        text = (step.lhs if k == 0 else "") + piece
+    """Rough height of a laid-out step, in plain formula lines: tall lines (fractions, sums with
+    limits) count more, each line of the grey reason 0.8."""
+    h = 0.8 * _reason_lines(step.reason)
+    lines = ([step.lhs] if step.stacked else []) + list(step.pieces)
+    for k, piece in enumerate(lines):
+        text = piece + (step.lhs if k == 0 and not step.stacked else "")
         h += 1.8 if ("\\frac" in text or "\\sum" in text or "\\prod" in text) else 1.0
     return h
 
 
-def chunks(steps: list[StepRows], budget: float = FRAME_HEIGHT) -> list[list[StepRows]]:
-    """Steps grouped into frames: a frame holds steps while their height fits, at most 5."""
-    out: list[list[StepRows]] = [[]]
-    used = 0.0
-    for s in steps:
-        h = _height(s)
-        if out[-1] and (used + h > budget or len(out[-1]) >= 5):
-            out.append([])
+def _pack(heights: list[float], capacity: float) -> list[int]:
+    """Greedy grouping: how many steps go in each frame when a frame holds ``capacity``."""
+    sizes, used = [0], 0.0
+    for h in heights:
+        if sizes[-1] and (used + h > capacity or sizes[-1] >= MAX_STEPS):
+            sizes.append(0)
             used = 0.0
-        out[-1].append(s)
+        sizes[-1] += 1
         used += h
+    return sizes
+
+
+def chunks(steps: list[StepRows], budget: float = FRAME_HEIGHT) -> list[list[StepRows]]:
+    """Steps grouped into frames: as few frames as fit ``budget`` and ``MAX_STEPS`` each, with the
+    steps spread evenly over them (no frame left with one lonely step when another has five)."""
+    heights = [_height(s) for s in steps]
+    count = len(_pack(heights, budget))
+    capacity = sum(heights) / count
+    sizes = _pack(heights, capacity)
+    while len(sizes) > count:  # the smallest even capacity that still needs only ``count`` frames
+        capacity += 0.1
+        sizes = _pack(heights, capacity)
+    out, start = [], 0
+    for n in sizes:
+        out.append(steps[start : start + n])
+        start += n
     return out
 
 
@@ -69,7 +100,11 @@ def _steps_align(steps: list[StepRows]) -> str:
     rows = []
     for k, s in enumerate(steps, start=1):
         on = f"\\onslide<{k}->"
-        lines = [f"  {on}{{{s.lhs}}} &{on}{{{{}}{s.rel} {s.pieces[0]}}}"]
+        lhs = s.full_lhs if k == 1 else s.lhs  # a frame starts with its left-hand side
+        if s.stacked or width(lhs) > STACK_SHARE * EQUATION_BUDGET:
+            lines = [f"  &{on}{{\\rlap{{$\\displaystyle {lhs}$}}}}", f"  &{on}{{{{}}{s.rel} {s.pieces[0]}}}"]
+        else:
+            lines = [f"  {on}{{{lhs}}} &{on}{{{{}}{s.rel} {s.pieces[0]}}}"]
         lines += [f"  &{on}{{\\qquad {{}}{p}}}" for p in s.pieces[1:]]
         reason = f"{on}{{\\small\\color{{gray}}\\hspace*{{2em}}({s.reason})}}"
         rows.append(" \\\\\n".join(lines) + f"\n  \\shortintertext{{{reason}}}")
@@ -94,7 +129,8 @@ def frames(d: Derivation, verification: Any = None) -> str:
         suffix = " (cont.)" if n else ""
         out.append(f"\\begin{{frame}}[t]{{{title}{suffix}}}\n" + _steps_align(group) + "\\end{frame}\n")
     for example in d.examples:
-        out.append(f"\\begin{{frame}}[t]{{{title}: worked example}}\n" + example_table(example) + "\\end{frame}\n")
+        table = example_table(example, max_height="0.78\\textheight")
+        out.append(f"\\begin{{frame}}[t]{{{title}: worked example}}\n" + table + "\\end{frame}\n")
     return "\n".join(out)
 
 

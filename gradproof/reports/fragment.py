@@ -8,6 +8,7 @@ pdflatex accepts, escaping everything else so no text can inject commands.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -27,17 +28,28 @@ _UNICODE_MATH = {
     "Ŷ": r"\hat{Y}", "∞": r"\infty ", "∈": r"\in ", "⊙": r"\odot ", "√": r"\sqrt ", "∇": r"\nabla ",
     "ℓ": r"\ell ", "π": r"\pi ", "ρ": r"\rho ", "τ": r"\tau ", "φ": r"\phi ", "∝": r"\propto ",
     "Δ": r"\Delta ", "⟨": r"\langle ", "⟩": r"\rangle ", "₁": "_{1}", "₂": "_{2}", "≡": r"\equiv ", "∀": r"\forall ",
+    "±": r"\pm ", "½": r"\tfrac{1}{2}", "∓": r"\mp ", "≪": r"\ll ", "≫": r"\gg ", "⋅": r"\cdot ",
+}
+# typographic characters of plain text and their LaTeX spelling (pdflatex without inputenc setup)
+_TEXT_UNICODE = {
+    "–": "--", "—": "---", "…": r"\ldots{}", "‘": "`", "’": "'", "“": "``", "”": "''", "′": "'", "\u00a0": "~",
 }
 _TEXT_ESCAPES = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
     "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
+    # OT1 text fonts print these as ¡ ¿ — : take them from math
+    "<": r"\ensuremath{<}", ">": r"\ensuremath{>}", "|": r"\ensuremath{|}",
 }
 # Greek and operator letters that may carry a subscript in plain-text reasons (Σ_k, σ_i)
 _MATH_LETTERS = "ΣσλθημαεδπρτφℓŷŶ"
-# tokens such as z_j, e^{a+b}, x^2, s_{ij}, Σ_k: typeset as math
+# tokens such as z_j, e^{a+b}, x^2, s_{ij}, Σ_k, M_train: typeset as math
 _MATH_TOKEN = re.compile(
-    rf"[A-Za-z0-9{_MATH_LETTERS}]*(?:[_^](?:\{{[^{{}}\\$]*\}}|[A-Za-z0-9{_MATH_LETTERS}]))+"
+    rf"[A-Za-z0-9{_MATH_LETTERS}]*(?:[_^](?:\{{[^{{}}\\$]*\}}|[A-Za-z0-9{_MATH_LETTERS}]+))+"
 )
+# names from code (gradproof.bias_variance_experiment, two_class_softmax): typewriter, not math
+_CODE_TOKEN = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?:\(\))?|[A-Za-z]\w*_\w+_\w+(?:\(\))?")
+# a multi-character script without braces: M_train → M_{train}
+_BARE_SCRIPT = re.compile(r"([_^])([^{}_^\\\s]{2,})")
 _SAFE_TOKEN = re.compile(rf"[A-Za-z0-9_^{{}}+\-=,{_MATH_LETTERS}]*")
 # LaTeX-ish commands authors write in assumption and definition texts ("y_i \ge 0"); anything
 # else keeps its backslash escaped, so no text can run a command
@@ -59,16 +71,26 @@ def escape_text(text: str) -> str:
             out.append(_TEXT_ESCAPES[ch])
         elif ch in _UNICODE_MATH:
             out.append(r"\ensuremath{" + _UNICODE_MATH[ch] + "}")
+        elif ch in _TEXT_UNICODE:
+            out.append(_TEXT_UNICODE[ch])
         elif ord(ch) < 128:
             out.append(ch if ch.isprintable() else " ")
         else:
-            out.append("?")  # pdflatex without unicode setup cannot typeset it; never emit raw bytes
+            # pdflatex without unicode setup cannot typeset it; never emit raw bytes.  Accented
+            # letters lose their accent (é → e), anything else becomes "?"
+            plain = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+            out.append(escape_text(plain) if plain and plain.isprintable() else "?")
     return "".join(out)
 
 
 def _math_token(token: str) -> str:
+    token = _BARE_SCRIPT.sub(lambda m: f"{m.group(1)}{{{m.group(2)}}}", token)
     body = "".join(_UNICODE_MATH.get(ch, ch) for ch in token)
     return r"\ensuremath{" + body + "}"
+
+
+def _code_token(token: str) -> str:
+    return r"\texttt{" + escape_text(token) + "}"
 
 
 def _plain(text: str) -> str:
@@ -84,14 +106,24 @@ def text_to_latex(text: str) -> str:
     """A reason or note in plain text → safe LaTeX text with math tokens in math mode."""
     text = _plain(text)
     pieces, last = [], 0
-    for m in _MATH_TOKEN.finditer(text):
-        pieces.append(escape_text(text[last : m.start()]))
+    for m in _TOKENS.finditer(text):
+        pieces.append(_prose(text[last : m.start()]))
         token = m.group(0)
-        # only braces, letters, digits and sub/superscripts reach math mode: nothing executable
-        pieces.append(_math_token(token) if _SAFE_TOKEN.fullmatch(token) else escape_text(token))
+        if m.lastgroup == "code":
+            pieces.append(_code_token(token))
+        else:  # only braces, letters, digits and sub/superscripts reach math mode: nothing executable
+            pieces.append(_math_token(token) if _SAFE_TOKEN.fullmatch(token) else escape_text(token))
         last = m.end()
-    pieces.append(escape_text(text[last:]))
+    pieces.append(_prose(text[last:]))
     return "".join(pieces)
+
+
+_TOKENS = re.compile(f"(?P<code>{_CODE_TOKEN.pattern})|(?P<math>{_MATH_TOKEN.pattern})")
+
+
+def _prose(text: str) -> str:
+    """Plain text between math tokens; a `` - `` between spaces is a minus sign, not a hyphen."""
+    return escape_text(text).replace(" - ", r" \ensuremath{-} ")
 
 
 class GradproofLatexPrinter(LatexPrinter):
@@ -175,11 +207,16 @@ def _reason_text(reason: str) -> str:
 
 def align_rows(steps: list, *, reason: Callable[[str], str] = _reason_text) -> list[str]:
     """``align*`` rows for laid-out steps (see :mod:`gradproof.reports.layout`): the first row of
-    a step carries the reason in a third column, continuation rows start with ``+``/``−``."""
+    a step carries the reason in a third column, continuation rows start with ``+``/``−``; a
+    left-hand side too wide to share a row comes on a row of its own, starting at the relations."""
     rows = []
     for s in steps:
         why = reason(s.reason)
-        rows.append(rf"  {s.lhs} &{s.rel} {s.pieces[0]} && {why}")
+        if s.stacked:
+            rows.append(rf"  &\rlap{{$\displaystyle {s.lhs}$}}")
+            rows.append(rf"  &{s.rel} {s.pieces[0]} && {why}")
+        else:
+            rows.append(rf"  {s.lhs} &{s.rel} {s.pieces[0]} && {why}")
         rows += [rf"  &\qquad {{}}{p}" for p in s.pieces[1:]]
     return rows
 

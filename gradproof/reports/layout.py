@@ -23,6 +23,10 @@ _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[{}^_]|[^\\{}^_]")
 _ZERO = {
     r"\left",
     r"\right",
+    r"\bigl",
+    r"\bigr",
+    r"\Bigl",
+    r"\Bigr",
     r"\mathopen",
     r"\mathclose",
     r"\displaystyle",
@@ -31,9 +35,11 @@ _ZERO = {
     r"\limits",
     r"\mathrm",
     r"\mathbf",
+    r"\mathbb",
     r"\text",
     r"\operatorname",
     r"\ensuremath",
+    r"\substack",
 }
 _WIDE = {
     r"\sum": 1.4,
@@ -49,6 +55,8 @@ _WIDE = {
     r"\min": 1.6,
     r"\sqrt": 1.0,
 }
+#: operators whose limits a display puts above and below rather than beside
+_BIG_OPERATORS = {r"\sum", r"\prod"}
 
 
 def _group(tokens: list[str], i: int) -> tuple[list[str], int]:
@@ -66,20 +74,57 @@ def _group(tokens: list[str], i: int) -> tuple[list[str], int]:
     return tokens[i + 1 :], len(tokens)
 
 
-def _width(tokens: list[str]) -> float:
+def _rows_width(tokens: list[str]) -> float:
+    """Width of a ``\\substack`` body: its widest row."""
+    rows, current = [], []
+    for tok in tokens:
+        if tok == "\\\\":
+            rows.append(current)
+            current = []
+        else:
+            current.append(tok)
+    rows.append(current)
+    return max(_width(r) for r in rows)
+
+
+def _width(tokens: list[str], display: bool = True) -> float:
+    """Width in ems; ``display=False`` inside fractions, where limits sit beside their operator."""
     total, i = 0.0, 0
     while i < len(tokens):
         tok = tokens[i]
         if tok == r"\frac":
             num, i = _group(tokens, i + 1)
             den, i = _group(tokens, i)
-            total += max(_width(num), _width(den)) + 0.4
+            total += max(_width(num, False), _width(den, False)) + 0.4
+            continue
+        if tok == r"\scalebox":  # \scalebox{f}{$...$}
+            factor, i = _group(tokens, i + 1)
+            body, i = _group(tokens, i)
+            total += float("".join(factor) or 1) * _width(body)
+            continue
+        if tok == r"\resizebox":  # \resizebox{\ifdim\width>Nem Nem\else\width\fi}{!}{$...$}
+            target, i = _group(tokens, i + 1)
+            _, i = _group(tokens, i)
+            body, i = _group(tokens, i)
+            limit = re.search(r"([0-9.]+)em", "".join(target))
+            total += min(float(limit.group(1)), _width(body)) if limit else _width(body)
+            continue
+        if tok in _BIG_OPERATORS:  # displayed limits are stacked: the widest of sign and limits
+            widths, i = [_WIDE[tok]], i + 1
+            while i < len(tokens) and tokens[i] in ("^", "_"):
+                limit, i = _group(tokens, i + 1)
+                if limit and limit[0] == r"\substack":
+                    inner, _ = _group(limit, 1)
+                    widths.append(0.7 * _rows_width(inner))
+                else:
+                    widths.append(0.7 * _width(limit))
+            total += (max(widths) if display else 1.0 + max(widths[1:], default=0.0)) + 0.2
             continue
         if tok in ("^", "_"):
             sub, i = _group(tokens, i + 1)
-            total += 0.7 * _width(sub)
+            total += 0.7 * _width(sub, display)
             continue
-        if tok in ("{", "}") or tok in _ZERO:
+        if tok in ("{", "}", "$") or tok in _ZERO:
             i += 1
             continue
         if tok in _WIDE:
@@ -90,6 +135,8 @@ def _width(tokens: list[str]) -> float:
             total += 1.3  # binary operator with its spacing
         elif tok in " ,()[]|":
             total += 0.0 if tok == " " else 0.4
+        elif tok.isupper():
+            total += 0.75
         else:
             total += 0.55
         i += 1
@@ -97,63 +144,130 @@ def _width(tokens: list[str]) -> float:
 
 
 def width(tex: str) -> float:
-    """Rough printed width of a LaTeX math string, in ems."""
+    """Rough printed width of a LaTeX math string, in ems (display style, body font size)."""
     return _width(_TOKEN.findall(tex))
 
 
 @dataclass(frozen=True)
 class StepRows:
-    """One derivation step laid out: its first row ``lhs & rel first`` and continuation pieces."""
+    """One derivation step laid out: its first row ``lhs & rel first`` and continuation pieces.
+
+    ``lhs`` is empty where the step continues the previous step's left-hand side; ``full_lhs``
+    keeps it for a frame that starts with this step.  ``stacked``: the left-hand side is too wide
+    to share a row with the right-hand side, so it gets a row of its own above ``rel first``.
+    """
 
     lhs: str
     rel: str
     pieces: tuple[str, ...]
     reason: str
+    full_lhs: str = ""
+    stacked: bool = False
+
+
+#: continuation rows of a broken right-hand side start this far right of the relation
+CONTINUATION_INDENT = 2.0  # \qquad
+#: the relation and its spacing
+RELATION_WIDTH = 1.5
+#: a left-hand side wider than this share of the budget goes on a row of its own
+STACK_SHARE = 0.4
 
 
 def scaled(tex: str, budget: float) -> str:
-    w = width(tex)
-    if w <= budget:
+    """``tex`` unchanged when it fits ``budget`` ems, else shrunk to exactly that width by TeX
+    (which measures it: no estimate is involved in how far it shrinks)."""
+    if width(tex) <= budget:
         return tex
-    factor = max(0.5, round(budget / w - 0.005, 2))
-    return rf"\scalebox{{{factor:.2f}}}{{$\displaystyle {tex}$}}"
+    return rf"\resizebox{{\ifdim\width>{budget:g}em {budget:g}em\else\width\fi}}{{!}}{{$\displaystyle {tex}$}}"
 
 
-def split_rhs(rhs: sp.Basic, budget: float) -> tuple[str, ...]:
-    """The right-hand side as one piece, or broken before top-level ``+``/``−`` into pieces that
-    each fit ``budget`` ems (a term too wide on its own is scaled down)."""
-    whole = to_latex(rhs)
-    if width(whole) <= budget:
-        return (whole,)
-    if not isinstance(rhs, sp.Add):
-        return (scaled(whole, budget),)
-    pieces: list[str] = []
-    current = ""
-    for k, term in enumerate(ordered_terms(rhs)):
+def _signed_terms(add: sp.Add) -> list[str]:
+    """The terms of a sum in lecture order, each but the first with its ``+``/``−``."""
+    out = []
+    for k, term in enumerate(ordered_terms(add)):
         coeff = term.as_coeff_Mul()[0]
         if coeff.is_Number and coeff.is_negative:
-            text = "- " + to_latex(-term) if k else to_latex(term)
+            out.append("- " + to_latex(-term) if k else to_latex(term))
         else:
-            text = ("+ " if k else "") + to_latex(term)
+            out.append(("+ " if k else "") + to_latex(term))
+    return out
+
+
+def _pack(terms: list[str], first: float, rest: float) -> list[str]:
+    """Terms packed greedily into lines: the first line ``first`` ems wide, the others ``rest``."""
+    lines: list[str] = []
+    current = ""
+    for text in terms:
         candidate = f"{current} {text}".strip()
-        if current and width(candidate) > budget:
-            pieces.append(current)
+        if current and width(candidate) > (rest if lines else first):
+            lines.append(current)
             current = text
         else:
             current = candidate
-    pieces.append(current)
-    return tuple(scaled(p, budget) for p in pieces)
+    lines.append(current)
+    return lines
+
+
+_DELIMITED = re.compile(r"^(.*?)\\left(\\?[(\[{|.]|\\\{|\\langle|\\lVert)(.*)\\right(\\?[)\]}|.]|\\\}|\\rangle|\\rVert)$", re.S)
+
+
+def _bracketed_sum(rhs: sp.Basic) -> tuple[str, sp.Add, str] | None:
+    """For ``op[a + b + …]`` (an operator applied to one sum, such as an expectation): the text
+    before the sum with its opening bracket, the sum, and the closing bracket."""
+    args = getattr(rhs, "args", ())
+    if isinstance(rhs, (sp.Add, sp.Mul, sp.Pow)) or len(args) != 1 or not isinstance(args[0], sp.Add):
+        return None
+    whole, inner = to_latex(rhs), to_latex(args[0])
+    m = _DELIMITED.match(whole)
+    if not m or m.group(3).strip() != inner:
+        return None
+    return m.group(1) + r"\Bigl" + m.group(2), args[0], r"\Bigr" + m.group(4)
+
+
+def split_rhs(rhs: sp.Basic, budget: float, rest: float | None = None) -> tuple[str, ...]:
+    """The right-hand side as one piece, or broken before top-level ``+``/``−`` into pieces: the
+    first fits ``budget`` ems, the continuation pieces ``rest`` (default ``budget``).  A sum inside
+    one bracket (``E[a + b + …]``) is broken inside the bracket; a term too wide on its own is
+    shrunk to fit."""
+    rest = budget if rest is None else rest
+    whole = to_latex(rhs)
+    if width(whole) <= budget:
+        return (whole,)
+    if isinstance(rhs, sp.Add):
+        lines = _pack(_signed_terms(rhs), budget, rest)
+    elif (bracketed := _bracketed_sum(rhs)) is not None:
+        opening, inner, closing = bracketed
+        terms = _signed_terms(inner)
+        terms[0] = opening + terms[0]
+        terms[-1] = terms[-1] + closing
+        lines = _pack(terms, budget, rest)
+    else:
+        return (scaled(whole, budget),)
+    return tuple(scaled(p, budget if k == 0 else rest) for k, p in enumerate(lines))
 
 
 def layout_steps(d: Derivation, budget: float) -> list[StepRows]:
-    """Every step of ``d`` fitted to ``budget`` ems for lhs, relation and rhs together."""
-    out, previous = [], None
+    """Every step of ``d`` fitted to ``budget`` ems for lhs, relation and rhs together.
+
+    In an ``align`` every row shares the left column, so the room for a right-hand side is the
+    budget less the widest left-hand side of the whole derivation (a left-hand side wider than
+    ``STACK_SHARE`` of the budget is put on a row of its own instead of narrowing every row).
+    """
+    lhs_texts, previous = [], None
     for step in d.steps:
-        lhs = "" if previous is not None and step.lhs == previous else to_latex(step.lhs)
-        if width(lhs) > budget / 2:
-            lhs = scaled(lhs, budget / 2)
-        rhs_budget = max(budget / 2, budget - min(width(lhs), budget / 2) - 1.5)
-        pieces = split_rhs(step.rhs, rhs_budget)
-        out.append(StepRows(lhs, _REL[step.relation], pieces, text_to_latex(step.reason)))
+        lhs_texts.append("" if previous is not None and step.lhs == previous else to_latex(step.lhs))
         previous = step.lhs
+    stacked = [width(t) > STACK_SHARE * budget for t in lhs_texts]
+    column = max((width(t) for t, s in zip(lhs_texts, stacked) if not s), default=0.0)
+    first = budget - column - RELATION_WIDTH
+    rest = first + RELATION_WIDTH - CONTINUATION_INDENT
+    out = []
+    for step, lhs, stack in zip(d.steps, lhs_texts, stacked):
+        if stack:  # on its own row, starting where the relations line up
+            lhs = scaled(lhs, budget - column)
+        pieces = split_rhs(step.rhs, first, rest)
+        full = lhs or to_latex(step.lhs)
+        if width(full) > STACK_SHARE * budget:
+            full = scaled(full, budget - column)
+        out.append(StepRows(lhs, _REL[step.relation], pieces, text_to_latex(step.reason), full, stack))
     return out

@@ -52,10 +52,14 @@ def verify_derivation(d: Any, device: str = "auto") -> Any:
 
 def summary_sentences(v: Any) -> str:
     """One or two LaTeX sentences summarising a verification result."""
-    methods = []
+    methods: list[str] = []  # each method once, in first-seen order (a derivation checks several claims)
     for w in v.witnesses:
         label = escape_text(w.method)
-        methods.append(label if w.ok else f"{label} (\\textbf{{failed}})")
+        failed = f"{label} (\\textbf{{failed}})"
+        if not w.ok and label in methods:
+            methods[methods.index(label)] = failed
+        elif label not in methods and failed not in methods:
+            methods.append(label if w.ok else failed)
     if not methods and getattr(v, "proof", None) is not None:
         methods.append("SymPy proof")
     proof = getattr(v, "proof", None)
