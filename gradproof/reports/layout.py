@@ -208,7 +208,9 @@ def _pack(terms: list[str], first: float, rest: float) -> list[str]:
     return lines
 
 
-_DELIMITED = re.compile(r"^(.*?)\\left(\\?[(\[{|.]|\\\{|\\langle|\\lVert)(.*)\\right(\\?[)\]}|.]|\\\}|\\rangle|\\rVert)$", re.S)
+_OPEN = r"\\?[(\[{|.]|\\\{|\\langle|\\lVert"
+_CLOSE = r"\\?[)\]}|.]|\\\}|\\rangle|\\rVert"
+_DELIMITED = re.compile(rf"^(.*?)\\left({_OPEN})(.*)\\right({_CLOSE})$", re.S)
 
 
 def _bracketed_sum(rhs: sp.Basic) -> tuple[str, sp.Add, str] | None:

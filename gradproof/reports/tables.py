@@ -88,8 +88,11 @@ def example_table(example, *, size: str = "\\small", max_height: str = "") -> st
     lines = [
         "\\begin{center}",
         f"{size}",
-        *([f"\\resizebox*{{!}}{{\\ifdim\\totalheight>{max_height} {max_height}\\else\\totalheight\\fi}}{{%"]
-          if max_height else []),
+        *(
+            [f"\\resizebox*{{!}}{{\\ifdim\\totalheight>{max_height} {max_height}\\else\\totalheight\\fi}}{{%"]
+            if max_height
+            else []
+        ),
         "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%",
         "\\begin{tabular}{@{}ll@{}}",
         "\\toprule",
