@@ -216,14 +216,15 @@ _DELIMITED = re.compile(rf"^(.*?)\\left({_OPEN})(.*)\\right({_CLOSE})$", re.S)
 def _bracketed_sum(rhs: sp.Basic) -> tuple[str, sp.Add, str] | None:
     """For ``op[a + b + …]`` (an operator applied to one sum, such as an expectation): the text
     before the sum with its opening bracket, the sum, and the closing bracket."""
-    args = getattr(rhs, "args", ())
-    if isinstance(rhs, (sp.Add, sp.Mul, sp.Pow)) or len(args) != 1 or not isinstance(args[0], sp.Add):
+    if isinstance(rhs, (sp.Add, sp.Mul, sp.Pow)) or not getattr(rhs, "args", ()):
         return None
-    whole, inner = to_latex(rhs), to_latex(args[0])
-    m = _DELIMITED.match(whole)
-    if not m or m.group(3).strip() != inner:
+    m = _DELIMITED.match(to_latex(rhs))
+    if not m:
         return None
-    return m.group(1) + r"\Bigl" + m.group(2), args[0], r"\Bigr" + m.group(4)
+    for arg in rhs.args:  # the sum the brackets hold (an operator may carry other, unprinted args)
+        if isinstance(arg, sp.Add) and m.group(3).strip() == to_latex(arg):
+            return m.group(1) + r"\Bigl" + m.group(2), arg, r"\Bigr" + m.group(4)
+    return None
 
 
 def split_rhs(rhs: sp.Basic, budget: float, rest: float | None = None) -> tuple[str, ...]:

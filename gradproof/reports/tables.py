@@ -22,9 +22,10 @@ def _num(x: float) -> str:
     if x == 0:
         return "0"
     text = f"{x:.4g}"
-    if x.is_integer() and abs(x) < 1e15:  # counts and sizes are shown exactly
-        if abs(x) < 1e7 or float(text) != x:
-            return _grouped(int(x))
+    n = round(x)
+    if abs(x - n) <= 1e-12 * abs(x) and abs(x) < 1e15:  # counts and sizes are shown exactly
+        if abs(n) < 10**7 or float(text) != n:
+            return _grouped(n)
     if "e" in text:
         mant, exp = text.split("e")
         return f"{mant}\\times 10^{{{int(exp)}}}"
