@@ -60,6 +60,23 @@ def test_reason_text_keeps_known_math_and_escapes_the_rest():
     assert r"\textbackslash{}input\{x\}" in out
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Bias–variance", "Bias--variance"),  # en dash: never "?"
+        ("n_2, …, n_K", r"\ensuremath{n_2}, \ldots{}, \ensuremath{n_K}"),
+        ("ε = ±σ", r"\ensuremath{\varepsilon } = \ensuremath{\pm }\ensuremath{\sigma }"),
+        ("margin 0.3 < 1 |x|", r"margin 0.3 \ensuremath{<} 1 \ensuremath{|}x\ensuremath{|}"),  # OT1 prints ¡ and —
+        ("M_train and ℓ_hinge", r"\ensuremath{M_{train}} and \ensuremath{\ell _{hinge}}"),
+        ("see gradproof.bias_variance_experiment", r"see \texttt{gradproof.bias\_variance\_experiment}"),
+        ("log a - log b", r"log a \ensuremath{-} log b"),
+        ("café", "cafe"),
+    ],
+)
+def test_text_to_latex_typography(text, expected):
+    assert text_to_latex(text) == expected
+
+
 def test_lecture_term_order():
     import sympy as sp
 
@@ -74,7 +91,94 @@ def test_long_right_hand_sides_are_broken():
 
     steps = layout_steps(derivation("cross-entropy-kl"), 24.0)
     assert any(len(s.pieces) > 1 for s in steps)
-    assert all(width(p) <= 24.0 or p.startswith("\\scalebox") for s in steps for p in s.pieces)
+
+
+def _rows_fit(steps, budget):
+    """Every row of a laid-out derivation fits: the widest unstacked lhs, the relation and the
+    piece (continuation pieces indented) together within ``budget`` ems."""
+    from gradproof.reports.layout import CONTINUATION_INDENT, RELATION_WIDTH
+
+    column = max((width(s.lhs) for s in steps if not s.stacked), default=0.0)
+    for s in steps:
+        if s.stacked:
+            assert width(s.lhs) <= budget - column + 1e-9, s.lhs
+        assert column + RELATION_WIDTH + width(s.pieces[0]) <= budget + 1e-9, s.pieces[0]
+        for p in s.pieces[1:]:
+            assert column + CONTINUATION_INDENT + width(p) <= budget + 1e-9, p
+
+
+@pytest.mark.parametrize("budget", [24.0, 30.0])
+def test_every_derivation_fits_its_budget_with_the_widest_left_side(budget):
+    """The left column of an ``align`` is as wide as its widest left-hand side, for every row."""
+    from gradproof.derivations.registry import catalog
+    from gradproof.reports.layout import layout_steps
+
+    for d in catalog():
+        _rows_fit(layout_steps(d, budget), budget)
+
+
+def test_a_sum_inside_brackets_is_broken_inside_them():
+    from gradproof.derivations.registry import derivation
+    from gradproof.reports.layout import layout_steps
+
+    steps = layout_steps(derivation("bias-variance-decomposition"), 24.0)
+    broken = [s for s in steps if s.pieces[0].startswith("\\mathbb{E}\\Bigl[")]
+    assert broken and broken[0].pieces[-1].endswith("\\Bigr]")
+    assert not any("resizebox" in p for s in steps for p in s.pieces)
+
+
+def _toy(*steps):
+    import sympy as sp
+
+    x = sp.IndexedBase("x")
+    i, n = sp.symbols("i n", integer=True)
+    wide = sp.Sum(x[i] ** 2 * sp.exp(x[i]) * sp.log(1 + x[i]) * sp.sin(x[i]), (i, 1, n))
+    rows = [
+        SimpleNamespace(lhs=lhs(wide, x, i), rhs=rhs(wide, x, i), relation="=", reason=why) for lhs, rhs, why in steps
+    ]
+    return SimpleNamespace(steps=rows)
+
+
+def test_a_left_side_too_wide_to_share_gets_a_row_of_its_own():
+    from gradproof.reports.fragment import align_rows
+    from gradproof.reports.layout import layout_steps
+
+    d = _toy(
+        (lambda w, x, i: x[i], lambda w, x, i: x[i] + 1, "short"),
+        (lambda w, x, i: w * w, lambda w, x, i: w**2, "a left side of 20 ems"),
+    )
+    steps = layout_steps(d, 24.0)
+    assert [s.stacked for s in steps] == [False, True]
+    _rows_fit(steps, 24.0)
+    rows = align_rows(steps)
+    assert rows[1].startswith("  &\\rlap{$\\displaystyle ") and rows[2].startswith("  &= ")
+
+
+def test_beamer_frames_share_steps_evenly():
+    from gradproof.reports.beamer import MAX_STEPS, chunks
+    from gradproof.reports.layout import StepRows
+
+    one_line = StepRows("x", "=", ("y",), "why")
+    for count in range(1, 23):
+        sizes = [len(c) for c in chunks([one_line] * count)]
+        assert sum(sizes) == count and max(sizes) <= MAX_STEPS
+        assert max(sizes) - min(sizes) <= 1, sizes  # never 5 + 5 + 1
+
+
+def test_beamer_long_reasons_count_as_lines():
+    from gradproof.reports.beamer import FRAME_HEIGHT, _height
+    from gradproof.reports.layout import StepRows
+
+    short, long = StepRows("x", "=", ("y",), "why"), StepRows("x", "=", ("y",), "because " * 40)
+    assert _height(long) > _height(short) + 2 * 0.8
+    assert _height(long) < FRAME_HEIGHT
+
+
+def test_continued_frame_repeats_its_left_side():
+    tex = build_report(["training-memory"], format="beamer", verify=False, figures=False)
+    cont = tex.split("(cont.)}", 1)[1].split("\\end{frame}", 1)[0]
+    first_row = cont.split("\\begin{align*}\n", 1)[1].splitlines()[0]
+    assert first_row.startswith("  \\onslide<1->{M_{") and "{}" not in first_row.split("&")[0]
 
 
 def test_verified_box_from_a_stand_in():
@@ -91,6 +195,54 @@ def test_verified_box_from_a_stand_in():
     text = box(v)
     assert "finite differences" in text and "autograd (\\textbf{failed})" in text
     assert "$3.1\\times 10^{-9}$" in text and "cuda:0" in text and "0.5" not in text
+
+
+def test_verified_box_names_each_method_once():
+    from gradproof.reports.verified import summary_sentences
+
+    w = SimpleNamespace
+    fd = w(method="finite differences", ok=True, max_error=1e-9, tolerance=1e-6, detail="")
+    bad = w(method="finite differences", ok=False, max_error=1e-3, tolerance=1e-6, detail="")
+    v = w(ok=False, device="cpu", proof=None, witnesses=(fd, fd, bad, fd))
+    assert summary_sentences(v).count("finite differences") == 2  # once as a method, once for the error
+    assert "finite differences (\\textbf{failed})" in summary_sentences(v)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(79510, "$79{,}510$"), (1203400.0000000002, "$1{,}203{,}400$"), (3e11, "$3\\times 10^{11}$"), (0.5, "$0.5$"),
+     (2.2941, "$2.294$")],
+)  # fmt: skip
+def test_table_numbers(value, expected):
+    from gradproof.reports.tables import value_latex
+
+    assert value_latex(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [("z", "$z$"), ("eta", "$\\eta$"), ("yhat", "$\\hat{y}$"), ("y_hat", "$\\hat{y}$"), ("x_k", "$x_{k}$"),
+     ("the loss", "the loss")],
+)  # fmt: skip
+def test_table_labels(label, expected):
+    from gradproof.reports.tables import label_latex
+
+    assert label_latex(label) == expected
+
+
+def test_wide_example_tables_shrink_to_the_line():
+    from gradproof.reports.tables import example_table
+
+    example = SimpleNamespace(
+        title="A title far longer than any line of a table would comfortably hold on one line",
+        inputs={"a label that is much too long to sit in a narrow column": [[1.23456] * 8] * 8}, values={},
+        note="",
+    )  # fmt: skip
+    tex = example_table(example, max_height="0.7\\textheight")
+    assert "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}" in tex
+    assert "\\resizebox*{!}{\\ifdim\\totalheight>0.7\\textheight" in tex
+    assert tex.count("\\parbox[t]") == 2  # the title and the label wrap
+    assert tex.count("{") == tex.count("}")
 
 
 def test_every_derivation_lays_out():

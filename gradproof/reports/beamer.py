@@ -81,19 +81,32 @@ def _pack(heights: list[float], capacity: float) -> list[int]:
 
 def chunks(steps: list[StepRows], budget: float = FRAME_HEIGHT) -> list[list[StepRows]]:
     """Steps grouped into frames: as few frames as fit ``budget`` and ``MAX_STEPS`` each, with the
-    steps spread evenly over them (no frame left with one lonely step when another has five)."""
+    steps spread as evenly as they go (least sum of squared frame heights: no frame left with one
+    lonely step while another holds five)."""
     heights = [_height(s) for s in steps]
-    count = len(_pack(heights, budget))
-    capacity = sum(heights) / count
-    sizes = _pack(heights, capacity)
-    while len(sizes) > count:  # the smallest even capacity that still needs only ``count`` frames
-        capacity += 0.1
-        sizes = _pack(heights, capacity)
-    out, start = [], 0
-    for n in sizes:
-        out.append(steps[start : start + n])
-        start += n
-    return out
+    count, n = len(_pack(heights, budget)), len(steps)
+
+    def fits(i: int, j: int) -> bool:  # steps i..j-1 in one frame (a single step always fits)
+        return j - i == 1 or (j - i <= MAX_STEPS and sum(heights[i:j]) <= budget)
+
+    # best[k][j]: (cost, previous cut) for the first j steps in k frames
+    best: list[dict[int, tuple[float, int]]] = [{0: (0.0, 0)}]
+    for k in range(1, count + 1):
+        best.append({})
+        for j in range(1, n + 1):
+            options = [
+                (best[k - 1][i][0] + sum(heights[i:j]) ** 2, i)
+                for i in range(max(0, j - MAX_STEPS), j)
+                if i in best[k - 1] and fits(i, j)
+            ]
+            if options:
+                best[k][j] = min(options)
+    cuts, j = [n], n
+    for k in range(count, 0, -1):
+        j = best[k][j][1]
+        cuts.append(j)
+    cuts.reverse()
+    return [steps[a:b] for a, b in zip(cuts, cuts[1:])]
 
 
 def _steps_align(steps: list[StepRows]) -> str:
