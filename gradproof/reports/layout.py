@@ -210,20 +210,30 @@ def _pack(terms: list[str], first: float, rest: float) -> list[str]:
 
 _OPEN = r"\\?[(\[{|.]|\\\{|\\langle|\\lVert"
 _CLOSE = r"\\?[)\]}|.]|\\\}|\\rangle|\\rVert"
-_DELIMITED = re.compile(rf"^(.*?)\\left({_OPEN})(.*)\\right({_CLOSE})$", re.S)
+
+
+def _depth(tex: str) -> int:
+    """Open groups at the end of ``tex``: braces (``\\{`` and ``\\}`` are not braces) and
+    ``\\left`` … ``\\right`` pairs.  Text can only be cut where this is 0."""
+    tokens = _TOKEN.findall(tex)
+    return tokens.count("{") - tokens.count("}") + tokens.count(r"\left") - tokens.count(r"\right")
 
 
 def _bracketed_sum(rhs: sp.Basic) -> tuple[str, sp.Add, str] | None:
-    """For ``op[a + b + …]`` (an operator applied to one sum, such as an expectation): the text
-    before the sum with its opening bracket, the sum, and the closing bracket."""
-    if isinstance(rhs, (sp.Add, sp.Mul, sp.Pow)) or not getattr(rhs, "args", ()):
+    """For a right-hand side holding one long sum in brackets (``E[a + b + …]``, ``x_k (a + b + …)``,
+    ``Σ_i (a + b + …)``): the text before the sum with its opening bracket, the sum, and the
+    closing bracket with the text after it."""
+    if isinstance(rhs, sp.Add):
         return None
-    m = _DELIMITED.match(to_latex(rhs))
-    if not m:
-        return None
-    for arg in rhs.args:  # the sum the brackets hold (an operator may carry other, unprinted args)
-        if isinstance(arg, sp.Add) and m.group(3).strip() == to_latex(arg):
-            return m.group(1) + r"\Bigl" + m.group(2), arg, r"\Bigr" + m.group(4)
+    whole = to_latex(rhs)
+    sums = {a for a in sp.preorder_traversal(rhs) if isinstance(a, sp.Add)}
+    sums = sorted(sums, key=lambda a: (-width(to_latex(a)), sp.default_sort_key(a)))
+    for arg in sums:
+        pattern = rf"\\left({_OPEN})\s*{re.escape(to_latex(arg))}\s*\\right({_CLOSE})"
+        found = list(re.finditer(pattern, whole))
+        if len(found) == 1 and _depth(whole[: found[0].start()]) == 0:  # not inside a group
+            m = found[0]
+            return whole[: m.start()] + r"\Bigl" + m.group(1), arg, r"\Bigr" + m.group(2) + whole[m.end() :]
     return None
 
 
