@@ -46,6 +46,8 @@ def preamble(title: str, author: str) -> str:
 
 #: characters of a reason that fit on one line of a frame (\\small, beside a 2em indent)
 REASON_CHARS = 75
+#: a summary longer than this many characters is set a size smaller on the overview frame
+LONG_SUMMARY = 600
 #: a frame holds at most this many steps, however short
 MAX_STEPS = 5
 
@@ -126,7 +128,8 @@ def _steps_align(steps: list[StepRows]) -> str:
 
 def frames(d: Derivation, verification: Any = None) -> str:
     title = escape_text(d.title)
-    overview = [f"\\begin{{frame}}[t]{{{title}}}\n", f"{{\\small {text_to_latex(d.summary)}\\par}}\n"]
+    size = "\\small" if len(d.summary) <= LONG_SUMMARY else "\\footnotesize"  # room for the statement
+    overview = [f"\\begin{{frame}}[t]{{{title}}}\n", f"{{{size} {text_to_latex(d.summary)}\\par}}\n"]
     overview.append(f"\\begin{{block}}{{Statement}}\n\\[\n  {parts.statement(d, 34.0)}\n\\]\n\\end{{block}}\n")
     extra = parts.assumptions(d) + parts.definitions(d)
     if extra and len(extra) <= 2:
