@@ -78,3 +78,44 @@ def test_softmax_regression_verifies():
 
     result = verify_derivation("softmax-regression-gradient", device="cpu")
     assert result.ok, str(result)
+
+
+def test_minibatch_proves_symbolically():
+    result = gradproof.derivation("minibatch-mean-gradient").prove()
+    assert result.ok, str(result)
+    assert result.checked == 0
+
+
+def test_minibatch_example_and_evaluate():
+    d = gradproof.derivation("minibatch-mean-gradient")
+    ex = d.examples[0]
+    np.testing.assert_allclose(ex.values["full gradient ∂L/∂w"], [-1 / 6, -13 / 3], rtol=1e-12)
+    np.testing.assert_allclose(ex.values["per-sample gradients G_ak = (ŷ_a − y_a) X_ak"].mean(axis=0),
+                               ex.values["full gradient ∂L/∂w"], rtol=1e-12)
+    rng = np.random.default_rng(2)
+    X, y, w = rng.normal(size=(5, 3)), rng.normal(size=5), rng.normal(size=3)
+    np.testing.assert_allclose(d.evaluate(X=X, y=y, w=w), X.T @ (X @ w - y) / 5, rtol=1e-12)
+    # exact enumeration: the mean over all C(5, 2) = 10 minibatches is the full gradient ...
+    batches = R.minibatch_gradients(X, y, w, 2)
+    assert len(batches) == 10
+    np.testing.assert_allclose(batches.mean(axis=0), X.T @ (X @ w - y) / 5, rtol=1e-12)
+    # ... while a single minibatch is not (it is an estimate)
+    assert not np.allclose(batches[0], X.T @ (X @ w - y) / 5)
+
+
+def test_minibatch_wrong_variants_fail():
+    d = gradproof.derivation("minibatch-mean-gradient")
+    a, k, N, B = R.a, R.k, R.N, R.Bsz
+    # forgetting that each sample lies in C(N-1, B-1) minibatches
+    wrong = sp.Sum(R.G[a, k], (a, 1, N)) / (B * sp.binomial(N, B))
+    assert not _replace_step(d, 2, wrong).prove().ok
+    # the sum instead of the mean of the per-sample gradients
+    assert not _replace_step(d, 1, sp.Sum(R.G[a, k], (a, 1, N))).prove().ok
+
+
+def test_minibatch_verifies():
+    from gradproof.verify.derivation_check import verify_derivation
+
+    result = verify_derivation("minibatch-mean-gradient", device="cpu")
+    assert result.ok, str(result)
+    assert result.witness("evaluation").ok

@@ -7,6 +7,10 @@ calculus silently returns 0 for the softmax-regression loss (see NOTES.md).
 
 from __future__ import annotations
 
+import itertools
+from typing import Any
+
+import numpy as np
 import sympy as sp
 
 from gradproof.derivations.common import StableMax
@@ -236,5 +240,97 @@ def softmax_regression_gradient() -> Derivation:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# minibatch gradients
+
+Bsz = sp.Symbol("B", integer=True, positive=True)  # minibatch size
+G = sp.IndexedBase("G", real=True)  # per-sample gradients G_ak = ∂ℓ_a/∂w_k
+Eg = sp.IndexedBase(r"\bar{g}", real=True)  # expected minibatch gradient
+
+
+def minibatch_mean_gradient() -> Derivation:
+    dL = D(L, w[k])
+    full = sp.Mul(sp.Sum(G[a, k], (a, 1, N)), 1 / N, evaluate=False)
+    share = sp.binomial(N - 1, Bsz - 1) / (Bsz * sp.binomial(N, Bsz))
+    per_sample = sp.Mul(sp.Add(yhat[a], -y[a], evaluate=False), X[a, k], evaluate=False)
+    return Derivation(
+        name="minibatch-mean-gradient",
+        title="The minibatch gradient is an unbiased estimate",
+        summary="The gradient of the mean loss L = (1/N) Σ_a ℓ_a is the mean of the per-sample gradients "
+        "(linearity of the derivative). Averaged over all binom(N, B) equally likely minibatches of size B, "
+        "the minibatch gradient (1/B) Σ_{a∈S} ∇ℓ_a equals that full gradient, because every sample lies in "
+        "the same number binom(N − 1, B − 1) of minibatches: this is why minibatch SGD follows the full "
+        "gradient on average.",
+        statement=sp.Eq(Eg[k], dL),
+        steps=(
+            Step(dL, sp.Mul(sp.Sum(D(ell[a], w[k]), (a, 1, N)), 1 / N, evaluate=False),
+                 "linearity: the derivative of a sum is the sum of the derivatives (for any per-sample loss)"),
+            Step(dL, full, "G_{ak} = ∂ℓ_a/∂w_k, the gradient of sample a"),
+            Step(Eg[k], sp.Mul(share, sp.Sum(G[a, k], (a, 1, N)), evaluate=False),
+                 "average of (1/B) Σ_{a∈S} G_{ak} over the binom(N, B) minibatches S: sample a lies in "
+                 "binom(N - 1, B - 1) of them (checked by enumerating every minibatch)"),
+            Step(Eg[k], full, "binom(N - 1, B - 1)/binom(N, B) = B/N"),
+            Step(Eg[k], dL, "the full gradient from above: the minibatch gradient is unbiased"),
+        ),
+        inputs=(
+            Input(X, (N, d), "real", "the dataset: one sample per row"),
+            Input(y, (N,), "real", "targets"),
+            Input(w, (d,), "real", "weights"),
+        ),
+        definitions=(
+            Definition(Eg, (k,), share * sp.Sum(G[a, k], (a, 1, N)),
+                       r"\bar{g}_k = E_S[\frac{1}{B} \sum_{a \in S} G_{ak}], S uniform over the size-B subsets"),
+            Definition(L, (), sp.Sum(ell[c], (c, 1, N)) / N, r"L = \frac{1}{N} \sum_a \ell_a"),
+            Definition(G, (a, k), D(ell[a], w[k]), r"G_{ak} = \partial \ell_a / \partial w_k"),
+            Definition(ell, (a,), (yhat[a] - y[a]) ** 2 / 2,
+                       r"\ell_a = \frac{1}{2}(\hat{y}_a - y_a)^2 (squared error, for the numbers)"),
+            Definition(yhat, (a,), sp.Sum(w[l] * X[a, l], (l, 1, d)), r"\hat{y}_a = \sum_l w_l X_{al}"),
+        ),
+        assumptions=(Assumption("the minibatch S is a uniformly random subset of B ≤ N distinct samples"),),
+        index_ranges={k: d, l: d, a: N, c: N},
+        sizes={N: 3, d: 2, Bsz: 2},
+        claims=(GradientClaim(L, w, full, (), (k,), "∂L/∂w = mean of the per-sample gradients"),),
+        result=(full, (k,)),
+        example_specs=(
+            ExampleSpec("N = 3 samples (squared error of a linear model), w = (0.5, -1)",
+                        {"X": [[1.0, 2.0], [0.0, 1.0], [2.0, -1.0]], "y": [3.0, 1.0, 0.0], "w": [0.5, -1.0]},
+                        (("per-sample gradients G_ak = (ŷ_a − y_a) X_ak", per_sample, (a, k)),
+                         ("full gradient ∂L/∂w", full, (k,)))),
+        ),
+        notes=("Minibatches are drawn without replacement; the numeric check averages the minibatch "
+               "gradient over every size-B subset of small datasets exactly and compares it with the "
+               "full gradient.",),
+        numeric_checks=(minibatch_enumeration_witnesses,),
+        symbols=((X, "the dataset, one sample per row"), (y, "targets"), (w, "weights"), (ell, "per-sample loss"),
+                 (L, "mean loss"), (G, "per-sample gradients"), (Eg, "expected minibatch gradient"),
+                 (N, "number of samples"), (Bsz, "minibatch size"), (d, "number of features")),
+    )
+
+
+def minibatch_gradients(X_: np.ndarray, y_: np.ndarray, w_: np.ndarray, B: int) -> np.ndarray:
+    """The minibatch gradient (1/B) Σ_{a∈S} (ŷ_a − y_a) x_a for every size-B subset S (one row each)."""
+    per_sample = (X_ @ w_ - y_)[:, None] * X_
+    return np.array([per_sample[list(S)].mean(axis=0) for S in itertools.combinations(range(len(X_)), B)])
+
+
+def minibatch_enumeration_witnesses(seed: int = 0, device: Any = None) -> list:
+    """Exact enumeration: the average over all size-B minibatches of the minibatch gradient equals
+    the full-batch gradient X^T(Xw − y)/N, for several (N, B)."""
+    from gradproof.verify.derivation_check import EVALUATION_RTOL, Witness
+
+    rng = np.random.default_rng(seed + 104729)
+    worst, cases = 0.0, []
+    for N_, B_ in ((4, 1), (5, 2), (6, 3), (7, 7)):
+        X_, y_, w_ = rng.normal(size=(N_, 3)), rng.normal(size=N_), rng.normal(size=3)
+        batches = minibatch_gradients(X_, y_, w_, B_)
+        full_ = X_.T @ (X_ @ w_ - y_) / N_
+        scale = max(1.0, float(np.max(np.abs(full_))))
+        worst = max(worst, float(np.max(np.abs(batches.mean(axis=0) - full_))) / scale)
+        cases.append(f"N={N_}, B={B_}: {len(batches)} minibatches")
+    ok = worst <= EVALUATION_RTOL
+    return [Witness("evaluation", ok, worst, EVALUATION_RTOL,
+                    "mean over every minibatch = full gradient (" + "; ".join(cases) + ")")]
+
+
 def build() -> list[Derivation]:
-    return [linear_regression_gradient(), softmax_regression_gradient()]
+    return [linear_regression_gradient(), softmax_regression_gradient(), minibatch_mean_gradient()]
