@@ -95,21 +95,27 @@ class ProofResult:
 
 
 def _split_sum(s: sp.Sum) -> sp.Expr:
-    """Σ over a sum of terms → sum of Σ's; constants pulled out; Kronecker deltas summed."""
-    if len(s.limits) != 1:
-        return s
-    var, lo, hi = s.limits[0]
+    """Σ over a sum of terms → sum of Σ's; constants pulled out; Kronecker deltas summed.
+    A sum over several indices is split one index at a time, innermost first."""
+    out = _split_body(s.function, *s.limits[0])
+    for lim in s.limits[1:]:
+        out = sp.Add(*[_split_body(term, *lim) for term in sp.Add.make_args(out)])
+    return out
+
+
+def _split_body(function: sp.Expr, var: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
     # e^{a+b} → e^a e^b, so constants factor out; log(ab) → log a + log b only where SymPy knows
     # the factors are positive (expand_log without force is sound)
-    body = sp.expand(sp.expand_log(s.function), log=False)
+    body = sp.expand(sp.expand_log(function), log=False)
     out = sp.S.Zero
     for term in sp.Add.make_args(body):
-        deltas = [d for d in term.atoms(sp.KroneckerDelta) if var in d.free_symbols]
+        # only a delta that multiplies the whole term may be summed out
+        deltas = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.KroneckerDelta) and var in f.free_symbols]
         if deltas:
             # Σ_k f(k) δ(j, k) = f(j): j lies in [lo, hi] by the index-range assumptions.
             delta = deltas[0]
             other = delta.args[1] if delta.args[0] == var else delta.args[0]
-            out += (term / delta).subs(var, other) if term.has(delta) else term
+            out += (term / delta).subs(var, other)
             continue
         const, dep = term.as_independent(var, as_Add=False)
         if dep == 1:
@@ -230,6 +236,17 @@ def _rational(rng: random.Random, lo: float, hi: float) -> sp.Rational:
     return sp.Rational(value.numerator, value.denominator)
 
 
+def _index_symbols(expr: sp.Expr) -> set:
+    """Free symbols, including the indices of a derivative's variables: ``∂L/∂W_qr`` has free
+    indices q, r even where L does not contain W_qr (SymPy counts derivative variables as bound),
+    and they must be substituted before ``doit``."""
+    out = set(expr.free_symbols)
+    for der in expr.atoms(sp.Derivative):
+        for var in der.variables:
+            out |= var.free_symbols
+    return out
+
+
 def check_numerically(
     derivation: Derivation, lhs: sp.Expr, rhs: sp.Expr, relation: str, *, seed: int = 0
 ) -> tuple[bool, str]:
@@ -241,7 +258,7 @@ def check_numerically(
         concrete_lhs = derivation.concretize(lhs, sizes)
         concrete_rhs = derivation.concretize(rhs, sizes)
         free_indices = sorted(
-            (concrete_lhs.free_symbols | concrete_rhs.free_symbols) & set(derivation.index_ranges),
+            (_index_symbols(concrete_lhs) | _index_symbols(concrete_rhs)) & set(derivation.index_ranges),
             key=sp.default_sort_key,
         )
         ranges = [range(1, int(derivation.index_ranges[i].xreplace(sizes)) + 1) for i in free_indices]

@@ -21,6 +21,7 @@ MODULES = (
     "cross_entropy",
     "logistic",
     "regression",
+    "mlp",
     "regularization",
     "losses",
     "counting",
