@@ -86,3 +86,15 @@ def test_cuda_without_cuda_exits_2(capsys):
 
 def test_no_command_prints_help_and_exits_2(capsys):
     assert main([]) == 2
+
+
+def test_verify_in_worker_processes(capsys):
+    assert main(["verify", "sigmoid-derivative", "dropout-expectation", "--jobs", "2", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in data["results"]] == ["sigmoid-derivative", "dropout-expectation"]
+    assert all(r["ok"] for r in data["results"])
+
+
+def test_verify_rejects_zero_jobs(capsys):
+    assert main(["verify", "sigmoid-derivative", "--jobs", "0"]) == 2
+    assert "--jobs" in capsys.readouterr().err

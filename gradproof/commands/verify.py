@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 
@@ -13,6 +14,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="'auto' (CUDA when available), 'cpu' or 'cuda'")
     p.add_argument("--seed", type=int, default=0, help="seed for the random test points (default 0)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument(
+        "--jobs", "-j", type=int, default=None, metavar="N",
+        help="worker processes (default: one per CPU core, at most 4; 1 runs in this process)",
+    )
     p.set_defaults(run=run)
 
 
@@ -26,17 +31,24 @@ def _cell(w) -> str:  # a witness's table cell
 
 def run(args: argparse.Namespace) -> int:
     from gradproof.derivations.registry import catalog, derivation
-    from gradproof.verify.derivation_check import verify_derivation
+    from gradproof.errors import InputError
+    from gradproof.verify.derivation_check import verify_many
     from gradproof.verify.device import resolve_device
 
     resolve_device(args.device)  # a bad device is a usage error before any work starts
-    targets = [derivation(n) for n in args.names] if args.names else catalog()
-    results = []
+    if args.jobs is not None and args.jobs < 1:
+        raise InputError(f"--jobs must be at least 1, got {args.jobs}")
+    targets = [derivation(n).name for n in args.names] if args.names else [d.name for d in catalog()]
+    jobs = args.jobs if args.jobs is not None else min(4, os.cpu_count() or 1)
     progress = sys.stderr.isatty() and not args.json
-    for k, d in enumerate(targets, 1):
+    done = []
+
+    def report(result) -> None:
+        done.append(result)
         if progress:
-            print(f"\r[{k}/{len(targets)}] {d.name} ...".ljust(70), end="", file=sys.stderr, flush=True)
-        results.append(verify_derivation(d, device=args.device, seed=args.seed))
+            print(f"\r[{len(done)}/{len(targets)}] {result.name} done".ljust(70), end="", file=sys.stderr, flush=True)
+
+    results = verify_many(targets, device=args.device, seed=args.seed, jobs=jobs, on_done=report)
     if progress:
         print("\r" + " " * 70 + "\r", end="", file=sys.stderr, flush=True)
 

@@ -250,3 +250,40 @@ def verify_derivation(name_or_derivation: Any, device: Any = "auto", *, seed: in
     return DerivationVerification(
         d.name, d.title, proof, tuple(witnesses), describe_device(torch_device), time.perf_counter() - start
     )
+
+
+def _verify_in_worker(name: str, device: str, seed: int) -> DerivationVerification:
+    import torch
+
+    torch.set_num_threads(1)  # one derivation per core; more threads only contend
+    return verify_derivation(name, device=device, seed=seed)
+
+
+def verify_many(
+    names: list[str], device: Any = "auto", *, seed: int = 0, jobs: int = 1, on_done: Any = None
+) -> list[DerivationVerification]:
+    """Verify several derivations, in ``jobs`` worker processes when ``jobs > 1``.
+
+    Results come back in the order of ``names``; ``on_done(result)`` is called as each finishes
+    (for progress).  Workers are spawned (not forked) so that no torch or CUDA state is copied.
+    """
+    if jobs <= 1 or len(names) <= 1 or str(device).startswith("cuda"):
+        results = []
+        for name in names:
+            results.append(verify_derivation(name, device=device, seed=seed))
+            if on_done:
+                on_done(results[-1])
+        return results
+
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    by_name: dict[str, DerivationVerification] = {}
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_verify_in_worker, name, str(device), seed): name for name in names}
+        for future in as_completed(futures):
+            result = future.result()
+            by_name[futures[future]] = result
+            if on_done:
+                on_done(result)
+    return [by_name[name] for name in names]
