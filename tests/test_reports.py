@@ -176,7 +176,8 @@ def test_beamer_long_reasons_count_as_lines():
 
 def test_continued_frame_repeats_its_left_side():
     tex = build_report(["training-memory"], format="beamer", verify=False, figures=False)
-    cont = tex.split("(cont.)}", 1)[1].split("\\end{frame}", 1)[0]
+    frames = [part.split("\\end{frame}", 1)[0] for part in tex.split("(cont.)}")[1:]]
+    cont = next(f for f in frames if "\\begin{align*}" in f)  # a continued steps frame
     first_row = cont.split("\\begin{align*}\n", 1)[1].splitlines()[0]
     assert first_row.startswith("  \\onslide<1->{M_{") and "{}" not in first_row.split("&")[0]
 

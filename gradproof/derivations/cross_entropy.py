@@ -171,7 +171,9 @@ def kl() -> Derivation:
             Definition(Hpq, (), cross, "H(p, q) = -Σ_i p_i log q_i"),
             Definition(Hp, (), entropy, "H(p) = -Σ_i p_i log p_i"),
             Definition(KLpq, (), divergence, "KL(p‖q) = Σ_i p_i log(p_i/q_i)"),
-            Definition(KL(p, p), (), sp.Sum(p[i] * sp.log(p[i] / p[i]), (i, 1, n)), "KL(p‖p)"),
+            # p_i/p_i left unevaluated so the definition reads as KL(p‖q) at q = p
+            Definition(KL(p, p), (), sp.Sum(p[i] * sp.log(sp.Mul(p[i], sp.Pow(p[i], -1, evaluate=False),
+                                                                 evaluate=False)), (i, 1, n)), "KL(p‖p)"),
             Definition(bits_per_nat, (), sp.log(sp.E, 2), "1 nat = log_2 e bits"),
         ),
         assumptions=(

@@ -126,6 +126,10 @@ def _steps_align(steps: list[StepRows]) -> str:
     return "\\begin{align*}\n" + "\n".join(rows) + "\n\\end{align*}\n"
 
 
+# display-style definitions are tall (sums, fractions): beyond this many a slide overflows
+SETTING_ITEMS_PER_FRAME = 5
+
+
 def frames(d: Derivation, verification: Any = None) -> str:
     title = escape_text(d.title)
     size = "\\small" if len(d.summary) <= LONG_SUMMARY else "\\footnotesize"  # room for the statement
@@ -138,8 +142,12 @@ def frames(d: Derivation, verification: Any = None) -> str:
         overview.append(f"\\vfill{{\\scriptsize {summary_sentences(verification)}\\par}}\n")
     overview.append("\\end{frame}\n")
     out = ["".join(overview)]
-    if len(extra) > 2:  # a frame of their own rather than an overfull overview
-        out.append(f"\\begin{{frame}}[t]{{{title}: setting}}\n" + parts.itemize(extra) + "\\end{frame}\n")
+    if len(extra) > 2:  # frames of their own rather than an overfull overview
+        per_frame = SETTING_ITEMS_PER_FRAME
+        for n in range(0, len(extra), per_frame):
+            suffix = " (cont.)" if n else ""
+            items = parts.itemize(extra[n : n + per_frame], size="\\small" if len(extra) > 4 else "")
+            out.append(f"\\begin{{frame}}[t]{{{title}: setting{suffix}}}\n" + items + "\\end{frame}\n")
     groups = chunks(layout_steps(d, EQUATION_BUDGET))
     for n, group in enumerate(groups):
         suffix = " (cont.)" if n else ""

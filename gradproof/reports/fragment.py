@@ -50,7 +50,8 @@ _MATH_TOKEN = re.compile(
 _CODE_TOKEN = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?:\(\))?|[A-Za-z]\w*_\w+_\w+(?:\(\))?")
 # a multi-character script without braces: M_train → M_{train}
 _BARE_SCRIPT = re.compile(r"([_^])([^{}_^\\\s]{2,})")
-_SAFE_TOKEN = re.compile(rf"[A-Za-z0-9_^{{}}+\-=,{_MATH_LETTERS}]*")
+# inside a token's braces also a few operators that map to plain math (h_{l−1}, W^{l·k})
+_SAFE_TOKEN = re.compile(rf"[A-Za-z0-9_^{{}}+\-=,{_MATH_LETTERS}−·×ᵀ]*")
 # LaTeX-ish commands authors write in assumption and definition texts ("y_i \ge 0"); anything
 # else keeps its backslash escaped, so no text can run a command
 _TEXT_COMMANDS = {
