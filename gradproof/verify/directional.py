@@ -1,0 +1,189 @@
+"""Directional checks: ⟨g, v⟩ against central differences along seeded signed directions.
+
+A full finite-difference Jacobian costs two loss evaluations per entry; a directional check
+costs four per direction whatever the size.  Signed Gaussian directions matter: a non-negative
+direction (torch's ``fast_mode``) cancels against gradients whose entries sum to zero.
+
+Every difference is taken as a *residual* ``f(x₊) − f(x₋) − ⟨g, x₊ − x₋⟩`` over the points the
+code really received (after rounding to its dtype), so rounded steps cost nothing.  Steps t and
+t/2 are Richardson-extrapolated; the tolerance is built from
+
+* truncation — ``|r(t) − r(t/2)|``, an upper bound on what Richardson leaves;
+* rounding — the loss's *measured* noise σ (ECnoise-style fourth differences) over the step;
+* the gradient's own precision — its dtype's roundoff times ‖g‖·‖v‖;
+
+all relative to ‖g‖·‖v‖, never entry by entry.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gradproof.verify.kinks import looks_nonsmooth, one_sided
+from gradproof.verify.options import DTYPE_EPS
+
+EPS64 = DTYPE_EPS["float64"]
+NOISE_SAFETY = 10.0  # rounding-noise multiples a residual may reach
+RICHARDSON_NOISE = 1.9  # std of the extrapolated residual, in units of σ/t
+
+
+@dataclass(frozen=True)
+class Noise:
+    """The loss's rounding noise near the point, as measured."""
+
+    sigma: float  # absolute std of one loss evaluation
+    relative: float  # sigma / |loss|, at least float64's roundoff
+    low_precision: bool  # the code computes in less than float64
+    nonsmooth: bool  # the noise probe straddled a kink
+
+
+def measure_noise(
+    f: Callable[[np.ndarray], float],
+    q: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    f0: float,
+    scale: float,
+    rng: np.random.Generator,
+    output_eps: float,
+) -> Noise:
+    """Estimate the loss's rounding noise from fourth differences on a tiny uniform grid."""
+    u = rng.standard_normal(x.shape)
+
+    def probe(tau: float) -> tuple[float, float]:
+        vals = [f(q(x + (k * tau) * u)) if k else f0 for k in range(-3, 4)]
+        d4 = [vals[i] - 4 * vals[i + 1] + 6 * vals[i + 2] - 4 * vals[i + 3] + vals[i + 4] for i in range(3)]
+        return max(abs(d) for d in d4) / math.sqrt(70.0), max(abs(v) for v in vals)
+
+    tau = 1e-6 * scale
+    s1, fmax = probe(tau)
+    floor = output_eps * fmax
+    if s1 <= 1e3 * EPS64 * max(fmax, 1e-300):
+        sigma = max(s1, floor, EPS64 * fmax)
+        return Noise(sigma, max(EPS64, sigma / max(abs(f0), 1e-300)), output_eps > EPS64, False)
+    s2, _ = probe(4.0 * tau)
+    if s2 > 2.5 * s1:  # grows with the step: a kink inside the probe, not rounding noise
+        sigma = max(floor, EPS64 * fmax)
+        return Noise(sigma, max(EPS64, sigma / max(abs(f0), 1e-300)), output_eps > EPS64, True)
+    sigma = 2.0 * max(s1, s2, floor)  # few samples: be generous
+    rel = min(1e-3, max(EPS64, sigma / max(abs(f0), 1e-300)))
+    return Noise(sigma, rel, True, False)
+
+
+GAUSSIAN_UP_TO = 2048  # entries; larger parameters get random signs (Rademacher)
+
+
+def direction(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """A seeded signed random direction.
+
+    Gaussian for small parameters; random ±1 for large ones, which is 5× cheaper to draw and,
+    unlike a Gaussian, never nearly zero at the one entry that is wrong.
+    """
+    size = int(np.prod(shape, dtype=np.int64))
+    if size <= GAUSSIAN_UP_TO:
+        return rng.standard_normal(shape)
+    bits = np.unpackbits(np.frombuffer(rng.bytes((size + 7) // 8), dtype=np.uint8), count=size)
+    return (bits * 2.0 - 1.0).reshape(shape)
+
+
+@dataclass
+class Directions:
+    """Everything measured along the directions of one parameter."""
+
+    step: float
+    vectors: list[np.ndarray] = field(default_factory=list)
+    user: list[float] = field(default_factory=list)  # ⟨g, v⟩
+    fd: list[float] = field(default_factory=list)  # finite-difference directional derivative
+    residual: list[float] = field(default_factory=list)  # fd − user
+    tolerance: list[float] = field(default_factory=list)
+    ok: list[bool] = field(default_factory=list)
+    kink: list[str] = field(default_factory=list)  # "", "right", "left", "between"
+    scale: list[float] = field(default_factory=list)  # ‖v‖·max(‖g‖, typical |fd|)
+
+    @property
+    def n(self) -> int:
+        return len(self.vectors)
+
+    @property
+    def n_bad(self) -> int:
+        return sum(not ok for ok in self.ok)
+
+    @property
+    def n_kink(self) -> int:
+        return sum(bool(k) for k in self.kink)
+
+    def worst(self) -> tuple[float, float]:
+        """(relative error, relative tolerance) of the direction furthest beyond its tolerance."""
+        ratios = [abs(r) / max(t, 1e-300) for r, t in zip(self.residual, self.tolerance, strict=True)]
+        k = int(np.argmax(ratios))
+        s = max(self.scale[k], 1e-300)
+        return abs(self.residual[k]) / s, self.tolerance[k] / s
+
+
+def check_directions(
+    f: Callable[[np.ndarray], float],
+    q: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    g: np.ndarray,
+    f0: float,
+    noise: Noise,
+    *,
+    count: int,
+    rng: np.random.Generator,
+    grad_eps: float,
+    step_eps: float,
+    scale: float,
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> Directions:
+    """Test ``g`` along ``count`` seeded signed Gaussian directions.
+
+    ``step_eps`` is the roundoff of steps the code rounds silently (it computes in float32 on
+    float64 input); it adds ``4·step_eps·‖g⊙x‖/t`` to the tolerance.
+    """
+    t = np.cbrt(noise.relative) * scale
+    out = Directions(step=float(t))
+    gnorm = float(np.linalg.norm(g))
+    sigma = noise.sigma
+    step_term = 4.0 * step_eps * float(np.linalg.norm(g * x)) / t if step_eps else 0.0
+    pending = []
+    for _ in range(count):
+        v = direction(rng, x.shape)
+        tv = t * v
+        hv = 0.5 * tv
+        pts = {t: q(x + tv), -t: q(x - tv), t / 2: q(x + hv), -t / 2: q(x - hv)}
+        vals = {s: f(p) for s, p in pts.items()}
+        r1 = (vals[t] - vals[-t] - float(np.vdot(g, pts[t] - pts[-t]))) / (2 * t)
+        r2 = (vals[t / 2] - vals[-t / 2] - float(np.vdot(g, pts[t / 2] - pts[-t / 2]))) / t
+        rich = (4.0 * r2 - r1) / 3.0
+        vnorm = float(np.linalg.norm(v))
+        extra = 16.0 * grad_eps * gnorm * vnorm + step_term
+        tol_fd = 2.0 * abs(r1 - r2) + NOISE_SAFETY * RICHARDSON_NOISE * sigma / t
+        a = float(np.vdot(g, v))
+        out.vectors.append(v)
+        out.user.append(a)
+        pending.append((rich, tol_fd, extra, vnorm, vals, pts))
+    typical = math.sqrt(np.mean([(a + p[0]) ** 2 for a, p in zip(out.user, pending, strict=True)]))
+    for v, a, (rich, tol_fd, extra, vnorm, vals, _pts) in zip(out.vectors, out.user, pending, strict=True):
+        scale_k = vnorm * max(gnorm, typical)  # typical |fd| ≈ ‖true gradient‖ for Gaussian v
+        tol = tol_fd + extra
+        if rtol is not None:
+            tol = rtol * scale_k
+        if atol is not None:
+            tol = tol + atol * vnorm
+        residual, kink, ok = rich, "", abs(rich) <= tol
+        if not ok and looks_nonsmooth(vals[-t], vals[-t / 2], f0, vals[t / 2], vals[t], sigma):
+            side = one_sided(f, q, x, g, v, t, f0, vals, sigma, extra, scale_k)
+            if side.accepted:
+                residual, kink, ok = side.residual, side.side, True
+                tol = max(tol, side.tolerance)
+        out.fd.append(a + residual)
+        out.residual.append(residual)
+        out.tolerance.append(tol)
+        out.ok.append(ok)
+        out.kink.append(kink)
+        out.scale.append(scale_k)
+    return out
