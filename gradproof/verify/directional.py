@@ -144,17 +144,16 @@ def check_directions(
     ``step_eps`` is the roundoff of steps the code rounds silently (it computes in float32 on
     float64 input); it adds ``4·step_eps·‖g⊙x‖/t`` to the tolerance.
     """
-    # float64: t ~ eps^(1/3), two levels.  Low precision: rounding dominates, so take a longer
-    # step (eps^(1/4)) and a third level whose extrapolation bounds the truncation far more
-    # tightly than |r(t) − r(t/2)| would.
-    low = noise.low_precision
-    t = (noise.relative**0.25 if low else np.cbrt(noise.relative)) * scale
+    # Rounding noise, not truncation, limits a float64 check at t ~ eps^(1/3): take a longer
+    # step, eps^(1/4), and a third level whose extrapolation bounds the truncation tightly
+    # (|R(t) − R(t/2)|) where |r(t) − r(t/2)| would be far too pessimistic.
+    t = noise.relative**0.25 * scale
     out = Directions(step=float(t))
     gnorm = float(np.linalg.norm(g))
     sigma = noise.sigma
     step_term = 4.0 * step_eps * float(np.linalg.norm(g * x)) / t if step_eps else 0.0
     pending = []
-    levels = (t, t / 2, t / 4) if low else (t, t / 2)
+    levels = (t, t / 2, t / 4)
     for _ in range(count):
         v = direction(rng, x.shape)
         pts, vals, res = {}, {}, []
@@ -165,7 +164,7 @@ def check_directions(
             vals[h], vals[-h] = f(xp), f(xm)
             res.append((vals[h] - vals[-h] - float(np.vdot(g, xp - xm))) / (2 * h))
         rich = (4.0 * res[1] - res[0]) / 3.0
-        trunc = abs(res[0] - res[1]) if not low else abs(rich - (4.0 * res[2] - res[1]) / 3.0)
+        trunc = abs(rich - (4.0 * res[2] - res[1]) / 3.0)
         vnorm = float(np.linalg.norm(v))
         extra = 16.0 * grad_eps * gnorm * vnorm + step_term
         tol_fd = 2.0 * trunc + NOISE_SAFETY * RICHARDSON_NOISE * sigma / t
