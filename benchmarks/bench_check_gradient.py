@@ -105,7 +105,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--markdown", default=None)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1: stable timings)")
+    ap.add_argument("--sizes", default=",".join(f"{b}x{c}" for b, c in SIZES), help="e.g. 64x100,256x1000")
     args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    sizes = [tuple(int(n) for n in s.split("x")) for s in args.sizes.split(",")]
     lines = [
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; float64 softmax cross-entropy, "
         "hand-written backward; times are medians for a *correct* gradient.",
@@ -114,7 +118,8 @@ def main() -> None:
         "|---|---|---|---|---|---|",
     ]
     detect: dict[tuple[int, int], dict[str, dict[str, int]]] = {}
-    for b, c in SIZES:
+    per_input = None
+    for b, c in sizes:
         n = b * c
         z, y = make_problem(b, c, 0)
         good = bugs(b, c, 0)["correct"]
@@ -124,9 +129,11 @@ def main() -> None:
         if n <= DEFAULT_MODE_MAX:
             default = timed(lambda z=z, y=y, good=good: run_gradcheck(z, y, good, False), 3)
             dtext = fmt(default)
-        else:  # 2N forward calls: extrapolate linearly from the largest measured size
+        elif per_input is not None:  # 2N forward calls: extrapolate from the largest measured size
             default = per_input * n
             dtext = f"~{fmt(default)} (extrapolated)"
+        else:
+            default, dtext = float("nan"), "not run"
         if n <= DEFAULT_MODE_MAX:
             per_input = default / n
         lines.append(

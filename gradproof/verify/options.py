@@ -46,7 +46,7 @@ class CheckOptions:
     """
 
     seed: int = 0
-    directions: int = 8
+    directions: int = 6
     rtol: float | None = None
     atol: float | None = None
     device: str | None = None

@@ -23,6 +23,7 @@ from gradproof.verify.options import CheckOptions, dtype_eps
 
 SINGLE = "x"  # name used in reports when params is a single array
 _EPS64 = dtype_eps("float64")
+_TORCH_EPS: dict[Any, float] = {}  # torch dtype -> roundoff, filled on first use
 
 
 def _torch():
@@ -128,8 +129,10 @@ def to_scalar(out: Any, where: str) -> tuple[float, float]:
             raise InputError(f"{where} returned a tensor of shape {tuple(out.shape)}, expected a scalar")
         if out.is_complex():
             raise InputError(f"{where} returned a complex value, expected a real scalar")
-        eps = dtype_eps(out.dtype) if out.is_floating_point() else eps
-        value = float(out.detach().reshape(()).to("cpu").double().item())
+        eps = _TORCH_EPS.get(out.dtype)
+        if eps is None:
+            eps = _TORCH_EPS[out.dtype] = dtype_eps(out.dtype) if out.is_floating_point() else _EPS64
+        value = float(out.detach())
     else:
         try:
             arr = np.asarray(out)
