@@ -51,8 +51,14 @@ def bugs(b: int, c: int, seed: int):
 
         return wrong
 
-    return {"correct": correct, "sign flip": sign, "(s−y)·s·(1−s)": ssb,
-            "one entry 1e-2": off(1e-2), "one entry 1e-3": off(1e-3), "one entry 1e-4": off(1e-4)}
+    return {
+        "correct": correct,
+        "sign flip": sign,
+        "(s−y)·s·(1−s)": ssb,
+        "one entry 1e-2": off(1e-2),
+        "one entry 1e-3": off(1e-3),
+        "one entry 1e-4": off(1e-4),
+    }
 
 
 def forward(z, y):

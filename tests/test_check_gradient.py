@@ -231,7 +231,9 @@ def test_shape_and_key_problems_are_failed_checks(make, phrase):
 
 
 def test_transposed_shape_is_diagnosed():
-    result = check_gradient(m.mse_loss, lambda p: {**m.mse_grad(p), "W": m.mse_grad(p)["W"].T}, m.linear_params())
+    result = check_gradient(
+        m.mse_loss, lambda p: {**m.mse_grad(p), "W": m.mse_grad(p)["W"].T}, m.linear_params()
+    )
     assert "transposed" in str(result["W"])
 
 
@@ -313,7 +315,10 @@ def t_ce_grad_sign(p):
 
 def t_params(dtype=torch.float64):
     gen = torch.Generator().manual_seed(0)
-    return {"W": torch.randn(m.D, m.K, generator=gen, dtype=dtype), "b": torch.randn(m.K, generator=gen, dtype=dtype)}
+    return {
+        "W": torch.randn(m.D, m.K, generator=gen, dtype=dtype),
+        "b": torch.randn(m.K, generator=gen, dtype=dtype),
+    }
 
 
 def test_torch_correct_and_float32_params():
@@ -344,9 +349,7 @@ def test_torch_float32_only_code_uses_native_dtype():
     assert not bad.ok and "factor 2" in str(bad["W"])
 
 
-@pytest.mark.parametrize(
-    "grad, name", [(t_ce_grad_ssb, "W"), (t_ce_grad_sign, "b")], ids=["ssb", "sign"]
-)
+@pytest.mark.parametrize("grad, name", [(t_ce_grad_ssb, "W"), (t_ce_grad_sign, "b")], ids=["ssb", "sign"])
 def test_torch_bugs_caught(grad, name):
     result = check_gradient(t_ce_loss, grad, t_params())
     assert not result[name].ok

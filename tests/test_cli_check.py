@@ -7,7 +7,7 @@ import pytest
 
 from gradproof.cli import main
 
-CODE = '''
+CODE = """
 import numpy as np
 X = np.arange(12.0).reshape(4, 3) / 10
 
@@ -24,7 +24,7 @@ def grad_sum(p):
 
 def dropout(p):
     return loss(p) * np.random.rand()
-'''
+"""
 
 
 @pytest.fixture
@@ -43,7 +43,9 @@ def test_ok_exit_0(files, capsys):
 
 
 def test_mismatch_exit_1(files, capsys):
-    code = main(["check", f"{files}/net.py:loss", f"{files}/net.py:grad_sum", "--params", str(files / "p.npz")])
+    code = main(
+        ["check", f"{files}/net.py:loss", f"{files}/net.py:grad_sum", "--params", str(files / "p.npz")]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "FAILED for parameter 'w'" in out and "batch size 4" in out

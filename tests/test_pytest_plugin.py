@@ -14,7 +14,7 @@ pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
-TESTS = '''
+TESTS = """
 import numpy as np
 import gradproof
 
@@ -42,7 +42,7 @@ def test_plain_assert_gradient():
 
 def test_device_option(gradproof_options):
     assert gradproof_options.device == "cpu"
-'''
+"""
 
 
 def _run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *args: str):
@@ -70,10 +70,7 @@ def test_help_lists_device_option(pytester: pytest.Pytester, monkeypatch: pytest
 
 
 def test_plugin_import_is_light():
-    code = (
-        "import sys, gradproof.pytest_plugin; "
-        "print('torch' in sys.modules, 'sympy' in sys.modules)"
-    )
+    code = "import sys, gradproof.pytest_plugin; print('torch' in sys.modules, 'sympy' in sys.modules)"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.split() == ["False", "False"]

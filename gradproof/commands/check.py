@@ -109,7 +109,9 @@ def run(args: argparse.Namespace) -> int:
     grad = _resolve(args.grad)
     params = _load_params(args.params)
     try:
-        result = check_gradient(loss, grad, params, seed=args.seed, directions=args.directions, device=args.device)
+        result = check_gradient(
+            loss, grad, params, seed=args.seed, directions=args.directions, device=args.device
+        )
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - never a traceback on the command line

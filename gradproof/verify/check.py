@@ -66,7 +66,7 @@ def check_gradient(
             "it off, then check the gradient"
         )
     grads, extra = _split_grad(raw, problem)
-    dims = input_dims([loss, grad], [p.shape for p in plist])
+    dims = _LazyDims(loss, grad, plist)
     records = []
     notes: set[str] = set()
     for i, p in enumerate(plist):
@@ -103,6 +103,24 @@ def assert_gradient(
 
 
 # -- helpers ----------------------------------------------------------------------------------
+class _LazyDims(set):
+    """Input dimensions, introspected only when a diagnosis asks (the common case passes)."""
+
+    def __init__(self, loss: Any, grad: Any, plist: list[Param]):
+        super().__init__()
+        self._args: tuple | None = (loss, grad, plist)
+
+    def _fill(self) -> None:
+        if self._args is not None:
+            loss, grad, plist = self._args
+            self._args = None
+            self.update(input_dims([loss, grad], [p.shape for p in plist]))
+
+    def __contains__(self, item: object) -> bool:
+        self._fill()
+        return super().__contains__(item)
+
+
 def _split_grad(
     raw: Any, problem: Problem
 ) -> tuple[dict[str, tuple[np.ndarray | None, float, str | None]], list[tuple[str, tuple[int, ...]]]]:
@@ -113,9 +131,8 @@ def _split_grad(
     if not isinstance(raw, Mapping):
         if len(names) == 1:
             return {names[0]: grad_to_numpy(raw)}, []
-        raise InputError(
-            f"grad(params) returned {type(raw).__name__}; expected a dict with keys {', '.join(map(repr, names))}"
-        )
+        keys = ", ".join(map(repr, names))
+        raise InputError(f"grad(params) returned {type(raw).__name__}; expected a dict with keys {keys}")
     if problem.single and len(raw) == 1:  # a single array checked as {name: grad}
         return {names[0]: grad_to_numpy(next(iter(raw.values())))}, []
     out = {str(k): grad_to_numpy(v) for k, v in raw.items() if str(k) in names}
@@ -154,17 +171,23 @@ def _check_parameter(
     def f(arr: np.ndarray) -> float:
         return problem.evaluate_with(p.name, arr, f"loss(params) with {p.name!r} perturbed")
 
-    q_native = (lambda a: problem.quantize(p.name, a))  # noqa: E731
+    q_native = lambda a: problem.quantize(p.name, a)  # noqa: E731
     scale = max(1.0, float(np.sqrt(np.mean(x**2)))) if x.size else 1.0
     noise = measure_noise(f, q_native, x, f0, scale, rng, problem.output_eps)
     if spread > 0:
-        noise = type(noise)(max(noise.sigma, spread), max(noise.relative, spread / max(abs(f0), 1e-300)),
-                            noise.low_precision, noise.nonsmooth)
+        noise = type(noise)(
+            max(noise.sigma, spread),
+            max(noise.relative, spread / max(abs(f0), 1e-300)),
+            noise.low_precision,
+            noise.nonsmooth,
+        )
     q, step_eps = q_native, 0.0
     if noise.low_precision:
         grad_eps = max(grad_eps, DTYPE_EPS["float32"])
-        notes.add(f"the loss computes in low precision: steps and tolerance sized to its measured noise "
-                  f"{noise.relative:.1e}")
+        notes.add(
+            f"the loss computes in low precision: steps and tolerance sized to its measured noise "
+            f"{noise.relative:.1e}"
+        )
         if problem.mode == "float64":
             if p.native_np_dtype == np.float32:
                 q = lambda a: a.astype(np.float32).astype(np.float64)  # noqa: E731
@@ -173,9 +196,19 @@ def _check_parameter(
 
     def run(gv: np.ndarray) -> Directions:
         return check_directions(
-            f, q, x, gv, f0, noise, count=int(opts.directions),
+            f,
+            q,
+            x,
+            gv,
+            f0,
+            noise,
+            count=int(opts.directions),
             rng=rng,
-            grad_eps=grad_eps, step_eps=step_eps, scale=scale, rtol=opts.rtol, atol=opts.atol,
+            grad_eps=grad_eps,
+            step_eps=step_eps,
+            scale=scale,
+            rtol=opts.rtol,
+            atol=opts.atol,
         )
 
     if g.shape != x.shape:
@@ -205,7 +238,15 @@ def _check_parameter(
     if opts.localize and x.size:
         index, complete = candidates(f, q, x, g, dirs.step, rng, int(opts.max_entries))
         entries = entry_differences(
-            f, q, x, g, index, rel_noise=noise.relative, sigma=noise.sigma, grad_eps=grad_eps, complete=complete
+            f,
+            q,
+            x,
+            g,
+            index,
+            rel_noise=noise.relative,
+            sigma=noise.sigma,
+            grad_eps=grad_eps,
+            complete=complete,
         )
         gap = np.abs(entries.got - entries.expected)
         order = [k for k in np.argsort(-gap, kind="stable") if entries.bad[k]][: int(opts.worst)]

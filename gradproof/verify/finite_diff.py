@@ -54,7 +54,7 @@ def jacobian(
     for idx in np.ndindex(*x.shape):
         h = float(h_all[idx])
 
-        def diff(step_: float) -> np.ndarray:
+        def diff(step_: float, idx: tuple[int, ...] = idx) -> np.ndarray:
             xp, xm = x.copy(), x.copy()
             xp[idx] += step_
             xm[idx] -= step_

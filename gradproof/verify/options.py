@@ -72,7 +72,5 @@ def merge_options(options: CheckOptions | None, overrides: dict[str, Any]) -> Ch
     valid = {f.name for f in fields(CheckOptions)}
     unknown = sorted(set(overrides) - valid)
     if unknown:
-        raise InputError(
-            f"unknown option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(valid))}"
-        )
+        raise InputError(f"unknown option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(valid))}")
     return replace(base, **overrides) if overrides else base

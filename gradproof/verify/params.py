@@ -247,12 +247,6 @@ class Problem:
             return value, g
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def call_grad(self) -> Any:
-        try:
-            return self.grad(self.user_args(self.base))
-        except Exception as exc:
-            raise InputError(f"grad(params) raised {type(exc).__name__}: {exc}") from exc
-
 
 def grad_to_numpy(value: Any) -> tuple[np.ndarray | None, float, str | None]:
     """(float64 array, unit roundoff of its dtype, problem) of one entry of what grad returned."""

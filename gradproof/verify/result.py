@@ -113,10 +113,13 @@ class GradientCheck:
     def __str__(self) -> str:
         n = len(self.parameters)
         if self.ok:
-            head = f"gradient check passed: {n} parameter{'s' if n != 1 else ''} agree with finite differences"
+            head = (
+                f"gradient check passed: {n} parameter{'s' if n != 1 else ''} agree with finite differences"
+            )
         else:
             bad = ", ".join(repr(p.name) for p in self.failures)
-            head = f"gradient check FAILED for {len(self.failures)} of {n} parameter{'s' if n != 1 else ''}: {bad}"
+            plural = "s" if n != 1 else ""
+            head = f"gradient check FAILED for {len(self.failures)} of {n} parameter{plural}: {bad}"
         lines = [f"{head} (seed {self.options.seed}; {self.precision}; {self.evaluations} loss evaluations)"]
         # failures first: they are what a reader acts on
         for p in sorted(self.parameters, key=lambda p: p.ok):
