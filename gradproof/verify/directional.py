@@ -41,6 +41,22 @@ class Noise:
     nonsmooth: bool  # the noise probe straddled a kink
 
 
+GAUSSIAN_UP_TO = 2048  # entries; larger parameters get random signs (Rademacher)
+
+
+def direction(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """A seeded signed random direction.
+
+    Gaussian for small parameters; random ±1 for large ones, which is 5× cheaper to draw and,
+    unlike a Gaussian, never nearly zero at the one entry that is wrong.
+    """
+    size = int(np.prod(shape, dtype=np.int64))
+    if size <= GAUSSIAN_UP_TO:
+        return rng.standard_normal(shape)
+    bits = np.unpackbits(np.frombuffer(rng.bytes((size + 7) // 8), dtype=np.uint8), count=size)
+    return (bits * 2.0 - 1.0).reshape(shape)
+
+
 def measure_noise(
     f: Callable[[np.ndarray], float],
     q: Callable[[np.ndarray], np.ndarray],
@@ -51,7 +67,7 @@ def measure_noise(
     output_eps: float,
 ) -> Noise:
     """Estimate the loss's rounding noise from a fourth difference on a tiny uniform grid (4 calls)."""
-    u = rng.standard_normal(x.shape)
+    u = direction(rng, x.shape)
 
     def probe(tau: float) -> tuple[float, float]:
         vals = [f(q(x + (k * tau) * u)) if k else f0 for k in range(-2, 3)]
@@ -72,22 +88,6 @@ def measure_noise(
     sigma = max(s1, s2, floor, DTYPE_EPS["float32"] * fmax / 3.0)
     rel = min(1e-3, max(EPS64, sigma / max(abs(f0), 1e-300)))
     return Noise(sigma, rel, True, False)
-
-
-GAUSSIAN_UP_TO = 2048  # entries; larger parameters get random signs (Rademacher)
-
-
-def direction(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """A seeded signed random direction.
-
-    Gaussian for small parameters; random ±1 for large ones, which is 5× cheaper to draw and,
-    unlike a Gaussian, never nearly zero at the one entry that is wrong.
-    """
-    size = int(np.prod(shape, dtype=np.int64))
-    if size <= GAUSSIAN_UP_TO:
-        return rng.standard_normal(shape)
-    bits = np.unpackbits(np.frombuffer(rng.bytes((size + 7) // 8), dtype=np.uint8), count=size)
-    return (bits * 2.0 - 1.0).reshape(shape)
 
 
 @dataclass
