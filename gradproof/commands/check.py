@@ -30,7 +30,12 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("grad", metavar="MODULE:GRAD", help="gradient function, e.g. mynet.py:grad")
     parser.add_argument("--params", required=True, metavar="FILE.npz", help="parameters, one array per name")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random directions (default 0)")
-    parser.add_argument("--directions", type=int, default=6, help="directions per parameter (default 6)")
+    parser.add_argument(
+        "--directions",
+        type=int,
+        default=None,
+        help="directions per parameter (default: 8, or 5 above 2,048 entries)",
+    )
     parser.add_argument("--device", default=None, help="device for PyTorch code: auto, cpu or cuda")
     parser.set_defaults(run=run)
 

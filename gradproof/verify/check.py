@@ -27,7 +27,7 @@ import numpy as np
 
 from gradproof.errors import InputError
 from gradproof.verify.diagnose import diagnose, input_dims
-from gradproof.verify.directional import Directions, check_directions, measure_noise
+from gradproof.verify.directional import GAUSSIAN_UP_TO, Directions, check_directions, measure_noise
 from gradproof.verify.localize import candidates, entry_differences
 from gradproof.verify.options import DTYPE_EPS, CheckOptions, merge_options
 from gradproof.verify.params import Param, Problem, grad_to_numpy, normalize_params, shape_str
@@ -103,6 +103,12 @@ def assert_gradient(
 
 
 # -- helpers ----------------------------------------------------------------------------------
+def _direction_count(opts: CheckOptions, size: int) -> int:
+    if opts.directions is not None:
+        return int(opts.directions)
+    return 8 if size <= GAUSSIAN_UP_TO else 5
+
+
 class _LazyDims(set):
     """Input dimensions, introspected only when a diagnosis asks (the common case passes)."""
 
@@ -168,10 +174,12 @@ def _check_parameter(
         return _problem_record(p, trouble or "grad returned nothing usable")
     x = p.value
 
-    def f(arr: np.ndarray) -> float:
-        return problem.evaluate_with(p.name, arr, f"loss(params) with {p.name!r} perturbed")
+    where = f"loss(params) with {p.name!r} perturbed"
 
-    q_native = lambda a: problem.quantize(p.name, a)  # noqa: E731
+    def f(arr: np.ndarray) -> float:
+        return problem.evaluate_with(p.name, arr, where)
+
+    q_native = (lambda a: a) if problem.mode == "float64" else (lambda a: problem.quantize(p.name, a))  # noqa: E731
     scale = max(1.0, float(np.sqrt(np.mean(x**2)))) if x.size else 1.0
     noise = measure_noise(f, q_native, x, f0, scale, rng, problem.output_eps)
     if spread > 0:
@@ -202,7 +210,7 @@ def _check_parameter(
             gv,
             f0,
             noise,
-            count=int(opts.directions),
+            count=_direction_count(opts, x.size),
             rng=rng,
             grad_eps=grad_eps,
             step_eps=step_eps,

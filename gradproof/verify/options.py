@@ -34,7 +34,9 @@ class CheckOptions:
     """How :func:`gradproof.check_gradient` checks a hand-written gradient.
 
     * ``seed`` — seeds the random directions: the same call gives the same verdict.
-    * ``directions`` — signed Gaussian directions tested per parameter.
+    * ``directions`` — signed random directions tested per parameter; ``None`` picks 8 for
+      parameters up to 2,048 entries (Gaussian) and 5 above (random signs: every entry is
+      seen at full weight in each, so fewer suffice).
     * ``rtol`` / ``atol`` — override the tolerance derived from the finite-difference error
       estimate: the directional error may be ``rtol·‖g‖·‖v‖ + atol·‖v‖``.
     * ``device`` — for PyTorch parameters: ``None`` keeps their device, else ``"auto"``,
@@ -46,7 +48,7 @@ class CheckOptions:
     """
 
     seed: int = 0
-    directions: int = 6
+    directions: int | None = None
     rtol: float | None = None
     atol: float | None = None
     device: str | None = None
@@ -56,7 +58,7 @@ class CheckOptions:
     worst: int = 5
 
     def __post_init__(self) -> None:
-        if int(self.directions) < 1:
+        if self.directions is not None and int(self.directions) < 1:
             raise InputError(f"directions must be at least 1, got {self.directions!r}")
         for name in ("rtol", "atol"):
             value = getattr(self, name)

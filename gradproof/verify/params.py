@@ -178,7 +178,10 @@ class Problem:
             torch = _torch()
             dtype = torch.float64 if self.mode == "float64" else p.dtype
             # from_numpy on a private copy: torch.tensor(ndarray) is ~20× slower
-            return torch.from_numpy(np.array(array, dtype=np.float64)).to(device=p.torch_device, dtype=dtype)
+            tensor = torch.from_numpy(np.array(array, dtype=np.float64))
+            if dtype is torch.float64 and p.torch_device.type == "cpu":
+                return tensor
+            return tensor.to(device=p.torch_device, dtype=dtype)
         dtype = np.float64 if self.mode == "float64" else p.native_np_dtype
         return np.array(array, dtype=dtype)  # always a fresh copy
 
