@@ -1,0 +1,272 @@
+"""Check a hand-written gradient: :func:`check_gradient` and :func:`assert_gradient`.
+
+The whole flow, per parameter (one perturbed at a time, so a failure is attributed to it):
+
+1. normalise the parameters and call the user's code on copies, in float64 where it allows
+   (:mod:`~gradproof.verify.params`); refuse input that cannot be checked (``InputError``);
+2. measure the loss's rounding noise and test ⟨g, v⟩ against Richardson central differences
+   along seeded signed directions (:mod:`~gradproof.verify.directional`), accepting one-sided
+   derivatives at kinks (:mod:`~gradproof.verify.kinks`);
+3. on failure, difference a bounded set of entries (:mod:`~gradproof.verify.localize`) and
+   name the likely bug (:mod:`~gradproof.verify.diagnose`).
+
+>>> import numpy as np, gradproof
+>>> X = np.arange(6.0).reshape(3, 2)
+>>> loss = lambda p: 0.5 * np.sum((X @ p["w"]) ** 2)
+>>> grad = lambda p: {"w": X.T @ (X @ p["w"])}
+>>> bool(gradproof.check_gradient(loss, grad, {"w": np.array([1.0, -2.0])}))
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from gradproof.errors import InputError
+from gradproof.verify.diagnose import diagnose, input_dims
+from gradproof.verify.directional import GAUSSIAN_UP_TO, Directions, check_directions, measure_noise
+from gradproof.verify.localize import candidates, entry_differences
+from gradproof.verify.options import DTYPE_EPS, CheckOptions, merge_options
+from gradproof.verify.params import Param, Problem, grad_to_numpy, normalize_params, shape_str
+from gradproof.verify.result import EntryMismatch, GradientCheck, ParameterCheck
+
+__all__ = ["CheckOptions", "GradientCheck", "ParameterCheck", "assert_gradient", "check_gradient"]
+
+NONDETERMINISM = 1e-8  # relative change between two identical calls that we call nondeterminism
+
+
+def check_gradient(
+    loss: Callable[[Any], Any],
+    grad: Callable[[Any], Any],
+    params: Any,
+    options: CheckOptions | None = None,
+    **overrides: Any,
+) -> GradientCheck:
+    """Check ``grad`` against finite differences of ``loss`` at ``params``.
+
+    ``params`` is a dict name → array (NumPy or PyTorch) or a single array; ``loss(params)``
+    returns a scalar and ``grad(params)`` a dict with the same keys (or one array).  Options
+    (see :class:`~gradproof.verify.options.CheckOptions`) come as ``options=`` or keywords, e.g.
+    ``seed=1, directions=16``.  Raises :class:`~gradproof.InputError` for input that cannot be
+    checked; a wrong gradient is a failed result, never an exception.
+    """
+    opts = merge_options(options, overrides)
+    plist, single = normalize_params(params, opts)
+    problem = Problem(loss, grad, plist, single)
+    f0, raw = problem.start(opts.float64)
+    again = problem.evaluate(problem.base)
+    spread = abs(again - f0)
+    if spread > NONDETERMINISM * max(abs(f0), abs(again), 1e-300):
+        raise InputError(
+            f"loss(params) is nondeterministic: two calls at the same parameters returned {f0!r} and "
+            f"{again!r} (e.g. unseeded dropout or random sampling inside the loss); seed it or switch "
+            "it off, then check the gradient"
+        )
+    grads, extra = _split_grad(raw, problem)
+    dims = _LazyDims(loss, grad, plist)
+    records = []
+    notes: set[str] = set()
+    for i, p in enumerate(plist):
+        rng = np.random.default_rng(np.random.SeedSequence([int(opts.seed) % 2**63, i]))
+        records.append(_check_parameter(problem, p, grads.get(p.name), f0, spread, opts, rng, dims, notes))
+    for name, shape in extra:
+        records.append(
+            ParameterCheck(
+                name=name,
+                shape=shape,
+                ok=False,
+                grad_shape=shape,
+                problem=f"grad returned an entry {name!r} (shape {shape_str(shape)}) that is not a parameter",
+            )
+        )
+    mode = "evaluated in float64" if problem.mode == "float64" else "evaluated in the parameters' own dtype"
+    precision = "; ".join([mode, *sorted(notes)])
+    return GradientCheck(tuple(records), opts, precision, problem.calls + 2)
+
+
+def assert_gradient(
+    loss: Callable[[Any], Any],
+    grad: Callable[[Any], Any],
+    params: Any,
+    options: CheckOptions | None = None,
+    **overrides: Any,
+) -> GradientCheck:
+    """Like :func:`check_gradient`, but raise ``AssertionError`` with the report on failure."""
+    __tracebackhide__ = True
+    result = check_gradient(loss, grad, params, options, **overrides)
+    if not result.ok:
+        raise AssertionError(str(result))
+    return result
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _direction_count(opts: CheckOptions, size: int) -> int:
+    if opts.directions is not None:
+        return int(opts.directions)
+    return 8 if size <= GAUSSIAN_UP_TO else 5
+
+
+class _LazyDims(set):
+    """Input dimensions, introspected only when a diagnosis asks (the common case passes)."""
+
+    def __init__(self, loss: Any, grad: Any, plist: list[Param]):
+        super().__init__()
+        self._args: tuple | None = (loss, grad, plist)
+
+    def _fill(self) -> None:
+        if self._args is not None:
+            loss, grad, plist = self._args
+            self._args = None
+            self.update(input_dims([loss, grad], [p.shape for p in plist]))
+
+    def __contains__(self, item: object) -> bool:
+        self._fill()
+        return super().__contains__(item)
+
+
+def _split_grad(
+    raw: Any, problem: Problem
+) -> tuple[dict[str, tuple[np.ndarray | None, float, str | None]], list[tuple[str, tuple[int, ...]]]]:
+    """grad's output as name -> (array, roundoff, problem), plus extra (name, shape) entries."""
+    names = [p.name for p in problem.params]
+    if problem.single and not isinstance(raw, Mapping):
+        return {names[0]: grad_to_numpy(raw)}, []
+    if not isinstance(raw, Mapping):
+        if len(names) == 1:
+            return {names[0]: grad_to_numpy(raw)}, []
+        keys = ", ".join(map(repr, names))
+        raise InputError(f"grad(params) returned {type(raw).__name__}; expected a dict with keys {keys}")
+    if problem.single and len(raw) == 1:  # a single array checked as {name: grad}
+        return {names[0]: grad_to_numpy(next(iter(raw.values())))}, []
+    out = {str(k): grad_to_numpy(v) for k, v in raw.items() if str(k) in names}
+    extra = []
+    for k, v in raw.items():
+        if str(k) not in names:
+            arr = grad_to_numpy(v)[0]
+            extra.append((str(k), tuple(arr.shape) if arr is not None else ()))
+    return out, extra
+
+
+def _problem_record(p: Param, text: str, grad_shape=None, diagnosis=None) -> ParameterCheck:
+    return ParameterCheck(
+        name=p.name, shape=p.shape, ok=False, grad_shape=grad_shape, problem=text, diagnosis=diagnosis
+    )
+
+
+def _check_parameter(
+    problem: Problem,
+    p: Param,
+    entry: tuple[np.ndarray | None, float, str | None] | None,
+    f0: float,
+    spread: float,
+    opts: CheckOptions,
+    rng: np.random.Generator,
+    dims: set[int],
+    notes: set[str],
+) -> ParameterCheck:
+    if entry is None:
+        return _problem_record(p, f"grad returned no entry for it (expected shape {shape_str(p.shape)})")
+    g, grad_eps, trouble = entry
+    if g is None:
+        return _problem_record(p, trouble or "grad returned nothing usable")
+    x = p.value
+
+    where = f"loss(params) with {p.name!r} perturbed"
+
+    def f(arr: np.ndarray) -> float:
+        return problem.evaluate_with(p.name, arr, where)
+
+    q_native = (lambda a: a) if problem.mode == "float64" else (lambda a: problem.quantize(p.name, a))  # noqa: E731
+    scale = max(1.0, float(np.sqrt(np.mean(x**2)))) if x.size else 1.0
+    noise = measure_noise(f, q_native, x, f0, scale, rng, problem.output_eps)
+    if spread > 0:
+        noise = type(noise)(
+            max(noise.sigma, spread),
+            max(noise.relative, spread / max(abs(f0), 1e-300)),
+            noise.low_precision,
+            noise.nonsmooth,
+        )
+    q, step_eps = q_native, 0.0
+    if noise.low_precision:
+        grad_eps = max(grad_eps, DTYPE_EPS["float32"])
+        notes.add(
+            f"the loss computes in low precision: steps and tolerance sized to its measured noise "
+            f"{noise.relative:.1e}"
+        )
+        if problem.mode == "float64":
+            if p.native_np_dtype == np.float32:
+                q = lambda a: a.astype(np.float32).astype(np.float64)  # noqa: E731
+            else:
+                step_eps = DTYPE_EPS["float32"]
+
+    def run(gv: np.ndarray) -> Directions:
+        return check_directions(
+            f,
+            q,
+            x,
+            gv,
+            f0,
+            noise,
+            count=_direction_count(opts, x.size),
+            rng=rng,
+            grad_eps=grad_eps,
+            step_eps=step_eps,
+            scale=scale,
+            rtol=opts.rtol,
+            atol=opts.atol,
+        )
+
+    if g.shape != x.shape:
+        text = f"grad returned shape {shape_str(g.shape)} for a parameter of shape {shape_str(x.shape)}"
+        diagnosis = None
+        if g.size == x.size and g.size:
+            candidate = g.T if (g.ndim == 2 and g.shape == x.shape[::-1]) else g.reshape(x.shape)
+            if np.isfinite(candidate).all() and all(run(candidate.reshape(x.shape)).ok):
+                diagnosis = (
+                    "the gradient is transposed: its transpose matches the finite differences"
+                    if g.ndim == 2 and g.shape == x.shape[::-1]
+                    else "the values are right but laid out in the wrong shape (reshape it)"
+                )
+        return _problem_record(p, text, tuple(g.shape), diagnosis)
+    bad = ~np.isfinite(g)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        what = "NaN" if np.isnan(g[idx]) else "infinity"
+        return _problem_record(p, f"grad returned {what} at {p.name}{list(idx) if idx else ''}", g.shape)
+
+    dirs = run(g)
+    err, tol = dirs.worst()
+    if dirs.n_bad == 0:
+        return ParameterCheck(p.name, p.shape, True, err, tol, dirs.n, 0, dirs.n_kink, grad_shape=g.shape)
+    entries = None
+    worst: tuple[EntryMismatch, ...] = ()
+    if opts.localize and x.size:
+        index, complete = candidates(f, q, x, g, dirs.step, rng, int(opts.max_entries))
+        entries = entry_differences(
+            f,
+            q,
+            x,
+            g,
+            index,
+            rel_noise=noise.relative,
+            sigma=noise.sigma,
+            grad_eps=grad_eps,
+            complete=complete,
+        )
+        gap = np.abs(entries.got - entries.expected)
+        order = [k for k in np.argsort(-gap, kind="stable") if entries.bad[k]][: int(opts.worst)]
+        worst = tuple(
+            EntryMismatch(
+                tuple(int(i) for i in np.unravel_index(int(entries.index[k]), x.shape)),
+                float(entries.expected[k]),
+                float(entries.got[k]),
+            )
+            for k in order
+        )
+    text = diagnose(p.name, x, g, dirs, entries, dims)
+    return ParameterCheck(
+        p.name, p.shape, False, err, tol, dirs.n, dirs.n_bad, dirs.n_kink, text, worst, g.shape
+    )

@@ -1,0 +1,227 @@
+"""Directional checks: ⟨g, v⟩ against central differences along seeded signed directions.
+
+A full finite-difference Jacobian costs two loss evaluations per entry; a directional check
+costs four per direction whatever the size.  Signed Gaussian directions matter: a non-negative
+direction (torch's ``fast_mode``) cancels against gradients whose entries sum to zero.
+
+Every difference is taken as a *residual* ``f(x₊) − f(x₋) − ⟨g, x₊ − x₋⟩`` over the points the
+code really received (after rounding to its dtype), so rounded steps cost nothing.  Steps t and
+t/2 are Richardson-extrapolated; the tolerance is built from
+
+* truncation — ``|r(t) − r(t/2)|``, an upper bound on what Richardson leaves;
+* rounding — the loss's *measured* noise σ (ECnoise-style fourth differences) over the step;
+* the gradient's own precision — its dtype's roundoff times ‖g‖·‖v‖;
+
+all relative to ‖g‖·‖v‖, never entry by entry.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gradproof.verify.kinks import looks_nonsmooth, one_sided
+from gradproof.verify.options import DTYPE_EPS
+
+EPS64 = DTYPE_EPS["float64"]
+NOISE_SAFETY = 6.0  # rounding-noise standard deviations a residual may reach
+RICHARDSON_NOISE = 1.9  # std of the extrapolated residual, in units of σ/t
+
+
+@dataclass(frozen=True)
+class Noise:
+    """The loss's rounding noise near the point, as measured."""
+
+    sigma: float  # absolute std of one loss evaluation
+    relative: float  # sigma / |loss|, at least float64's roundoff
+    low_precision: bool  # the code computes in less than float64
+    nonsmooth: bool  # the noise probe straddled a kink
+
+
+GAUSSIAN_UP_TO = 2048  # entries; larger parameters get random signs (Rademacher)
+
+
+def direction(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """A seeded signed random direction.
+
+    Gaussian for small parameters; random ±1 for large ones, which is 5× cheaper to draw and,
+    unlike a Gaussian, never nearly zero at the one entry that is wrong.
+    """
+    size = int(np.prod(shape, dtype=np.int64))
+    if size <= GAUSSIAN_UP_TO:
+        return rng.standard_normal(shape)
+    bits = np.unpackbits(np.frombuffer(rng.bytes((size + 7) // 8), dtype=np.uint8), count=size)
+    return (bits * 2.0 - 1.0).reshape(shape)
+
+
+def measure_noise(
+    f: Callable[[np.ndarray], float],
+    q: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    f0: float,
+    scale: float,
+    rng: np.random.Generator,
+    output_eps: float,
+) -> Noise:
+    """Estimate the loss's rounding noise from a fourth difference on a tiny uniform grid (4 calls)."""
+    u = direction(rng, x.shape)
+
+    def probe(tau: float) -> tuple[float, float]:
+        vals = [f(q(x + (k * tau) * u)) if k else f0 for k in range(-2, 3)]
+        d4 = vals[0] - 4 * vals[1] + 6 * vals[2] - 4 * vals[3] + vals[4]
+        return abs(d4) / math.sqrt(70.0), max(abs(v) for v in vals)
+
+    tau = 1e-6 * scale
+    s1, fmax = probe(tau)
+    floor = output_eps * fmax
+    if s1 <= 1e3 * EPS64 * max(fmax, 1e-300):
+        sigma = max(s1, floor, EPS64 * fmax)
+        return Noise(sigma, max(EPS64, sigma / max(abs(f0), 1e-300)), output_eps > EPS64, False)
+    s2, _ = probe(4.0 * tau)
+    if s2 > 2.5 * s1:  # grows with the step: a kink inside the probe, not rounding noise
+        sigma = max(floor, EPS64 * fmax)
+        return Noise(sigma, max(EPS64, sigma / max(abs(f0), 1e-300)), output_eps > EPS64, True)
+    # float32 code rounds at least its result: never assume less than a third of an ulp of it
+    sigma = max(s1, s2, floor, DTYPE_EPS["float32"] * fmax / 3.0)
+    rel = min(1e-3, max(EPS64, sigma / max(abs(f0), 1e-300)))
+    return Noise(sigma, rel, True, False)
+
+
+@dataclass
+class Directions:
+    """Everything measured along the directions of one parameter."""
+
+    step: float
+    vectors: list[np.ndarray] = field(default_factory=list)
+    user: list[float] = field(default_factory=list)  # ⟨g, v⟩
+    fd: list[float] = field(default_factory=list)  # finite-difference directional derivative
+    residual: list[float] = field(default_factory=list)  # fd − user
+    tolerance: list[float] = field(default_factory=list)
+    ok: list[bool] = field(default_factory=list)
+    kink: list[str] = field(default_factory=list)  # "", "right", "left", "between"
+    scale: list[float] = field(default_factory=list)  # ‖v‖·max(‖g‖, typical |fd|)
+
+    @property
+    def n(self) -> int:
+        return len(self.vectors)
+
+    @property
+    def n_bad(self) -> int:
+        return sum(not ok for ok in self.ok)
+
+    @property
+    def n_kink(self) -> int:
+        return sum(bool(k) for k in self.kink)
+
+    def worst(self) -> tuple[float, float]:
+        """(relative error, relative tolerance) of the direction furthest beyond its tolerance."""
+        ratios = [abs(r) / max(t, 1e-300) for r, t in zip(self.residual, self.tolerance, strict=True)]
+        k = int(np.argmax(ratios))
+        s = max(self.scale[k], 1e-300)
+        return abs(self.residual[k]) / s, self.tolerance[k] / s
+
+
+def check_directions(
+    f: Callable[[np.ndarray], float],
+    q: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    g: np.ndarray,
+    f0: float,
+    noise: Noise,
+    *,
+    count: int,
+    rng: np.random.Generator,
+    grad_eps: float,
+    step_eps: float,
+    scale: float,
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> Directions:
+    """Test ``g`` along ``count`` seeded signed Gaussian directions.
+
+    ``step_eps`` is the roundoff of steps the code rounds silently (it computes in float32 on
+    float64 input); it adds ``4·step_eps·‖g⊙x‖/t`` to the tolerance.
+    """
+    # Rounding noise, not truncation, limits a float64 check at t ~ eps^(1/3): take a longer
+    # step, eps^(1/4), and a third level whose extrapolation bounds the truncation tightly
+    # (|R(t) − R(t/2)|) where |r(t) − r(t/2)| would be far too pessimistic.
+    t = noise.relative**0.25 * scale
+    out = Directions(step=float(t))
+    gnorm = float(np.linalg.norm(g))
+    sigma = noise.sigma
+    step_term = 4.0 * step_eps * float(np.linalg.norm(g * x)) / t if step_eps else 0.0
+    pending = []
+    levels = (t, t / 2, t / 4)
+    for _ in range(count):
+        v = direction(rng, x.shape)
+        pts, vals, res = {}, {}, []
+        for h in levels:
+            hv = h * v
+            xp, xm = q(x + hv), q(x - hv)
+            pts[h], pts[-h] = xp, xm
+            vals[h], vals[-h] = f(xp), f(xm)
+            res.append((vals[h] - vals[-h] - float(np.vdot(g, xp - xm))) / (2 * h))
+        rich = (4.0 * res[1] - res[0]) / 3.0
+        trunc = abs(rich - (4.0 * res[2] - res[1]) / 3.0)
+        vnorm = float(np.linalg.norm(v))
+        extra = 16.0 * grad_eps * gnorm * vnorm + step_term
+        tol_fd = 2.0 * trunc + NOISE_SAFETY * RICHARDSON_NOISE * sigma / t
+        a = float(np.vdot(g, v))
+        out.vectors.append(v)
+        out.user.append(a)
+        pending.append((rich, tol_fd, extra, vnorm, vals, pts))
+    typical = math.sqrt(np.mean([(a + p[0]) ** 2 for a, p in zip(out.user, pending, strict=True)]))
+    for v, a, (rich, tol_fd, extra, vnorm, vals, _pts) in zip(out.vectors, out.user, pending, strict=True):
+        scale_k = vnorm * max(gnorm, typical)  # typical |fd| ≈ ‖true gradient‖ for Gaussian v
+        tol = tol_fd + extra
+        if rtol is not None:
+            tol = rtol * scale_k
+        if atol is not None:
+            tol = tol + atol * vnorm
+        residual, kink, ok = rich, "", abs(rich) <= tol
+        if not ok and looks_nonsmooth(vals[-t], vals[-t / 2], f0, vals[t / 2], vals[t], sigma):
+            accepted = _kink_retry(f, q, x, g, v, t, f0, vals, sigma, extra, scale_k)
+            if accepted is not None:
+                residual, kink, tol_k = accepted
+                ok = True
+                tol = max(tol, tol_k)
+        out.fd.append(a + residual)
+        out.residual.append(residual)
+        out.tolerance.append(tol)
+        out.ok.append(ok)
+        out.kink.append(kink)
+        out.scale.append(scale_k)
+    return out
+
+
+def _kink_retry(f, q, x, g, v, t, f0, vals, sigma, extra, scale_k):
+    """(residual, side, tolerance) if ``g`` passes at a kink along ``v``, else None.
+
+    First the one-sided derivatives at step t; then, since a kink a little way off is no longer
+    straddled by a shorter step, the same at steps 1000× and 10⁶× shorter while rounding allows.
+    """
+    step, known = t, vals
+    for _ in range(3):
+        side = one_sided(f, q, x, g, v, step, f0, known, sigma, extra, scale_k)
+        if side.accepted:
+            return side.residual, side.side, side.tolerance
+        step = step * 1e-3
+        noise_tol = NOISE_SAFETY * RICHARDSON_NOISE * sigma / step
+        if noise_tol > 1e-3 * scale_k:
+            return None
+        known = {}
+        res = []
+        for h in (step, step / 2):
+            xp, xm = q(x + h * v), q(x - h * v)
+            known[h], known[-h] = f(xp), f(xm)
+            res.append((known[h] - known[-h] - float(np.vdot(g, xp - xm))) / (2 * h))
+        rich = (4.0 * res[1] - res[0]) / 3.0
+        tol = 2.0 * abs(res[0] - res[1]) + noise_tol + extra
+        if abs(rich) <= tol:
+            return rich, "near", tol
+        if not looks_nonsmooth(known[-step], known[-step / 2], f0, known[step / 2], known[step], sigma):
+            return None
+    return None

@@ -1,0 +1,78 @@
+"""Options of :func:`gradproof.check_gradient`, in one frozen dataclass, and the dtype table.
+
+Keyword overrides given to ``check_gradient`` are merged into a :class:`CheckOptions` with
+:func:`dataclasses.replace`; an unknown keyword is an :class:`~gradproof.InputError` that lists
+the valid ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+
+from gradproof.errors import InputError
+
+# dtype -> unit roundoff used to size steps and tolerances when a function computes in it.
+DTYPE_EPS: dict[str, float] = {
+    "float64": float(np.finfo(np.float64).eps),
+    "float32": float(np.finfo(np.float32).eps),
+    "float16": float(np.finfo(np.float16).eps),
+    "bfloat16": 2.0**-7,
+}
+
+
+def dtype_eps(dtype: Any) -> float:
+    """Unit roundoff of a NumPy or PyTorch floating dtype (float64's for anything unknown)."""
+    name = str(dtype).replace("torch.", "")
+    return DTYPE_EPS.get(name, DTYPE_EPS["float64"])
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """How :func:`gradproof.check_gradient` checks a hand-written gradient.
+
+    * ``seed`` — seeds the random directions: the same call gives the same verdict.
+    * ``directions`` — signed random directions tested per parameter; ``None`` picks 8 for
+      parameters up to 2,048 entries (Gaussian) and 5 above (random signs: every entry is
+      seen at full weight in each, so fewer suffice).
+    * ``rtol`` / ``atol`` — override the tolerance derived from the finite-difference error
+      estimate: the directional error may be ``rtol·‖g‖·‖v‖ + atol·‖v‖``.
+    * ``device`` — for PyTorch parameters: ``None`` keeps their device, else ``"auto"``,
+      ``"cpu"``, ``"cuda"``.
+    * ``float64`` — evaluate the user's functions in float64 when they accept it.
+    * ``localize`` — spend per-entry differences to find the worst entries of a failure.
+    * ``max_entries`` — parameters up to this size are localised entry by entry in full.
+    * ``worst`` — how many worst entries a failure report lists.
+    """
+
+    seed: int = 0
+    directions: int | None = None
+    rtol: float | None = None
+    atol: float | None = None
+    device: str | None = None
+    float64: bool = True
+    localize: bool = True
+    max_entries: int = 2000
+    worst: int = 5
+
+    def __post_init__(self) -> None:
+        if self.directions is not None and int(self.directions) < 1:
+            raise InputError(f"directions must be at least 1, got {self.directions!r}")
+        for name in ("rtol", "atol"):
+            value = getattr(self, name)
+            if value is not None and not (float(value) >= 0.0):
+                raise InputError(f"{name} must be a non-negative number, got {value!r}")
+
+
+def merge_options(options: CheckOptions | None, overrides: dict[str, Any]) -> CheckOptions:
+    """``options`` (or the defaults) with keyword ``overrides`` applied."""
+    base = CheckOptions() if options is None else options
+    if not isinstance(base, CheckOptions):
+        raise InputError(f"options must be a gradproof CheckOptions, got {type(base).__name__}")
+    valid = {f.name for f in fields(CheckOptions)}
+    unknown = sorted(set(overrides) - valid)
+    if unknown:
+        raise InputError(f"unknown option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(valid))}")
+    return replace(base, **overrides) if overrides else base

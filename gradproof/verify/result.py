@@ -1,0 +1,130 @@
+"""Result objects of :func:`gradproof.check_gradient`, with reports a person can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gradproof.verify.options import CheckOptions
+
+
+def _index_str(index: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(i) for i in index) + "]" if index else ""
+
+
+def _shape_str(shape: tuple[int, ...] | None) -> str:
+    if shape is None:
+        return "none"
+    return "×".join(str(n) for n in shape) if shape else "scalar"
+
+
+@dataclass(frozen=True)
+class EntryMismatch:
+    """One entry where the gradient disagrees with finite differences."""
+
+    index: tuple[int, ...]
+    expected: float  # finite differences
+    got: float  # the user's gradient
+
+    def describe(self, name: str) -> str:
+        return f"{name}{_index_str(self.index)} expected {self.expected:.6g} got {self.got:.6g}"
+
+
+@dataclass(frozen=True)
+class ParameterCheck:
+    """The verdict for one parameter."""
+
+    name: str
+    shape: tuple[int, ...]
+    ok: bool
+    error: float = 0.0  # worst directional error, relative to ‖g‖·‖v‖
+    tolerance: float = 0.0  # its tolerance, same units
+    directions: int = 0
+    disagree: int = 0  # directions beyond tolerance
+    kinks: int = 0  # directions accepted by a one-sided derivative
+    diagnosis: str | None = None
+    worst: tuple[EntryMismatch, ...] = ()
+    grad_shape: tuple[int, ...] | None = None
+    problem: str | None = None  # shape mismatch, missing key, non-finite gradient, ...
+
+    @property
+    def kink(self) -> bool:
+        return self.kinks > 0
+
+    def __str__(self) -> str:
+        head = f"parameter {self.name!r} (shape {_shape_str(self.shape)})"
+        if self.problem is not None:
+            text = f"gradient check FAILED for {head}: {self.problem}"
+            if self.diagnosis:
+                text += f". Likely cause: {self.diagnosis}"
+            return text + "."
+        if self.ok:
+            text = (
+                f"gradient check passed for {head}: directional error {self.error:.1e} ≤ tolerance "
+                f"{self.tolerance:.1e} ({self.directions} directions)"
+            )
+            if self.kinks:
+                text += (
+                    f"; the point is at or near a kink (non-differentiable point) along {self.kinks} of "
+                    f"{self.directions} directions: accepted because the gradient matches a one-sided "
+                    "derivative"
+                )
+            return text + "."
+        text = (
+            f"gradient check FAILED for {head}: directional error {self.error:.1e} > tolerance "
+            f"{self.tolerance:.1e} ({self.disagree}/{self.directions} directions disagree)."
+        )
+        if self.diagnosis:
+            text += f" Likely cause: {self.diagnosis}."
+        if self.worst:
+            text += " Worst entries: " + "; ".join(w.describe(self.name) for w in self.worst) + "."
+        return text
+
+
+@dataclass(frozen=True)
+class GradientCheck:
+    """What :func:`gradproof.check_gradient` found: truthy when every parameter passed."""
+
+    parameters: tuple[ParameterCheck, ...]
+    options: CheckOptions = field(default_factory=CheckOptions)
+    precision: str = ""  # how the loss was evaluated, in words
+    evaluations: int = 0  # loss calls spent
+
+    @property
+    def ok(self) -> bool:
+        return all(p.ok for p in self.parameters)
+
+    @property
+    def failures(self) -> tuple[ParameterCheck, ...]:
+        return tuple(p for p in self.parameters if not p.ok)
+
+    @property
+    def kink(self) -> bool:
+        return any(p.kink for p in self.parameters)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __getitem__(self, name: str) -> ParameterCheck:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def __str__(self) -> str:
+        n = len(self.parameters)
+        if self.ok:
+            head = (
+                f"gradient check passed: {n} parameter{'s' if n != 1 else ''} agree with finite differences"
+            )
+        else:
+            bad = ", ".join(repr(p.name) for p in self.failures)
+            plural = "s" if n != 1 else ""
+            head = f"gradient check FAILED for {len(self.failures)} of {n} parameter{plural}: {bad}"
+        lines = [f"{head} (seed {self.options.seed}; {self.precision}; {self.evaluations} loss evaluations)"]
+        # failures first: they are what a reader acts on
+        for p in sorted(self.parameters, key=lambda p: p.ok):
+            lines.append("  " + str(p))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self) if not self.ok else f"<GradientCheck passed: {len(self.parameters)} parameters>"
