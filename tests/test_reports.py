@@ -6,7 +6,7 @@ import textwrap
 from types import SimpleNamespace
 
 import pytest
-from reports_helpers import assert_golden
+from .reports_helpers import assert_golden
 
 from gradproof.cli import main
 from gradproof.errors import InputError
