@@ -25,6 +25,7 @@ from gradproof.errors import DeviceError, GradproofError, InputError, UnknownDer
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckOptions",
     "Derivation",
     "DeviceError",
     "GradproofError",
@@ -49,6 +50,7 @@ _LAZY = {
     # shadow the function.
     "verify": "gradproof",
     "check_gradient": "gradproof.verify.check",
+    "CheckOptions": "gradproof.verify.options",
     "assert_gradient": "gradproof.verify.check",
     "bias_variance_experiment": "gradproof.experiments.bias_variance",
 }
@@ -75,4 +77,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.registry import catalog, derivation
     from gradproof.experiments.bias_variance import bias_variance_experiment
     from gradproof.verify.check import assert_gradient, check_gradient
+    from gradproof.verify.options import CheckOptions
     from gradproof.verify.derivation_check import verify_derivation as verify
