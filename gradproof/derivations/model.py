@@ -166,6 +166,8 @@ def _fmt(value: Any) -> str:
             # absorbs float rounding of exact quantities such as 1.2e15 bytes / 10^9
             return f"{whole:,}"
         return f"{value:.4g}"
+    if arr.size and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)) and np.max(np.abs(arr)) < 1e15:
+        arr = arr.astype(np.int64)  # layer widths, labels, counts: no trailing dots
     return np.array2string(arr, precision=3, suppress_small=True, separator=", ")
 
 
