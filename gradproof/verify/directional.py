@@ -41,6 +41,9 @@ class Noise:
     nonsmooth: bool  # the noise probe straddled a kink
 
 
+START_DENSE, START_BASIS = 1.0 / 6.0, 1.0 / 8.0  # first step ε^a·scale, halved while truncation dominates
+RETRY_SHRINK = (1 / 8, 1 / 8, 1 / 16, 1e-3, 1e-3)  # successive step reductions at a kink
+RETRY_RESOLUTION = 1e-2  # shortest retry step: its noise may reach this share of ‖g‖·‖v‖
 POOL_AT_LEAST = 32  # vectors from which the residual noise is measured rather than probed
 GAUSSIAN_UP_TO = 2048  # entries; larger parameters get random signs (Rademacher)
 
@@ -179,27 +182,35 @@ def check_directions(
     """
     sigma = noise.sigma
     floor_t = noise.relative**0.25 * scale
-    t = noise.relative ** (1.0 / 6.0) * scale
+    # one coordinate at a time sees far less curvature than a dense direction: start longer
+    t0 = noise.relative ** (START_BASIS if vectors is not None else START_DENSE) * scale
     gnorm = float(np.linalg.norm(g))
     vectors = list(vectors) if vectors is not None else [direction(rng, x.shape) for _ in range(count)]
     pending = []
     for k, v in enumerate(vectors):
         vals: dict[float, float] = {}
-        res = {h: _residual(f, q, x, g, v, h, vals) for h in (t, t / 2, t / 4)}
-        rich, trunc = _richardson(res, t)
-        while k == 0 and 4.0 * trunc > NOISE_SAFETY * RICHARDSON_NOISE * sigma / t and t / 2 >= 0.999 * floor_t:
+        res = {h: _residual(f, q, x, g, v, h, vals) for h in (t0, t0 / 2, t0 / 4)}
+        rich, trunc = _richardson(res, t0)
+        t = t0
+        while t / 2 >= 0.999 * floor_t and (
+            4.0 * trunc > NOISE_SAFETY * RICHARDSON_NOISE * sigma / t
+            or looks_nonsmooth(vals[-t], vals[-t / 2], f0, vals[t / 2], vals[t], sigma, vals[-t / 4], vals[t / 4])
+        ):
             t /= 2
             res[t / 4] = _residual(f, q, x, g, v, t / 4, vals)
             rich, trunc = _richardson(res, t)
-        pending.append((v, rich, trunc, vals))
-    out = Directions(step=float(t))
-    noise_r = RICHARDSON_NOISE * sigma / t  # std of an extrapolated residual, from the probe
-    if len(pending) >= POOL_AT_LEAST:
-        noise_r = _pooled_noise(np.array([p[2] for p in pending]), noise_r)
+        if k == 0:
+            t0 = t  # later directions start where the first settled, and may go shorter
+        pending.append((v, rich, trunc, vals, t))
+    out = Directions(step=float(t0))
+    pooled = None
+    if len(pending) >= POOL_AT_LEAST:  # std of R(t)·t, measured over many vectors
+        pooled = _pooled_noise(np.array([p[2] * p[4] for p in pending]), RICHARDSON_NOISE * sigma)
     step_term = 4.0 * step_eps * float(np.linalg.norm(g * x)) / t if step_eps else 0.0
     users = [float(np.vdot(g, v)) for v, *_ in pending]
     typical = math.sqrt(np.mean([(a + p[1]) ** 2 for a, p in zip(users, pending, strict=True)]))
-    for a, (v, rich, trunc, vals) in zip(users, pending, strict=True):
+    for a, (v, rich, trunc, vals, t) in zip(users, pending, strict=True):
+        noise_r = (pooled if pooled is not None else RICHARDSON_NOISE * sigma) / t
         vnorm = float(np.linalg.norm(v))
         extra = 16.0 * grad_eps * gnorm * vnorm + step_term
         scale_k = vnorm * max(gnorm, typical)  # typical |fd| ≈ ‖true gradient‖ for Gaussian v
@@ -209,9 +220,10 @@ def check_directions(
         if atol is not None:
             tol = tol + atol * vnorm
         residual, kink, ok = rich, "", abs(rich) <= tol
-        if not ok and looks_nonsmooth(
-            vals[-t], vals[-t / 2], f0, vals[t / 2], vals[t], sigma, vals[-t / 4], vals[t / 4]
-        ):
+        if not ok and t / 8 not in vals:
+            _residual(f, q, x, g, v, t / 8, vals)  # two more calls, only for a failing direction
+        if not ok and looks_nonsmooth(*(vals[-t], vals[-t / 2], f0, vals[t / 2], vals[t], sigma),
+                                      *(vals[-t / 4], vals[t / 4], vals[-t / 8], vals[t / 8])):
             accepted = _kink_retry(f, q, x, g, v, t, f0, vals, sigma, extra, scale_k)
             if accepted is not None:
                 residual, kink, tol_k = accepted
@@ -232,16 +244,18 @@ def _kink_retry(f, q, x, g, v, t, f0, vals, sigma, extra, scale_k):
     """(residual, side, tolerance) if ``g`` passes at a kink along ``v``, else None.
 
     First the one-sided derivatives at step t; then, since a kink a little way off is no longer
-    straddled by a shorter step, the same at steps 1000× and 10⁶× shorter while rounding allows.
+    straddled by a shorter step (and a long step may straddle several, as in a ReLU network),
+    central and one-sided differences at steps 8×, 64×, 1024×, 10⁶× … shorter while rounding
+    allows.
     """
     step, known = t, vals
-    for _ in range(3):
+    for shrink in RETRY_SHRINK:
         side = one_sided(f, q, x, g, v, step, f0, known, sigma, extra, scale_k)
         if side.accepted:
             return side.residual, side.side, side.tolerance
-        step = step * 1e-3
+        step = step * shrink
         noise_tol = NOISE_SAFETY * RICHARDSON_NOISE * sigma / step
-        if noise_tol > 1e-3 * scale_k:
+        if noise_tol > RETRY_RESOLUTION * scale_k:
             return None
         known = {}
         res = []

@@ -31,6 +31,8 @@ def looks_nonsmooth(
     sigma: float,
     fm4: float | None = None,
     fp4: float | None = None,
+    fm8: float | None = None,
+    fp8: float | None = None,
 ) -> bool:
     """Whether the central points (−t, −t/2, 0, t/2, t) show a kink rather than noise.
 
@@ -46,7 +48,13 @@ def looks_nonsmooth(
     if fm4 is None or fp4 is None:
         return True
     d4_half = fm2 - 4.0 * fm4 + 6.0 * f0 - 4.0 * fp4 + fp2
-    return abs(d4 - 16.0 * d4_half) > max(16.0 * floor, 0.25 * abs(d4))
+    if abs(d4 - 16.0 * d4_half) > max(16.0 * floor, 0.25 * abs(d4)):
+        return True
+    if fm8 is None or fp8 is None or abs(d4_half) <= floor:
+        return False
+    # several kinks can mimic the 16× once; a smooth function repeats it at the next spacing
+    d4_quarter = fm4 - 4.0 * fm8 + 6.0 * f0 - 4.0 * fp8 + fp4
+    return abs(d4_half - 16.0 * d4_quarter) > max(16.0 * floor, 0.25 * abs(d4_half))
 
 
 @dataclass(frozen=True)
