@@ -41,6 +41,10 @@ class Noise:
     nonsmooth: bool  # the noise probe straddled a kink
 
 
+START_DENSE, START_BASIS = 1.0 / 6.0, 1.0 / 8.0  # first step ε^a·scale, halved while truncation dominates
+RETRY_SHRINK = (1 / 8, 1 / 8, 1 / 16, 1e-3, 1e-3)  # successive step reductions at a kink
+RETRY_RESOLUTION = 1e-2  # shortest retry step: its noise may reach this share of ‖g‖·‖v‖
+POOL_AT_LEAST = 32  # vectors from which the residual noise is measured rather than probed
 GAUSSIAN_UP_TO = 2048  # entries; larger parameters get random signs (Rademacher)
 
 
@@ -124,6 +128,30 @@ class Directions:
         return abs(self.residual[k]) / s, self.tolerance[k] / s
 
 
+def _residual(f, q, x, g, v, h, vals) -> float:
+    """(f(x+hv) − f(x−hv) − ⟨g, x₊ − x₋⟩) / 2h over the points the code received; caches values."""
+    xp, xm = q(x + h * v), q(x - h * v)
+    vals[h], vals[-h] = f(xp), f(xm)
+    return (vals[h] - vals[-h] - float(np.vdot(g, xp - xm))) / (2 * h)
+
+
+def _pooled_noise(truncs: np.ndarray, probe: float) -> float:
+    """The residuals' noise std measured from many vectors' |R(t) − R(t/2)|.
+
+    That difference does not involve g, so a wrong gradient cannot inflate it; with steps t,
+    t/2, t/4 its noise std is 4.45σ/t against R(t)'s 1.9σ/t.  Robust quantiles of |N(0, 1)|
+    (median 0.674, 90th percentile 1.645) turn it into a std; truncation only makes it larger.
+    """
+    est = max(float(np.median(truncs)) / 0.674, float(np.quantile(truncs, 0.9)) / 1.645)
+    return max(est * RICHARDSON_NOISE / 4.45, 0.1 * probe)
+
+
+def _richardson(res: dict[float, float], t: float) -> tuple[float, float]:
+    """(R(t), |R(t) − R(t/2)|): extrapolated residual from steps t, t/2 and its truncation bound."""
+    rich = (4.0 * res[t / 2] - res[t]) / 3.0
+    return rich, abs(rich - (4.0 * res[t / 4] - res[t / 2]) / 3.0)
+
+
 def check_directions(
     f: Callable[[np.ndarray], float],
     q: Callable[[np.ndarray], np.ndarray],
@@ -139,55 +167,70 @@ def check_directions(
     scale: float,
     rtol: float | None = None,
     atol: float | None = None,
+    vectors: list[np.ndarray] | None = None,
 ) -> Directions:
-    """Test ``g`` along ``count`` seeded signed Gaussian directions.
+    """Test ``g`` along ``count`` seeded signed directions (or along the given ``vectors``).
 
     ``step_eps`` is the roundoff of steps the code rounds silently (it computes in float32 on
     float64 input); it adds ``4·step_eps·‖g⊙x‖/t`` to the tolerance.
+
+    The step is chosen on the first direction: rounding noise over the step (σ/t) limits a
+    check long before Richardson's truncation does, so start long, at ε^(1/6), and halve while
+    the measured truncation |R(t) − R(t/2)| outweighs the noise term — down to ε^(1/4), the
+    step that was safe for every function.  Each direction's tolerance still carries its own
+    measured truncation.
     """
-    # Rounding noise, not truncation, limits a float64 check at t ~ eps^(1/3): take a longer
-    # step, eps^(1/4), and a third level whose extrapolation bounds the truncation tightly
-    # (|R(t) − R(t/2)|) where |r(t) − r(t/2)| would be far too pessimistic.
-    t = noise.relative**0.25 * scale
-    out = Directions(step=float(t))
-    gnorm = float(np.linalg.norm(g))
     sigma = noise.sigma
-    step_term = 4.0 * step_eps * float(np.linalg.norm(g * x)) / t if step_eps else 0.0
+    floor_t = noise.relative**0.25 * scale
+    # one coordinate at a time sees far less curvature than a dense direction: start longer
+    t0 = noise.relative ** (START_BASIS if vectors is not None else START_DENSE) * scale
+    gnorm = float(np.linalg.norm(g))
+    vectors = list(vectors) if vectors is not None else [direction(rng, x.shape) for _ in range(count)]
     pending = []
-    levels = (t, t / 2, t / 4)
-    for _ in range(count):
-        v = direction(rng, x.shape)
-        pts, vals, res = {}, {}, []
-        for h in levels:
-            hv = h * v
-            xp, xm = q(x + hv), q(x - hv)
-            pts[h], pts[-h] = xp, xm
-            vals[h], vals[-h] = f(xp), f(xm)
-            res.append((vals[h] - vals[-h] - float(np.vdot(g, xp - xm))) / (2 * h))
-        rich = (4.0 * res[1] - res[0]) / 3.0
-        trunc = abs(rich - (4.0 * res[2] - res[1]) / 3.0)
+    for k, v in enumerate(vectors):
+        vals: dict[float, float] = {}
+        res = {h: _residual(f, q, x, g, v, h, vals) for h in (t0, t0 / 2, t0 / 4)}
+        rich, trunc = _richardson(res, t0)
+        t = t0
+        while t / 2 >= 0.999 * floor_t and (
+            4.0 * trunc > NOISE_SAFETY * RICHARDSON_NOISE * sigma / t
+            or looks_nonsmooth(vals[-t], vals[-t / 2], f0, vals[t / 2], vals[t], sigma, vals[-t / 4], vals[t / 4])
+        ):
+            t /= 2
+            res[t / 4] = _residual(f, q, x, g, v, t / 4, vals)
+            rich, trunc = _richardson(res, t)
+        if k == 0:
+            t0 = t  # later directions start where the first settled, and may go shorter
+        pending.append((v, rich, trunc, vals, t))
+    out = Directions(step=float(t0))
+    pooled = None
+    if len(pending) >= POOL_AT_LEAST:  # std of R(t)·t, measured over many vectors
+        pooled = _pooled_noise(np.array([p[2] * p[4] for p in pending]), RICHARDSON_NOISE * sigma)
+    step_term = 4.0 * step_eps * float(np.linalg.norm(g * x)) / t if step_eps else 0.0
+    users = [float(np.vdot(g, v)) for v, *_ in pending]
+    typical = math.sqrt(np.mean([(a + p[1]) ** 2 for a, p in zip(users, pending, strict=True)]))
+    for a, (v, rich, trunc, vals, t) in zip(users, pending, strict=True):
+        noise_r = (pooled if pooled is not None else RICHARDSON_NOISE * sigma) / t
         vnorm = float(np.linalg.norm(v))
         extra = 16.0 * grad_eps * gnorm * vnorm + step_term
-        tol_fd = 2.0 * trunc + NOISE_SAFETY * RICHARDSON_NOISE * sigma / t
-        a = float(np.vdot(g, v))
-        out.vectors.append(v)
-        out.user.append(a)
-        pending.append((rich, tol_fd, extra, vnorm, vals, pts))
-    typical = math.sqrt(np.mean([(a + p[0]) ** 2 for a, p in zip(out.user, pending, strict=True)]))
-    for v, a, (rich, tol_fd, extra, vnorm, vals, _pts) in zip(out.vectors, out.user, pending, strict=True):
         scale_k = vnorm * max(gnorm, typical)  # typical |fd| ≈ ‖true gradient‖ for Gaussian v
-        tol = tol_fd + extra
+        tol = math.hypot(2.0 * trunc, NOISE_SAFETY * noise_r) + extra
         if rtol is not None:
             tol = rtol * scale_k
         if atol is not None:
             tol = tol + atol * vnorm
         residual, kink, ok = rich, "", abs(rich) <= tol
-        if not ok and looks_nonsmooth(vals[-t], vals[-t / 2], f0, vals[t / 2], vals[t], sigma):
+        if not ok and t / 8 not in vals:
+            _residual(f, q, x, g, v, t / 8, vals)  # two more calls, only for a failing direction
+        if not ok and looks_nonsmooth(*(vals[-t], vals[-t / 2], f0, vals[t / 2], vals[t], sigma),
+                                      *(vals[-t / 4], vals[t / 4], vals[-t / 8], vals[t / 8])):
             accepted = _kink_retry(f, q, x, g, v, t, f0, vals, sigma, extra, scale_k)
             if accepted is not None:
                 residual, kink, tol_k = accepted
                 ok = True
                 tol = max(tol, tol_k)
+        out.vectors.append(v)
+        out.user.append(a)
         out.fd.append(a + residual)
         out.residual.append(residual)
         out.tolerance.append(tol)
@@ -201,16 +244,18 @@ def _kink_retry(f, q, x, g, v, t, f0, vals, sigma, extra, scale_k):
     """(residual, side, tolerance) if ``g`` passes at a kink along ``v``, else None.
 
     First the one-sided derivatives at step t; then, since a kink a little way off is no longer
-    straddled by a shorter step, the same at steps 1000× and 10⁶× shorter while rounding allows.
+    straddled by a shorter step (and a long step may straddle several, as in a ReLU network),
+    central and one-sided differences at steps 8×, 64×, 1024×, 10⁶× … shorter while rounding
+    allows.
     """
     step, known = t, vals
-    for _ in range(3):
+    for shrink in RETRY_SHRINK:
         side = one_sided(f, q, x, g, v, step, f0, known, sigma, extra, scale_k)
         if side.accepted:
             return side.residual, side.side, side.tolerance
-        step = step * 1e-3
+        step = step * shrink
         noise_tol = NOISE_SAFETY * RICHARDSON_NOISE * sigma / step
-        if noise_tol > 1e-3 * scale_k:
+        if noise_tol > RETRY_RESOLUTION * scale_k:
             return None
         known = {}
         res = []

@@ -22,10 +22,39 @@ import numpy as np
 NONSMOOTH_FACTOR = 50.0
 
 
-def looks_nonsmooth(fm1: float, fm2: float, f0: float, fp2: float, fp1: float, sigma: float) -> bool:
-    """Whether the five central points (−t, −t/2, 0, t/2, t) show a kink rather than noise."""
+def looks_nonsmooth(
+    fm1: float,
+    fm2: float,
+    f0: float,
+    fp2: float,
+    fp1: float,
+    sigma: float,
+    fm4: float | None = None,
+    fp4: float | None = None,
+    fm8: float | None = None,
+    fp8: float | None = None,
+) -> bool:
+    """Whether the central points (−t, −t/2, 0, t/2, t) show a kink rather than noise.
+
+    With the quarter points (±t/4) as well, a fourth difference far above the noise is still
+    called smooth when it scales as a smooth function's does: halving the spacing divides it by
+    16 (a kink's shrinks only about 2×, or vanishes once the shorter stencil misses it).  That
+    keeps long steps, where curvature alone lifts the fourth difference, from looking kinked.
+    """
     d4 = fm1 - 4.0 * fm2 + 6.0 * f0 - 4.0 * fp2 + fp1
-    return abs(d4) > NONSMOOTH_FACTOR * max(sigma, 1e-300)
+    floor = NONSMOOTH_FACTOR * max(sigma, 1e-300)
+    if abs(d4) <= floor:
+        return False
+    if fm4 is None or fp4 is None:
+        return True
+    d4_half = fm2 - 4.0 * fm4 + 6.0 * f0 - 4.0 * fp4 + fp2
+    if abs(d4 - 16.0 * d4_half) > max(16.0 * floor, 0.25 * abs(d4)):
+        return True
+    if fm8 is None or fp8 is None or abs(d4_half) <= floor:
+        return False
+    # several kinks can mimic the 16× once; a smooth function repeats it at the next spacing
+    d4_quarter = fm4 - 4.0 * fm8 + 6.0 * f0 - 4.0 * fp8 + fp4
+    return abs(d4_half - 16.0 * d4_quarter) > max(16.0 * floor, 0.25 * abs(d4_half))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,92 @@
+"""Sensitivity of check_gradient: single wrong entries in float64 and float32 code, no false alarms."""
+
+import numpy as np
+import pytest
+
+import gradproof
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _ce64(n, c, seed, rel=0.0):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, c)) * 2
+    y = np.eye(c)[rng.integers(0, c, n)]
+    entry = (int(rng.integers(n)), int(rng.integers(c)))
+
+    def loss(p):
+        s = _softmax(p)
+        return -np.sum(y * np.log(s)) / n
+
+    def grad(p):
+        g = (_softmax(p) - y) / n
+        g[entry] *= 1 + rel
+        return g
+
+    return loss, grad, z, entry
+
+
+def _ce32(n, c, seed, rel=0.0, entry=None):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, c))
+    y = np.eye(c)[rng.integers(0, c, n)]
+
+    def loss(p):
+        s = _softmax(np.asarray(p["Z"], np.float32)).astype(np.float32)
+        return np.float32(-np.sum(y.astype(np.float32) * np.log(s)) / n)
+
+    def grad(p):
+        g = ((_softmax(np.asarray(p["Z"], np.float32)) - y) / n).astype(np.float32)
+        if entry is not None:
+            g[entry] *= 1 + rel
+        return {"Z": g}
+
+    return loss, grad, {"Z": z.astype(np.float32)}
+
+
+def test_float32_code_one_entry_off_by_one_percent_is_caught_and_named():
+    loss, grad, params = _ce32(32, 10, 7, 1e-2, (1, 2))
+    result = gradproof.check_gradient(loss, grad, params)
+    assert not result.ok
+    assert "Z[1, 2]" in str(result)
+    good_loss, good_grad, _ = _ce32(32, 10, 7)
+    assert gradproof.check_gradient(good_loss, good_grad, params).ok
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_float64_one_entry_off_by_1e3_is_caught_at_64x100(seed):
+    loss, grad, z, _ = _ce64(64, 100, seed, 1e-3)
+    assert not gradproof.check_gradient(loss, grad, z, seed=seed).ok
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_no_false_alarm_float64_softmax_ce(seed):
+    loss, grad, z, _ = _ce64(64, 100, seed)
+    assert gradproof.check_gradient(loss, grad, z, seed=seed).ok
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("shape", [(8, 10), (32, 10)])
+def test_no_false_alarm_float32_code(seed, shape):
+    loss, grad, params = _ce32(*shape, seed)
+    assert gradproof.check_gradient(loss, grad, params, seed=seed).ok
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_no_false_alarm_relu_next_to_kink_float64(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(16, 4))
+    w = rng.normal(size=4)
+    w[0] -= (x[0] @ w - 1e-7) / x[0, 0]  # first pre-activation 1e-7 from the kink
+
+    def loss(p):
+        return 0.5 * np.sum(np.maximum(x @ p, 0.0) ** 2) + np.sum(np.abs(x @ p))
+
+    def grad(p):
+        h = x @ p
+        return x.T @ (np.maximum(h, 0.0) + np.sign(h))
+
+    assert gradproof.check_gradient(loss, grad, w, seed=seed).ok
