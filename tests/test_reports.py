@@ -6,13 +6,14 @@ import textwrap
 from types import SimpleNamespace
 
 import pytest
-from .reports_helpers import assert_golden
 
 from gradproof.cli import main
 from gradproof.errors import InputError
 from gradproof.reports import build_report
 from gradproof.reports.fragment import escape_text, text_to_latex, to_latex
 from gradproof.reports.layout import width
+
+from .reports_helpers import assert_golden
 
 INJECTIONS = [r"\input{/etc/passwd}", r"\write18{rm -rf ~}", "$x$ & # % ^ _ ~ {}", "line\n\\immediate\\write18{x}"]
 

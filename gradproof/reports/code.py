@@ -11,14 +11,11 @@ a handout.  The rendered LaTeX is then checked once more: only ASCII and known m
 from __future__ import annotations
 
 import ast
-import importlib
 import inspect
 import re
-import sys
 import textwrap
 import types
 from collections.abc import Callable
-from typing import Any
 
 from gradproof.errors import InputError
 from gradproof.reports.fragment import escape_text, to_latex
@@ -113,6 +110,16 @@ def refusals(func: Callable) -> list[str]:
             root = root.value
         return isinstance(root, ast.Name) and isinstance(func.__globals__.get(root.id), types.ModuleType)
 
+    args = fdef.args
+    for star, label in ((args.vararg, "*"), (args.kwarg, "**")):
+        if star is not None:
+            found.append(
+                f"parameter '{label}{star.arg}' ({_where(fdef, first)}): latexify-py leaves it out of the signature"
+            )
+    for kw in args.kwonlyargs:
+        found.append(
+            f"keyword-only parameter '{kw.arg}' ({_where(fdef, first)}): latexify-py leaves it out of the signature"
+        )
     has_matmul = has_product = False
     callees = {id(n.func) for n in ast.walk(fdef) if isinstance(n, ast.Call)}
     for node in ast.walk(fdef):
@@ -164,23 +171,16 @@ def _docstring(fdef: ast.AST) -> ast.AST | None:
 
 
 def load_function(spec: str) -> Callable:
-    """``MODULE:FUNC`` → the function (the current folder is importable, as for ``python -m``)."""
-    module_name, sep, func_name = spec.partition(":")
-    if not sep or not module_name or not func_name:
-        raise InputError(f"--function {spec!r}: expected MODULE:FUNC, e.g. mycode:softmax")
-    if "" not in sys.path:
-        sys.path.insert(0, "")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise InputError(f"--function {spec!r}: cannot import module {module_name!r} ({exc})") from None
-    obj: Any = module
-    for part in func_name.split("."):
-        if not hasattr(obj, part):
-            raise InputError(f"--function {spec!r}: module {module_name!r} has no attribute {func_name!r}")
-        obj = getattr(obj, part)
+    """``MODULE:FUNC`` → the function; MODULE is a dotted name (the current folder is importable,
+    as for ``python -m``) or a path to a ``.py`` file, as for ``gradproof check``."""
+    from gradproof.usercode import resolve
+
+    where = f"--function {spec!r}"
+    obj = resolve(spec, where=where, what="MODULE:FUNC, e.g. mycode:softmax")
     if not inspect.isfunction(obj):
-        raise InputError(f"--function {spec!r}: {func_name!r} is a {type(obj).__name__}, not a function")
+        raise InputError(f"{where}: {spec.rpartition(':')[2]!r} is a {type(obj).__name__}, not a function")
+    if obj.__name__ == "<lambda>":
+        raise InputError(f"{where}: is a lambda; latexify-py needs a function defined with 'def'")
     return obj
 
 
