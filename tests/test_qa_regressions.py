@@ -103,3 +103,69 @@ def test_report_function_refusals_are_one_line(user, capsys, spec, message):
     assert code == 2
     assert message in err and "Traceback" not in err and err.count("\n") == 1
     assert (user / "code.tex").read_text() == "KEEP"
+
+
+# -- check_gradient input -------------------------------------------------------------------
+def _sq(p):
+    return float(np.sum(np.asarray(p) ** 2))
+
+
+def _dsq(p):
+    return 2 * np.asarray(p)
+
+
+def test_non_string_parameter_names_are_refused_not_renamed():
+    import gradproof
+
+    # before: the keys reached loss as '0', '1' (KeyError), and {0: a, '0': b} silently lost one
+    with pytest.raises(gradproof.InputError, match="parameter names must be strings: key 0"):
+        gradproof.check_gradient(lambda p: _sq(p[0]), lambda p: {0: _dsq(p[0])}, {0: np.ones(2)})
+
+
+@pytest.mark.parametrize("value", [True, np.bool_(False), np.array([True])])
+def test_a_boolean_loss_is_an_input_error(value):
+    import gradproof
+
+    with pytest.raises(gradproof.InputError, match="returned a boolean"):
+        gradproof.check_gradient(lambda p: value, _dsq, np.ones(2))
+
+
+def test_torch_boolean_loss_is_an_input_error():
+    torch = pytest.importorskip("torch")
+    import gradproof
+
+    with pytest.raises(gradproof.InputError, match="returned a boolean"):
+        gradproof.check_gradient(lambda p: torch.tensor(True), _dsq, np.ones(2))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"seed": "a"}, "seed must be an integer"), ({"directions": 1.5}, "directions must be an integer"),
+     ({"worst": -1}, "worst must be non-negative")],
+)  # fmt: skip
+def test_option_types_are_checked(options, message):
+    import gradproof
+
+    with pytest.raises(gradproof.InputError, match=message):
+        gradproof.check_gradient(_sq, _dsq, np.ones(2), **options)
+
+
+def test_bad_device_is_an_error_for_numpy_parameters_too():
+    import gradproof
+
+    with pytest.raises(gradproof.DeviceError, match="unknown device 'tpu'"):
+        gradproof.check_gradient(_sq, _dsq, np.ones(2), device="tpu")
+
+
+def test_check_device_cuda_without_cuda_exits_2(user, capsys):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    code, _, err = _run(capsys, "check", "mycode.py:loss", "mycode.py:grad", "--params", "p.npz", "--device", "cuda")
+    assert code == 2 and "CUDA is not available" in err
+
+
+def test_sys_exit_in_the_loss_is_an_input_error(user, capsys):
+    (user / "quits.py").write_text("import sys\ndef loss(p):\n    sys.exit(3)\n")
+    code, _, err = _run(capsys, "check", "quits.py:loss", "mycode.py:grad", "--params", "p.npz")
+    assert code == 2 and "loss(params) raised SystemExit: 3" in err

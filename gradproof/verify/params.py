@@ -96,16 +96,23 @@ def normalize_params(params: Any, options: CheckOptions) -> tuple[list[Param], b
     items = [(SINGLE, params)] if single else list(params.items())
     if not items:
         raise InputError("params is empty: pass a dict name -> array, or a single array")
+    if not single:
+        bad_keys = [k for k in params if not isinstance(k, str)]
+        if bad_keys:
+            raise InputError(
+                f"parameter names must be strings: key {bad_keys[0]!r} ({type(bad_keys[0]).__name__}); "
+                "use a dict such as {'w': ..., 'b': ...}"
+            )
     out = []
     device = None
+    if options.device is not None:  # a bad or unavailable device is an error for any parameters,
+        from gradproof.verify.device import resolve_device  # never silently ignored
+
+        device = resolve_device(options.device)
     for name, value in items:
         where = "params" if single else f"parameter {name!r}"
         array, dtype, tdev = _to_float64(value, where)
-        if tdev is not None and options.device is not None:
-            if device is None:
-                from gradproof.verify.device import resolve_device
-
-                device = resolve_device(options.device)
+        if tdev is not None and device is not None:
             tdev = device
         bad = ~np.isfinite(array)
         if bad.any():
@@ -129,6 +136,8 @@ def to_scalar(out: Any, where: str) -> tuple[float, float]:
             raise InputError(f"{where} returned a tensor of shape {tuple(out.shape)}, expected a scalar")
         if out.is_complex():
             raise InputError(f"{where} returned a complex value, expected a real scalar")
+        if out.dtype == _torch().bool:
+            raise InputError(f"{where} returned a boolean, expected a finite real scalar")
         eps = _TORCH_EPS.get(out.dtype)
         if eps is None:
             eps = _TORCH_EPS[out.dtype] = dtype_eps(out.dtype) if out.is_floating_point() else _EPS64
@@ -138,7 +147,9 @@ def to_scalar(out: Any, where: str) -> tuple[float, float]:
             arr = np.asarray(out)
         except Exception:  # noqa: BLE001
             arr = np.asarray(None, dtype=object)
-        if arr.dtype.kind not in "fiub" or arr.size != 1:
+        if arr.dtype.kind == "b":
+            raise InputError(f"{where} returned a boolean ({out!r}), expected a finite real scalar")
+        if arr.dtype.kind not in "fiu" or arr.size != 1:
             kind = f"an array of shape {arr.shape}" if arr.dtype.kind in "fiubc" else type(out).__name__
             raise InputError(f"{where} returned {kind}, expected a finite real scalar")
         if arr.dtype.kind == "f":
@@ -209,7 +220,7 @@ class Problem:
             out = self.loss(self.user_args(values))
         except InputError:
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() in user code must not end the check
             raise InputError(f"{where} raised {type(exc).__name__}: {exc}") from exc
         value, _ = to_scalar(out, where)
         return value
@@ -231,7 +242,7 @@ class Problem:
             final = i == len(modes) - 1
             try:
                 out = self.loss(self.user_args(self.base))
-            except Exception as exc:  # noqa: BLE001 - code that rejects float64: use its dtype
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - code that rejects float64: use its dtype
                 if final:
                     raise InputError(f"loss(params) raised {type(exc).__name__}: {exc}") from exc
                 continue
@@ -243,7 +254,7 @@ class Problem:
                 continue
             try:
                 g = self.grad(self.user_args(self.base))
-            except Exception as exc:  # noqa: BLE001
+            except (Exception, SystemExit) as exc:  # noqa: BLE001
                 if final:
                     raise InputError(f"grad(params) raised {type(exc).__name__}: {exc}") from exc
                 continue
