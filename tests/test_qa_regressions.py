@@ -169,3 +169,29 @@ def test_sys_exit_in_the_loss_is_an_input_error(user, capsys):
     (user / "quits.py").write_text("import sys\ndef loss(p):\n    sys.exit(3)\n")
     code, _, err = _run(capsys, "check", "quits.py:loss", "mycode.py:grad", "--params", "p.npz")
     assert code == 2 and "loss(params) raised SystemExit: 3" in err
+
+
+# -- non-ASCII titles -----------------------------------------------------------------------
+def test_accented_title_keeps_its_accents():
+    from gradproof.reports.fragment import escape_text
+
+    # before: "Müller" came out as "Muller" and "Łódź" as "odz"-like text, silently
+    assert escape_text("Müller, Señor, façade, Łódź, straße, naïve") == (
+        r"M\"{u}ller, Se\~{n}or, fa\c{c}ade, \L{}\'{o}d\'{z}, stra\ss{}e, na\"{\i{}}ve"
+    )
+
+
+def test_untypesettable_title_is_refused_before_writing(user, capsys):
+    (user / "notes.tex").write_text("KEEP")
+    argv = ["report", "softmax-jacobian", "--no-verify", "--title", "Lecture 数学", "-o", "notes.tex"]
+    code, _, err = _run(capsys, *argv)
+    assert code == 2 and "'数' (U+6570)" in err  # before: written with the title as "Lecture ??"
+    assert (user / "notes.tex").read_text() == "KEEP"
+
+
+def test_untypesettable_author_is_refused():
+    from gradproof import InputError
+    from gradproof.reports import build_report
+
+    with pytest.raises(InputError, match="--author"):
+        build_report(["softmax-jacobian"], author="✓ me", verify=False)

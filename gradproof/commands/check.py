@@ -59,7 +59,9 @@ def _load_params(path: str) -> Any:
         with open(p, "rb") as fh:
             is_npy = fh.read(6) == b"\x93NUMPY"
         what = "a single .npy array" if is_npy else "not an .npz (zip) file"
-        raise InputError(f"cannot read --params {path!r}: {what}; save the parameters with numpy.savez(file, w=..., b=...)")
+        raise InputError(
+            f"cannot read --params {path!r}: {what}; save the parameters with numpy.savez(file, w=..., b=...)"
+        )
     try:
         with np.load(p, allow_pickle=False) as data:
             params = {name: np.array(data[name]) for name in data.files}

@@ -211,6 +211,10 @@ def _code_block(func: Callable) -> str:
 def function_report(spec: str | Callable, against: str | None = None, *, title: str | None = None) -> str:
     """An article showing the function's code, its formula (latexify-py) and, with ``against``,
     the derived result it should implement."""
+    from gradproof.reports.fragment import check_typesettable
+
+    if title is not None:
+        check_typesettable(title, "--title")
     func = load_function(spec) if isinstance(spec, str) else spec
     formula = render_function(func)
     derived = ""
