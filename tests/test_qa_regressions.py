@@ -195,3 +195,35 @@ def test_untypesettable_author_is_refused():
 
     with pytest.raises(InputError, match="--author"):
         build_report(["softmax-jacobian"], author="✓ me", verify=False)
+
+
+# -- API argument types ---------------------------------------------------------------------
+@pytest.mark.parametrize("name", [None, ["softmax-jacobian"], 3])
+def test_derivation_with_a_non_string_name(name):
+    import gradproof
+
+    # before: a list raised TypeError (unhashable), None "did you mean 'training-memory'?"
+    with pytest.raises(gradproof.InputError, match="named by its slug"):
+        gradproof.derivation(name)
+
+
+@pytest.mark.parametrize("seed", ["x", -1, 1.5])
+def test_verify_with_a_bad_seed(seed):
+    import gradproof
+
+    with pytest.raises(gradproof.InputError, match="seed must be a non-negative integer"):
+        gradproof.verify("softmax-jacobian", seed=seed)
+
+
+def test_an_empty_parameter_is_not_passed_with_an_absurd_tolerance():
+    import gradproof
+
+    # before: "passed ... directional error 0.0e+00 ≤ tolerance 2.1e+289"
+    with pytest.raises(gradproof.InputError, match=r"parameter 'w' has no entries \(shape 0×3\)"):
+        gradproof.check_gradient(lambda p: _sq(p["w"]), lambda p: {"w": _dsq(p["w"])}, {"w": np.ones((0, 3))})
+
+
+def test_one_parameter_agrees():
+    import gradproof
+
+    assert "1 parameter agrees with" in str(gradproof.check_gradient(_sq, _dsq, np.ones(2)))

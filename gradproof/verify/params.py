@@ -114,6 +114,11 @@ def normalize_params(params: Any, options: CheckOptions) -> tuple[list[Param], b
         array, dtype, tdev = _to_float64(value, where)
         if tdev is not None and device is not None:
             tdev = device
+        if array.size == 0:
+            raise InputError(
+                f"{where} has no entries (shape {shape_str(array.shape)}): there is no gradient to check; "
+                "leave it out of params"
+            )
         bad = ~np.isfinite(array)
         if bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
