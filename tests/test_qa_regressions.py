@@ -227,3 +227,21 @@ def test_one_parameter_agrees():
     import gradproof
 
     assert "1 parameter agrees with" in str(gradproof.check_gradient(_sq, _dsq, np.ones(2)))
+
+
+# -- bias-variance --------------------------------------------------------------------------
+def test_bias_variance_too_large_for_memory_is_refused_at_once(capsys):
+    # before: --datasets 100000000 allocated for minutes (swap or the OOM killer), no message
+    code, _, err = _run(capsys, "bias-variance", "--datasets", "100000000", "--device", "cpu")
+    assert code == 2 and "GiB" in err and "use fewer datasets" in err
+
+
+def test_bias_variance_memory_estimate_uses_free_memory(monkeypatch):
+    from gradproof import InputError
+    from gradproof.experiments import bias_variance as bv
+
+    monkeypatch.setattr(bv, "_available_bytes", lambda dev: 10**6)
+    with pytest.raises(InputError, match="need about"):
+        bv.bias_variance_experiment(n_datasets=2000, device="cpu")
+    monkeypatch.setattr(bv, "_available_bytes", lambda dev: None)  # unknown: no guess, just run
+    assert bv.bias_variance_experiment(n_datasets=20, device="cpu").n_datasets == 20
