@@ -245,3 +245,10 @@ def test_bias_variance_memory_estimate_uses_free_memory(monkeypatch):
         bv.bias_variance_experiment(n_datasets=2000, device="cpu")
     monkeypatch.setattr(bv, "_available_bytes", lambda dev: None)  # unknown: no guess, just run
     assert bv.bias_variance_experiment(n_datasets=20, device="cpu").n_datasets == 20
+
+
+def test_an_exception_in_user_code_names_its_line(user, capsys):
+    (user / "oops.py").write_text("import numpy as np\n\ndef loss(p):\n    return float(np.dot(p['w'], np.ones(2)))\n")
+    code, _, err = _run(capsys, "check", "oops.py:loss", "mycode.py:grad", "--params", "p.npz")
+    assert code == 2
+    assert "loss(params) raised ValueError" in err and "(at oops.py:4 in loss)" in err  # not NumPy's frame

@@ -165,6 +165,33 @@ def to_scalar(out: Any, where: str) -> tuple[float, float]:
     return value, eps
 
 
+_PACKAGE_DIR = str(__import__("pathlib").Path(__file__).resolve().parents[1])
+
+
+def _user_frame(exc: BaseException) -> str:
+    """' (at file.py:LINE in func)' for the innermost frame of the user's own code in ``exc``'s
+    traceback (library frames such as NumPy's are skipped), or '' when there is none."""
+    import os
+    import traceback
+
+    user = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith((_PACKAGE_DIR, "<frozen"))
+        and "site-packages" not in f.filename
+        and "dist-packages" not in f.filename
+        and not f.filename.startswith(os.path.dirname(os.__file__))
+    ]
+    if not user:
+        return ""
+    f = user[-1]
+    return f" (at {os.path.basename(f.filename)}:{f.lineno} in {f.name})"
+
+
+def _raised(where: str, exc: BaseException) -> InputError:
+    return InputError(f"{where} raised {type(exc).__name__}: {exc}{_user_frame(exc)}")
+
+
 class Problem:
     """The user's ``loss`` and ``grad`` bound to normalised parameters.
 
@@ -226,7 +253,7 @@ class Problem:
         except InputError:
             raise
         except (Exception, SystemExit) as exc:  # sys.exit() in user code must not end the check
-            raise InputError(f"{where} raised {type(exc).__name__}: {exc}") from exc
+            raise _raised(where, exc) from exc
         value, _ = to_scalar(out, where)
         return value
 
@@ -249,7 +276,7 @@ class Problem:
                 out = self.loss(self.user_args(self.base))
             except (Exception, SystemExit) as exc:  # noqa: BLE001 - code that rejects float64: use its dtype
                 if final:
-                    raise InputError(f"loss(params) raised {type(exc).__name__}: {exc}") from exc
+                    raise _raised("loss(params)", exc) from exc
                 continue
             try:
                 value, self.output_eps = to_scalar(out, "loss(params)")
@@ -261,7 +288,7 @@ class Problem:
                 g = self.grad(self.user_args(self.base))
             except (Exception, SystemExit) as exc:  # noqa: BLE001
                 if final:
-                    raise InputError(f"grad(params) raised {type(exc).__name__}: {exc}") from exc
+                    raise _raised("grad(params)", exc) from exc
                 continue
             return value, g
         raise AssertionError("unreachable")  # pragma: no cover
