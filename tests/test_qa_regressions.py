@@ -252,3 +252,9 @@ def test_an_exception_in_user_code_names_its_line(user, capsys):
     code, _, err = _run(capsys, "check", "oops.py:loss", "mycode.py:grad", "--params", "p.npz")
     assert code == 2
     assert "loss(params) raised ValueError" in err and "(at oops.py:4 in loss)" in err  # not NumPy's frame
+
+
+def test_report_function_keeps_the_author(user, capsys):
+    code, _, err = _run(capsys, "report", "--function", "mycode:softmax", "--author", "A. Müller", "-o", "code.tex")
+    assert code == 0, err
+    assert r"\author{A. M\"{u}ller}" in (user / "code.tex").read_text()  # before: \author{} (dropped)

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("--function: only --format article is supported")
         from gradproof.reports.code import function_report
 
-        tex = function_report(args.function, args.against, title=args.title)
+        tex = function_report(args.function, args.against, title=args.title, author=args.author)
     else:
         if args.against is not None:
             raise InputError("--against: only meaningful with --function MODULE:FUNC")
