@@ -258,3 +258,28 @@ def test_report_function_keeps_the_author(user, capsys):
     code, _, err = _run(capsys, "report", "--function", "mycode:softmax", "--author", "A. Müller", "-o", "code.tex")
     assert code == 0, err
     assert r"\author{A. M\"{u}ller}" in (user / "code.tex").read_text()  # before: \author{} (dropped)
+
+
+def test_unwritable_output_is_one_line_and_keeps_the_old_file(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from gradproof import InputError
+    from gradproof.reports.output import write_atomic
+
+    target = tmp_path / "notes.tex"
+    target.write_text("KEEP")
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(InputError, match="cannot write .*Permission denied"):
+        write_atomic(target, "new")
+    assert target.read_text() == "KEEP"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.tex"]  # no temporary left behind
+
+
+def test_output_in_a_folder_that_cannot_hold_files(capsys):
+    code, _, err = _run(capsys, "report", "softmax-jacobian", "--no-verify", "-o", "/proc/notes.tex")
+    assert code == 2 and "cannot write '/proc/notes.tex'" in err and "Traceback" not in err
