@@ -17,7 +17,7 @@ from typing import Any
 
 from gradproof.errors import InputError
 
-_LOADED: dict[str, Any] = {}  # resolved .py path -> module, loaded once per process
+_LOADED: dict[tuple[str, int, int], Any] = {}  # (.py path, mtime, size) -> module, loaded once
 
 
 def load_module(spec: str, *, where: str = "") -> Any:
@@ -31,7 +31,8 @@ def load_module(spec: str, *, where: str = "") -> Any:
                 raise InputError(f"{prefix}{spec!r} is a folder, not a .py file")
             if not path.is_file():
                 raise InputError(f"{prefix}module file {spec!r} does not exist")
-            key = str(path.resolve())
+            stat = path.stat()
+            key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)  # an edited file is reloaded
             if key in _LOADED:  # loss and grad from one file share one module (and its globals)
                 return _LOADED[key]
             # the file's own name, so reports read "mycode:softmax" (not registered in sys.modules)
@@ -40,7 +41,7 @@ def load_module(spec: str, *, where: str = "") -> Any:
             if module_spec is None or module_spec.loader is None:
                 raise InputError(f"{prefix}cannot load {spec!r} as a Python module")
             module = importlib.util.module_from_spec(module_spec)
-            sys.path.insert(0, str(path.resolve().parent))
+            sys.path.insert(0, str(Path(key[0]).parent))
             try:
                 module_spec.loader.exec_module(module)
             finally:
