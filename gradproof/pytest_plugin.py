@@ -28,6 +28,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A bad or unavailable ``--gradproof-device`` stops the run at once with one line (a usage
+    error), instead of erroring in every test or being ignored by NumPy-only checks."""
+    device = config.getoption("--gradproof-device", default=None)
+    if device is None:
+        return
+    from gradproof.errors import GradproofError
+    from gradproof.verify.device import resolve_device
+
+    try:
+        resolve_device(device)
+    except GradproofError as exc:
+        raise pytest.UsageError(f"--gradproof-device: {exc}") from None
+
+
 @pytest.fixture
 def gradproof_options(request: pytest.FixtureRequest) -> Any:
     """Options for :func:`gradproof.check_gradient`, with the ``--gradproof-device`` choice."""

@@ -74,3 +74,13 @@ def test_plugin_import_is_light():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_unavailable_device_is_a_usage_error(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    pytester.makepyfile(test_grads=TESTS)
+    result = _run(pytester, monkeypatch, "--gradproof-device=cuda")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--gradproof-device: device 'cuda' was requested but CUDA is not available*"])

@@ -6,13 +6,14 @@ import textwrap
 from types import SimpleNamespace
 
 import pytest
-from .reports_helpers import assert_golden
 
 from gradproof.cli import main
 from gradproof.errors import InputError
 from gradproof.reports import build_report
 from gradproof.reports.fragment import escape_text, text_to_latex, to_latex
 from gradproof.reports.layout import width
+
+from .reports_helpers import assert_golden
 
 INJECTIONS = [r"\input{/etc/passwd}", r"\write18{rm -rf ~}", "$x$ & # % ^ _ ~ {}", "line\n\\immediate\\write18{x}"]
 
@@ -70,7 +71,7 @@ def test_reason_text_keeps_known_math_and_escapes_the_rest():
         ("M_train and ℓ_hinge", r"\ensuremath{M_{train}} and \ensuremath{\ell _{hinge}}"),
         ("see gradproof.bias_variance_experiment", r"see \texttt{gradproof.bias\_variance\_experiment}"),
         ("log a - log b", r"log a \ensuremath{-} log b"),
-        ("café", "cafe"),
+        ("café", r"caf\'{e}"),  # the accent kept, as an accent command
     ],
 )
 def test_text_to_latex_typography(text, expected):

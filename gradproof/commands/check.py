@@ -8,13 +8,10 @@ one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
-from gradproof.errors import InputError
+from gradproof.errors import GradproofError, InputError
 
 
 def add_parser(subparsers: Any) -> None:
@@ -40,48 +37,10 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _load_module(spec: str) -> Any:
-    looks_like_path = spec.endswith(".py") or "/" in spec or "\\" in spec
-    try:
-        if looks_like_path:
-            path = Path(spec)
-            if not path.is_file():
-                raise InputError(f"module file {spec!r} does not exist")
-            name = f"_gradproof_user_{abs(hash(str(path.resolve())))}"
-            module_spec = importlib.util.spec_from_file_location(name, path)
-            if module_spec is None or module_spec.loader is None:
-                raise InputError(f"cannot load {spec!r} as a Python module")
-            module = importlib.util.module_from_spec(module_spec)
-            sys.path.insert(0, str(path.resolve().parent))
-            try:
-                module_spec.loader.exec_module(module)
-            finally:
-                sys.path.pop(0)
-            return module
-        if "" not in sys.path and "." not in sys.path:
-            sys.path.insert(0, "")
-        return importlib.import_module(spec)
-    except InputError:
-        raise
-    except BaseException as exc:  # noqa: BLE001 - user code: report it in one line
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        raise InputError(f"cannot import {spec!r}: {type(exc).__name__}: {exc}") from None
-
-
 def _resolve(target: str) -> Any:
-    module_spec, sep, attr = target.rpartition(":")
-    if not sep or not module_spec or not attr:
-        raise InputError(f"expected MODULE:FUNCTION, got {target!r}")
-    module = _load_module(module_spec)
-    obj = module
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise InputError(f"{module_spec!r} has no attribute {attr!r}")
-        obj = getattr(obj, part)
-    if not callable(obj):
-        raise InputError(f"{target!r} is not callable")
-    return obj
+    from gradproof.usercode import resolve
+
+    return resolve(target)
 
 
 def _load_params(path: str) -> Any:
@@ -89,16 +48,24 @@ def _load_params(path: str) -> Any:
 
     import numpy as np
 
-    if not Path(path).is_file():
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"--params {path!r} is a folder; give an .npz file written by numpy.savez")
+    if not p.is_file():
         raise InputError(f"parameter file {path!r} does not exist")
+    # np.load guesses the format from the first bytes: a .npy or a text file would come back as a
+    # bare array or as a misleading "pickled data" complaint, so insist on the zip container.
+    if not zipfile.is_zipfile(p):
+        with open(p, "rb") as fh:
+            is_npy = fh.read(6) == b"\x93NUMPY"
+        what = "a single .npy array" if is_npy else "not an .npz (zip) file"
+        raise InputError(
+            f"cannot read --params {path!r}: {what}; save the parameters with numpy.savez(file, w=..., b=...)"
+        )
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not hasattr(data, "files"):
-                raise InputError(f"{path!r} is a single .npy array; save parameters with numpy.savez")
+        with np.load(p, allow_pickle=False) as data:
             params = {name: np.array(data[name]) for name in data.files}
-    except InputError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
         raise InputError(f"cannot read {path!r} as an .npz file: {exc}") from None
     if not params:
         raise InputError(f"{path!r} holds no arrays")
@@ -117,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         result = check_gradient(
             loss, grad, params, seed=args.seed, directions=args.directions, device=args.device
         )
-    except InputError:
+    except GradproofError:  # InputError, DeviceError: already one clear line
         raise
     except Exception as exc:  # noqa: BLE001 - never a traceback on the command line
         raise InputError(f"checking failed: {type(exc).__name__}: {exc}") from None

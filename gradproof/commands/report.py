@@ -42,6 +42,9 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix != ".tex":
         raise InputError(f"-o {args.output!r}: the output must be a .tex file")
     if args.pdf:
+        # every usage error before anything is written: a refused run must leave files alone
+        if args.format == "fragment":
+            raise InputError("--pdf: a fragment has no preamble to compile; use --format article or beamer")
         check_output_path(out.with_suffix(".pdf"), option="--pdf")
     if args.function is not None:
         if args.names:
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("--function: only --format article is supported")
         from gradproof.reports.code import function_report
 
-        tex = function_report(args.function, args.against, title=args.title)
+        tex = function_report(args.function, args.against, title=args.title, author=args.author)
     else:
         if args.against is not None:
             raise InputError("--against: only meaningful with --function MODULE:FUNC")
@@ -64,8 +67,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {out}")
     if not args.pdf:
         return 0
-    if args.format == "fragment":
-        raise InputError("--pdf: a fragment has no preamble to compile; use --format article or beamer")
     from gradproof.reports.compile import TexError, TexNotFoundError, compile_pdf
 
     try:

@@ -56,6 +56,10 @@ def derivation(name: str) -> Derivation:
 
     if isinstance(name, Derivation):
         return name
+    if not isinstance(name, str):
+        raise UnknownDerivationError(
+            f"a derivation is named by its slug (a string, see 'gradproof list'), got {type(name).__name__} {name!r}"
+        )
     table = _all()
     if name in table:
         return table[name]

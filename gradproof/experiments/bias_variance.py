@@ -169,6 +169,38 @@ def _check_noise(noise_std: Any) -> float:
     return float(noise_std)
 
 
+def _available_bytes(dev: Any) -> int | None:
+    """Free memory on ``dev`` (CUDA: free device memory; CPU: MemAvailable), None if unknown."""
+    try:
+        if dev.type == "cuda":
+            import torch
+
+            return int(torch.cuda.mem_get_info(dev)[0])
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, RuntimeError):
+        pass
+    return None
+
+
+def _check_memory(n_datasets: int, n_train: int, n_test: int, top_degree: int, dev: Any) -> None:
+    """Refuse sizes whose float64 arrays cannot fit, instead of swapping for minutes or being
+    killed by the out-of-memory killer without a word."""
+    # live at once: train noise, targets and fit (3 × n_train); test noise, targets, predictions,
+    # squared errors and a temporary (5 × n_test); coefficients (degree + 1); plus a CPU copy of
+    # the noise before it moves to the device
+    needed = 8 * n_datasets * (3 * n_train + 5 * n_test + top_degree + 1)
+    available = _available_bytes(dev)
+    if available is not None and needed > 0.8 * available:
+        raise InputError(
+            f"bias_variance_experiment: {n_datasets} datasets x ({n_train} training + {n_test} test) points "
+            f"need about {needed / 2**30:.1f} GiB, more than the {available / 2**30:.1f} GiB free on "
+            f"{dev.type}; use fewer datasets or points"
+        )
+
+
 def bias_variance_experiment(
     degrees: Iterable[int] = (1, 4, 20),
     n_datasets: int = 2000,
@@ -215,6 +247,7 @@ def bias_variance_experiment(
     from gradproof.verify.device import describe_device, resolve_device
 
     dev = resolve_device(device)
+    _check_memory(n_datasets, n_train, n_test, max(degrees), dev)
     start = time.perf_counter()
     dtype = torch.float64
     # Draw on a CPU generator, then move: the same seed gives the same data on every device.

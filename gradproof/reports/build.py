@@ -26,6 +26,12 @@ class ReportOptions:
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
             raise InputError(f"format {self.format!r}: use one of {', '.join(FORMATS)}")
+        from gradproof.reports.fragment import check_typesettable
+
+        for option, value in (("--title", self.title), ("--author", self.author)):
+            if not isinstance(value, str):
+                raise InputError(f"{option.lstrip('-')} must be a string, got {type(value).__name__}")
+            check_typesettable(value, option)
 
 
 def _fragment(derivations, options: ReportOptions) -> str:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
+from gradproof.errors import InputError
+
 if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.model import Derivation
 
@@ -64,6 +66,55 @@ _TEXT_COMMANDS = {
 _TEXT_COMMAND = re.compile(r"\\(\||[A-Za-z]+)")
 
 
+# combining accents (after NFD) that pdflatex spells with a command in its default OT1 encoding
+_ACCENTS = {
+    "\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0304": "=", "\u0306": "u",
+    "\u0307": ".", "\u0308": '"', "\u030a": "r", "\u030b": "H", "\u030c": "v", "\u0327": "c",
+}
+# letters without a decomposition, spelled as text commands
+_LETTERS = {
+    "ß": r"\ss{}", "æ": r"\ae{}", "Æ": r"\AE{}", "œ": r"\oe{}", "Œ": r"\OE{}", "ø": r"\o{}", "Ø": r"\O{}",
+    "ł": r"\l{}", "Ł": r"\L{}", "ı": r"\i{}", "¡": "!`", "¿": "?`",
+}  # fmt: skip
+
+
+def _latin(ch: str) -> str | None:
+    """LaTeX for a non-ASCII Latin letter (é → \\'{e}, ü → \\"{u}, ß → \\ss{}), or None."""
+    if ch in _LETTERS:
+        return _LETTERS[ch]
+    base, *marks = unicodedata.normalize("NFD", ch)
+    if not marks or not base.isascii() or not base.isalpha() or any(m not in _ACCENTS for m in marks):
+        return None
+    out = {"i": r"\i{}", "j": r"\j{}"}.get(base, base)
+    for mark in marks:
+        accent = _ACCENTS[mark]
+        out = f"\\{accent}{{{out}}}"
+    return out
+
+
+def untypesettable(text: str) -> list[str]:
+    """The characters of ``text`` that :func:`escape_text` cannot spell for pdflatex."""
+    bad = []
+    for ch in str(text):
+        if ord(ch) < 128 or ch in _TEXT_ESCAPES or ch in _UNICODE_MATH or ch in _TEXT_UNICODE:
+            continue
+        if _latin(ch) is None and ch not in bad:
+            bad.append(ch)
+    return bad
+
+
+def check_typesettable(text: str, option: str) -> None:
+    """InputError naming the characters of a user's text (a title, an author) that pdflatex
+    cannot typeset, rather than printing them as "?" on a handout."""
+    bad = untypesettable(text)
+    if bad:
+        listed = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in bad[:5])
+        raise InputError(
+            f"{option} {str(text)!r}: pdflatex cannot typeset {listed}; accented Latin letters, Greek "
+            "letters and common math symbols are fine"
+        )
+
+
 def escape_text(text: str) -> str:
     """Escape arbitrary text for LaTeX text mode (user-supplied names, titles, labels)."""
     out = []
@@ -77,8 +128,13 @@ def escape_text(text: str) -> str:
         elif ord(ch) < 128:
             out.append(ch if ch.isprintable() else " ")
         else:
-            # pdflatex without unicode setup cannot typeset it; never emit raw bytes.  Accented
-            # letters lose their accent (é → e), anything else becomes "?"
+            # never emit raw bytes: accented Latin letters as accent commands (é → \\'{e}); for
+            # anything else a compatibility form (ﬁ → fi) or "?".  User titles and authors are
+            # checked first (check_typesettable), so only catalog text can reach the "?".
+            latin = _latin(ch)
+            if latin is not None:
+                out.append(latin)
+                continue
             plain = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
             out.append(escape_text(plain) if plain and plain.isprintable() else "?")
     return "".join(out)

@@ -25,7 +25,10 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
     reader sees the old file or the new one, never a mix."""
     p = check_output_path(path)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
+    except OSError as exc:  # a read-only or special folder: one line, the old file untouched
+        raise InputError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
@@ -36,9 +39,11 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, p)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):  # disk full, permissions: say so, never a traceback
+            raise InputError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from None
         raise
     return p
 

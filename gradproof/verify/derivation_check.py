@@ -14,6 +14,7 @@ witness agrees; a symbolic proof alone never decides.
 
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ import numpy as np
 from gradproof.derivations.model import Derivation, GradientClaim, IdentityClaim
 from gradproof.derivations.numeric import compile_expr, sample_inputs
 from gradproof.derivations.prove import ProofResult
+from gradproof.errors import InputError
 from gradproof.verify import finite_diff
 from gradproof.verify.autograd import autograd_jacobian
 from gradproof.verify.device import describe_device, resolve_device
@@ -231,6 +233,8 @@ def verify_derivation(name_or_derivation: Any, device: Any = "auto", *, seed: in
     d = derivation(name_or_derivation)
     torch_device = resolve_device(device)
     start = time.perf_counter()
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise InputError(f"verify: seed must be a non-negative integer, got {seed!r}")
     rng = np.random.default_rng(seed)
     proof = d.prove(seed=seed)
     witnesses = [

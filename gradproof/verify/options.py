@@ -7,6 +7,7 @@ the valid ones.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -58,8 +59,17 @@ class CheckOptions:
     worst: int = 5
 
     def __post_init__(self) -> None:
+        for name in ("seed", "directions", "max_entries", "worst"):
+            value = getattr(self, name)
+            if value is None and name == "directions":
+                continue
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise InputError(f"{name} must be an integer, got {value!r}")
         if self.directions is not None and int(self.directions) < 1:
             raise InputError(f"directions must be at least 1, got {self.directions!r}")
+        for name in ("max_entries", "worst"):
+            if getattr(self, name) < 0:
+                raise InputError(f"{name} must be non-negative, got {getattr(self, name)!r}")
         for name in ("rtol", "atol"):
             value = getattr(self, name)
             if value is not None and not (float(value) >= 0.0):

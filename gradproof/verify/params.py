@@ -96,17 +96,29 @@ def normalize_params(params: Any, options: CheckOptions) -> tuple[list[Param], b
     items = [(SINGLE, params)] if single else list(params.items())
     if not items:
         raise InputError("params is empty: pass a dict name -> array, or a single array")
+    if not single:
+        bad_keys = [k for k in params if not isinstance(k, str)]
+        if bad_keys:
+            raise InputError(
+                f"parameter names must be strings: key {bad_keys[0]!r} ({type(bad_keys[0]).__name__}); "
+                "use a dict such as {'w': ..., 'b': ...}"
+            )
     out = []
     device = None
+    if options.device is not None:  # a bad or unavailable device is an error for any parameters,
+        from gradproof.verify.device import resolve_device  # never silently ignored
+
+        device = resolve_device(options.device)
     for name, value in items:
         where = "params" if single else f"parameter {name!r}"
         array, dtype, tdev = _to_float64(value, where)
-        if tdev is not None and options.device is not None:
-            if device is None:
-                from gradproof.verify.device import resolve_device
-
-                device = resolve_device(options.device)
+        if tdev is not None and device is not None:
             tdev = device
+        if array.size == 0:
+            raise InputError(
+                f"{where} has no entries (shape {shape_str(array.shape)}): there is no gradient to check; "
+                "leave it out of params"
+            )
         bad = ~np.isfinite(array)
         if bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -129,6 +141,8 @@ def to_scalar(out: Any, where: str) -> tuple[float, float]:
             raise InputError(f"{where} returned a tensor of shape {tuple(out.shape)}, expected a scalar")
         if out.is_complex():
             raise InputError(f"{where} returned a complex value, expected a real scalar")
+        if out.dtype == _torch().bool:
+            raise InputError(f"{where} returned a boolean, expected a finite real scalar")
         eps = _TORCH_EPS.get(out.dtype)
         if eps is None:
             eps = _TORCH_EPS[out.dtype] = dtype_eps(out.dtype) if out.is_floating_point() else _EPS64
@@ -138,7 +152,9 @@ def to_scalar(out: Any, where: str) -> tuple[float, float]:
             arr = np.asarray(out)
         except Exception:  # noqa: BLE001
             arr = np.asarray(None, dtype=object)
-        if arr.dtype.kind not in "fiub" or arr.size != 1:
+        if arr.dtype.kind == "b":
+            raise InputError(f"{where} returned a boolean ({out!r}), expected a finite real scalar")
+        if arr.dtype.kind not in "fiu" or arr.size != 1:
             kind = f"an array of shape {arr.shape}" if arr.dtype.kind in "fiubc" else type(out).__name__
             raise InputError(f"{where} returned {kind}, expected a finite real scalar")
         if arr.dtype.kind == "f":
@@ -147,6 +163,33 @@ def to_scalar(out: Any, where: str) -> tuple[float, float]:
     if not np.isfinite(value):
         raise InputError(f"{where} returned {value}, expected a finite scalar")
     return value, eps
+
+
+_PACKAGE_DIR = str(__import__("pathlib").Path(__file__).resolve().parents[1])
+
+
+def _user_frame(exc: BaseException) -> str:
+    """' (at file.py:LINE in func)' for the innermost frame of the user's own code in ``exc``'s
+    traceback (library frames such as NumPy's are skipped), or '' when there is none."""
+    import os
+    import traceback
+
+    user = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith((_PACKAGE_DIR, "<frozen"))
+        and "site-packages" not in f.filename
+        and "dist-packages" not in f.filename
+        and not f.filename.startswith(os.path.dirname(os.__file__))
+    ]
+    if not user:
+        return ""
+    f = user[-1]
+    return f" (at {os.path.basename(f.filename)}:{f.lineno} in {f.name})"
+
+
+def _raised(where: str, exc: BaseException) -> InputError:
+    return InputError(f"{where} raised {type(exc).__name__}: {exc}{_user_frame(exc)}")
 
 
 class Problem:
@@ -209,8 +252,8 @@ class Problem:
             out = self.loss(self.user_args(values))
         except InputError:
             raise
-        except Exception as exc:
-            raise InputError(f"{where} raised {type(exc).__name__}: {exc}") from exc
+        except (Exception, SystemExit) as exc:  # sys.exit() in user code must not end the check
+            raise _raised(where, exc) from exc
         value, _ = to_scalar(out, where)
         return value
 
@@ -231,9 +274,9 @@ class Problem:
             final = i == len(modes) - 1
             try:
                 out = self.loss(self.user_args(self.base))
-            except Exception as exc:  # noqa: BLE001 - code that rejects float64: use its dtype
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - code that rejects float64: use its dtype
                 if final:
-                    raise InputError(f"loss(params) raised {type(exc).__name__}: {exc}") from exc
+                    raise _raised("loss(params)", exc) from exc
                 continue
             try:
                 value, self.output_eps = to_scalar(out, "loss(params)")
@@ -243,9 +286,9 @@ class Problem:
                 continue
             try:
                 g = self.grad(self.user_args(self.base))
-            except Exception as exc:  # noqa: BLE001
+            except (Exception, SystemExit) as exc:  # noqa: BLE001
                 if final:
-                    raise InputError(f"grad(params) raised {type(exc).__name__}: {exc}") from exc
+                    raise _raised("grad(params)", exc) from exc
                 continue
             return value, g
         raise AssertionError("unreachable")  # pragma: no cover

@@ -114,7 +114,7 @@ class GradientCheck:
         n = len(self.parameters)
         if self.ok:
             head = (
-                f"gradient check passed: {n} parameter{'s' if n != 1 else ''} agree with finite differences"
+                f"gradient check passed: {n} parameter{'s agree' if n != 1 else ' agrees'} with finite differences"
             )
         else:
             bad = ", ".join(repr(p.name) for p in self.failures)
