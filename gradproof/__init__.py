@@ -77,5 +77,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.registry import catalog, derivation
     from gradproof.experiments.bias_variance import bias_variance_experiment
     from gradproof.verify.check import assert_gradient, check_gradient
-    from gradproof.verify.options import CheckOptions
     from gradproof.verify.derivation_check import verify_derivation as verify
+    from gradproof.verify.options import CheckOptions

@@ -90,3 +90,48 @@ def test_no_false_alarm_relu_next_to_kink_float64(seed):
         return x.T @ (np.maximum(h, 0.0) + np.sign(h))
 
     assert gradproof.check_gradient(loss, grad, w, seed=seed).ok
+
+
+def _relu_mlp32(seed):
+    """A ReLU MLP whose code computes in float32: the long steps that float32 noise forces cross
+    ReLU kinks (these seeds gave false alarms before kinks were settled on a ladder of steps)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(16, 8)).astype(np.float32)
+    T = rng.normal(size=(16, 3)).astype(np.float32)
+    params = {
+        "W1": (rng.normal(size=(8, 12)) * 0.5).astype(np.float32),
+        "b1": (rng.normal(size=12) * 0.1).astype(np.float32),
+        "W2": (rng.normal(size=(12, 3)) * 0.5).astype(np.float32),
+    }
+
+    def forward(p):
+        W1, b1, W2 = (np.asarray(p[k], np.float32) for k in ("W1", "b1", "W2"))
+        A = X @ W1 + b1
+        return A, np.maximum(A, 0)
+
+    def loss(p):
+        _, H = forward(p)
+        return np.float32(0.5 * np.sum((H @ np.asarray(p["W2"], np.float32) - T) ** 2) / len(X))
+
+    def grad(p, drop_relu_derivative=False):
+        A, H = forward(p)
+        W2 = np.asarray(p["W2"], np.float32)
+        dO = (H @ W2 - T) / len(X)
+        dA = dO @ W2.T if drop_relu_derivative else (dO @ W2.T) * (A > 0)
+        return {"W1": X.T @ dA, "b1": dA.sum(0), "W2": H.T @ dO}
+
+    return loss, grad, params
+
+
+@pytest.mark.parametrize("seed", [2, 9, 11, 18])
+def test_float32_relu_network_near_a_kink_is_not_a_false_alarm(seed):
+    loss, grad, params = _relu_mlp32(seed)
+    result = gradproof.check_gradient(loss, grad, params)
+    assert result.ok, str(result)
+
+
+@pytest.mark.parametrize("seed", [2, 9, 11, 18])
+def test_float32_relu_network_missing_derivative_still_caught(seed):
+    loss, grad, params = _relu_mlp32(seed)
+    result = gradproof.check_gradient(loss, lambda p: grad(p, drop_relu_derivative=True), params)
+    assert not result.ok and "W1" in str(result)

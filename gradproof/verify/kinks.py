@@ -116,3 +116,48 @@ def one_sided(
         return OneSided(True, "between", min(rr, rl, key=abs), max(tr, tl))
     res, tol = min(((rr, tr), (rl, tl)), key=lambda p: abs(p[0]))
     return OneSided(False, "", res, tol)
+
+
+LADDER_STEPS = 6  # central differences at t, t/4, …, t/4⁵
+LADDER_SIGMAS = 3.0  # standard deviations of rounding noise that count as a real difference
+
+
+def settle_on_ladder(
+    f: Callable[[np.ndarray], float],
+    q: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    v: np.ndarray,
+    user: float,
+    t: float,
+    sigma: float,
+) -> tuple[float, float] | None:
+    """(residual, tolerance) when a failing direction is explained by a kink, else None.
+
+    Low-precision code needs long steps, and a long step in a ReLU network crosses kinks that
+    the fourth-difference test cannot tell from noise.  Central differences on a ladder of
+    steps t, t/4, t/16, … tell them apart: for a smooth function successive differences shrink
+    about 16× per rung (the h² law), so a change between two rungs larger than the rounding
+    noise *and* than the h² law allows means a kink lies between those two steps.  The gradient
+    is then accepted if it agrees, within noise, with a difference at a shorter step, which no
+    longer straddles that kink.  On a smooth function the ladder converges, no kink is seen, and
+    a wrong gradient still fails.
+    """
+    fds, stds = [], []
+    h = t
+    for _ in range(LADDER_STEPS):
+        xp, xm = q(x + h * v), q(x - h * v)
+        span = float(np.vdot(xp - xm, v)) / float(np.vdot(v, v))  # 2 × the step actually taken
+        if span <= 0:
+            break
+        fds.append((f(xp) - f(xm)) / span)
+        stds.append(np.sqrt(2.0) * sigma / span)  # std of a central difference from noise σ
+        h /= 4
+    for j in range(2, len(fds)):
+        change = abs(fds[j] - fds[j - 1])
+        allowed = LADDER_SIGMAS * np.hypot(stds[j], stds[j - 1]) + abs(fds[j - 1] - fds[j - 2]) / 4.0
+        if change > allowed:  # a kink lies within step j − 1 but not within step j
+            for k in range(j, len(fds)):
+                if abs(fds[k] - user) <= LADDER_SIGMAS * stds[k]:
+                    return fds[k] - user, LADDER_SIGMAS * stds[k]
+            return None
+    return None
