@@ -16,7 +16,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument(
         "--jobs", "-j", type=int, default=None, metavar="N",
-        help="worker processes (default: one per CPU core, at most 4; 1 runs in this process)",
+        help="worker processes (default: one per CPU core, at most 4, and one per 6 derivations; "
+        "1 runs in this process)",
     )
     p.set_defaults(run=run)
 
@@ -39,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {args.jobs}")
     targets = [derivation(n).name for n in args.names] if args.names else [d.name for d in catalog()]
-    jobs = args.jobs if args.jobs is not None else min(4, os.cpu_count() or 1)
+    # a spawned worker costs ~2.5 s of imports: worth it only for a long list
+    jobs = args.jobs if args.jobs is not None else max(1, min(4, os.cpu_count() or 1, len(targets) // 6))
     progress = sys.stderr.isatty() and not args.json
     done = []
 
