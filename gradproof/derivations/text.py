@@ -6,7 +6,13 @@ import textwrap
 from typing import TYPE_CHECKING
 
 import sympy as sp
+from sympy.printing.pretty.pretty_symbology import pretty_symbol
 from sympy.printing.str import StrPrinter
+
+_GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
+    "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega",
+}
 
 if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.model import Derivation
@@ -18,6 +24,11 @@ class _TextPrinter(StrPrinter):
     """SymPy's string printer in lecture notation: z_i, δ_ij, Σ_{l=1..n}, ∂s_i/∂z_j, e^(…)."""
 
     printmethod = "_gradproof_text"  # ignore the objects' own _sympystr (Indexed has one)
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        # Greek names as letters (ε, Δ, σ), the rest unchanged
+        name = expr.name
+        return pretty_symbol(name) if name.lower() in _GREEK else name
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         idx = ",".join(self._print(i) for i in expr.indices)
