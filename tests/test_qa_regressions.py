@@ -283,3 +283,31 @@ def test_unwritable_output_is_one_line_and_keeps_the_old_file(tmp_path, monkeypa
 def test_output_in_a_folder_that_cannot_hold_files(capsys):
     code, _, err = _run(capsys, "report", "softmax-jacobian", "--no-verify", "-o", "/proc/notes.tex")
     assert code == 2 and "cannot write '/proc/notes.tex'" in err and "Traceback" not in err
+
+
+def test_losses_too_large_to_check_are_refused_not_passed():
+    import gradproof
+
+    def loss(p):
+        return float(np.sum(p**2)) * 1e300
+
+    with pytest.raises(gradproof.InputError, match="too large"):
+        gradproof.check_gradient(loss, lambda p: -2e300 * p, np.ones(2))  # a sign bug must never pass
+
+
+def test_list_from_grad_is_refused_for_a_dict_of_one():
+    import gradproof
+
+    with pytest.raises(gradproof.InputError, match="expected a dict"):
+        gradproof.check_gradient(lambda p: float(np.sum(p["w"] ** 2)), lambda p: [2 * p["w"]], {"w": np.ones(2)})
+
+
+def test_stray_grad_entries_are_not_counted_as_parameters():
+    import gradproof
+
+    result = gradproof.check_gradient(
+        lambda p: float(np.sum(p["w"] ** 2)), lambda p: {"w": 2 * p["w"], "v": np.ones(3)}, {"w": np.ones(2)}
+    )
+    assert not result.ok
+    head = str(result).splitlines()[0]
+    assert "'v', which is not a parameter" in head and "of 2 parameters" not in head

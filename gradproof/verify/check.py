@@ -67,6 +67,7 @@ def check_gradient(
             "it off, then check the gradient"
         )
     grads, extra = _split_grad(raw, problem)
+    _refuse_overflowing(f0, grads)
     dims = _LazyDims(loss, grad, plist)
     records = []
     notes: set[str] = set()
@@ -81,6 +82,7 @@ def check_gradient(
                 ok=False,
                 grad_shape=shape,
                 problem=f"grad returned an entry {name!r} (shape {shape_str(shape)}) that is not a parameter",
+                stray=True,
             )
         )
     mode = "evaluated in float64" if problem.mode == "float64" else "evaluated in the parameters' own dtype"
@@ -136,7 +138,9 @@ def _split_grad(
     if problem.single and not isinstance(raw, Mapping):
         return {names[0]: grad_to_numpy(raw)}, []
     if not isinstance(raw, Mapping):
-        if len(names) == 1:
+        # one array for a one-entry dict is unambiguous; a list or tuple is not (a list of one
+        # gradient, or the gradient's rows?), so it is refused whatever the number of entries
+        if len(names) == 1 and not isinstance(raw, (list, tuple)):
             return {names[0]: grad_to_numpy(raw)}, []
         keys = ", ".join(map(repr, names))
         raise InputError(f"grad(params) returned {type(raw).__name__}; expected a dict with keys {keys}")
@@ -149,6 +153,25 @@ def _split_grad(
             arr = grad_to_numpy(v)[0]
             extra.append((str(k), tuple(arr.shape) if arr is not None else ()))
     return out, extra
+
+
+# beyond this, squared norms and tolerances overflow float64 (1e155² = inf), and an infinite
+# tolerance would pass anything: refuse instead of answering wrongly
+LARGEST_CHECKABLE = 1e150
+
+
+def _refuse_overflowing(f0: float, grads: Mapping[str, Any]) -> None:
+    if abs(f0) > LARGEST_CHECKABLE:
+        raise InputError(
+            f"loss(params) = {f0:.3g} is too large to check without overflow (limit {LARGEST_CHECKABLE:.0e}); "
+            "rescale the loss (and its gradient) and check again"
+        )
+    for name, (g, _, _) in grads.items():
+        if g is not None and g.size and np.isfinite(g).all() and np.max(np.abs(g)) > LARGEST_CHECKABLE:
+            raise InputError(
+                f"grad(params)[{name!r}] has entries of {np.max(np.abs(g)):.3g}, too large to check without "
+                f"overflow (limit {LARGEST_CHECKABLE:.0e}); rescale the loss and its gradient"
+            )
 
 
 def _problem_record(p: Param, text: str, grad_shape=None, diagnosis=None) -> ParameterCheck:

@@ -208,7 +208,9 @@ def check_directions(
         pooled = _pooled_noise(np.array([p[2] * p[4] for p in pending]), RICHARDSON_NOISE * sigma)
     step_term = 4.0 * step_eps * float(np.linalg.norm(g * x)) / t if step_eps else 0.0
     users = [float(np.vdot(g, v)) for v, *_ in pending]
-    typical = math.sqrt(np.mean([(a + p[1]) ** 2 for a, p in zip(users, pending, strict=True)]))
+    fds = np.array([a + p[1] for a, p in zip(users, pending, strict=True)])
+    top = float(np.max(np.abs(fds), initial=0.0))  # scaled, so losses near 1e300 cannot overflow
+    typical = top * math.sqrt(np.mean((fds / top) ** 2)) if top > 0 and math.isfinite(top) else top
     for a, (v, rich, trunc, vals, t) in zip(users, pending, strict=True):
         noise_r = (pooled if pooled is not None else RICHARDSON_NOISE * sigma) / t
         vnorm = float(np.linalg.norm(v))
@@ -219,7 +221,7 @@ def check_directions(
             tol = rtol * scale_k
         if atol is not None:
             tol = tol + atol * vnorm
-        residual, kink, ok = rich, "", abs(rich) <= tol
+        residual, kink, ok = rich, "", abs(rich) <= tol and math.isfinite(tol)  # inf passes nothing
         if not ok and t / 8 not in vals:
             _residual(f, q, x, g, v, t / 8, vals)  # two more calls, only for a failing direction
         if not ok and looks_nonsmooth(*(vals[-t], vals[-t / 2], f0, vals[t / 2], vals[t], sigma),

@@ -45,6 +45,7 @@ class ParameterCheck:
     worst: tuple[EntryMismatch, ...] = ()
     grad_shape: tuple[int, ...] | None = None
     problem: str | None = None  # shape mismatch, missing key, non-finite gradient, ...
+    stray: bool = False  # an entry grad returned for a name that is not a parameter
 
     @property
     def kink(self) -> bool:
@@ -111,15 +112,23 @@ class GradientCheck:
         raise KeyError(name)
 
     def __str__(self) -> str:
-        n = len(self.parameters)
+        params = [p for p in self.parameters if not p.stray]
+        n = len(params)
         if self.ok:
             head = (
                 f"gradient check passed: {n} parameter{'s agree' if n != 1 else ' agrees'} with finite differences"
             )
         else:
-            bad = ", ".join(repr(p.name) for p in self.failures)
+            failed = [p for p in params if not p.ok]
+            bad = ", ".join(repr(p.name) for p in failed)
             plural = "s" if n != 1 else ""
-            head = f"gradient check FAILED for {len(self.failures)} of {n} parameter{plural}: {bad}"
+            head = f"gradient check FAILED for {len(failed)} of {n} parameter{plural}: {bad}" if failed else (
+                "gradient check FAILED"
+            )
+            stray = [p.name for p in self.parameters if p.stray]
+            if stray:
+                verb = "is" if len(stray) == 1 else "are"
+                head += f"; grad also returned {', '.join(map(repr, stray))}, which {verb} not a parameter"
         lines = [f"{head} (seed {self.options.seed}; {self.precision}; {self.evaluations} loss evaluations)"]
         # failures first: they are what a reader acts on
         for p in sorted(self.parameters, key=lambda p: p.ok):
