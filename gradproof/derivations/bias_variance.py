@@ -17,8 +17,8 @@ polynomial fits is :func:`gradproof.experiments.bias_variance.bias_variance_expe
 from __future__ import annotations
 
 import sympy as sp
-from sympy.printing.precedence import PRECEDENCE
 
+from gradproof.derivations.common import Dot
 from gradproof.derivations.model import (
     Assumption,
     Definition,
@@ -88,21 +88,6 @@ class Expect(sp.Function):
 
     def _sympystr(self, printer) -> str:
         return f"E[{printer._print(self.args[0])}]"
-
-    _gradproof_text = _sympystr  # the CLI text printer
-
-
-class Dot(sp.Function):
-    """A product printed with explicit dots, unevaluated until ``doit``: shows a factor 0."""
-
-    def doit(self, deep: bool = True, **hints):
-        return sp.Mul(*[a.doit(deep=deep, **hints) if deep else a for a in self.args])
-
-    def _latex(self, printer) -> str:
-        return r" \cdot ".join(printer.parenthesize(a, PRECEDENCE["Mul"]) for a in self.args)
-
-    def _sympystr(self, printer) -> str:
-        return "·".join(printer.parenthesize(a, PRECEDENCE["Mul"]) for a in self.args)
 
     _gradproof_text = _sympystr  # the CLI text printer
 

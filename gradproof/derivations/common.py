@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 
 from gradproof.derivations.model import Assumption, Definition, Input
 
@@ -51,17 +52,38 @@ LOGITS = Input(z, (n,), "real", "logits (raw scores), one per class")
 LABELS_SIMPLEX = Input(y, (n,), "simplex", "labels: a probability vector (one-hot or soft)")
 
 
-def _labels_sum_to_one(expr: sp.Expr) -> sp.Expr:
-    def is_label_sum(e: sp.Basic) -> bool:
+def sum_to_one(base: sp.IndexedBase, upper: sp.Expr = n):
+    """A rewrite for the fact Σ_{k=1}^{upper} base_k = 1, whatever the summation index is called."""
+
+    def is_total(e: sp.Basic) -> bool:
         if not isinstance(e, sp.Sum) or len(e.limits) != 1:
             return False
         var, lo, hi = e.limits[0]
-        return e.function == y[var] and lo == 1 and hi == n
+        return e.function == base[var] and lo == 1 and hi == upper
 
-    return expr.replace(is_label_sum, lambda e: sp.S.One)
+    def rewrite(expr: sp.Expr) -> sp.Expr:
+        return expr.replace(is_total, lambda e: sp.S.One)
+
+    return rewrite
 
 
 LABELS_SUM_TO_ONE = Assumption(
     text="the labels form a probability vector: y_i ≥ 0 and Σ_i y_i = 1",
-    rewrite=_labels_sum_to_one,
+    rewrite=sum_to_one(y),
 )
+
+
+class Dot(sp.Function):
+    """A product printed with explicit dots and left unevaluated until ``doit`` (display only):
+    ``p · 1 · a`` rather than SymPy's ``a p``, or a visible factor ``· 0``."""
+
+    def doit(self, deep: bool = True, **hints):
+        return sp.Mul(*[a.doit(deep=deep, **hints) if deep else a for a in self.args])
+
+    def _latex(self, printer) -> str:
+        return r" \cdot ".join(printer.parenthesize(a, PRECEDENCE["Mul"]) for a in self.args)
+
+    def _sympystr(self, printer) -> str:
+        return "·".join(printer.parenthesize(a, PRECEDENCE["Mul"]) for a in self.args)
+
+    _gradproof_text = _sympystr  # the CLI text printer

@@ -19,6 +19,7 @@ from gradproof.derivations.common import (
     n,
     s,
     softmax_sum,
+    sum_to_one,
     y,
     z,
 )
@@ -125,17 +126,6 @@ H = sp.Function("H")
 KL = sp.Function("KL")
 
 
-def _sum_to_one(base: sp.IndexedBase):
-    def rewrite(expr: sp.Expr) -> sp.Expr:
-        def is_total(e: sp.Basic) -> bool:
-            return (isinstance(e, sp.Sum) and len(e.limits) == 1 and e.function == base[e.limits[0][0]]
-                    and e.limits[0][1:] == (1, n))
-
-        return expr.replace(is_total, lambda e: sp.S.One)
-
-    return rewrite
-
-
 def kl() -> Derivation:
     Hpq, Hp, KLpq = H(p, q), H(p), KL(p, q)
     entropy = -sp.Sum(p[i] * sp.log(p[i]), (i, 1, n))
@@ -178,8 +168,8 @@ def kl() -> Derivation:
         ),
         assumptions=(
             Assumption(r"p and q are probability vectors with positive entries", rewrite=None),
-            Assumption("Σ_i p_i = 1", rewrite=_sum_to_one(p)),
-            Assumption("Σ_i q_i = 1", rewrite=_sum_to_one(q)),
+            Assumption("Σ_i p_i = 1", rewrite=sum_to_one(p)),
+            Assumption("Σ_i q_i = 1", rewrite=sum_to_one(q)),
         ),
         index_ranges={i: n, j: n, k: n, l: n},
         sizes={n: 4},

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import sympy as sp
-from sympy.printing.precedence import PRECEDENCE
 
+from gradproof.derivations.common import Dot
 from gradproof.derivations.model import (
     Assumption,
     Definition,
@@ -190,22 +190,6 @@ class E_m(sp.Function):  # noqa: N801 - printed as the expectation over the mask
 
     def _sympystr(self, printer) -> str:
         return f"E_m[{printer._print(self.args[0])}]"
-
-    _gradproof_text = _sympystr  # the CLI text printer
-
-
-class Dot(sp.Function):
-    """A product printed with explicit dots and left unevaluated until ``doit`` (display only):
-    ``p · 1 · a`` rather than SymPy's ``a p``."""
-
-    def doit(self, deep: bool = True, **hints):
-        return sp.Mul(*[a.doit(deep=deep, **hints) if deep else a for a in self.args])
-
-    def _latex(self, printer) -> str:
-        return r" \cdot ".join(printer.parenthesize(a, PRECEDENCE["Mul"]) for a in self.args)
-
-    def _sympystr(self, printer) -> str:
-        return "·".join(printer.parenthesize(a, PRECEDENCE["Mul"]) for a in self.args)
 
     _gradproof_text = _sympystr  # the CLI text printer
 
