@@ -21,7 +21,8 @@ import sympy as sp
 
 from gradproof.errors import InputError
 
-RELATIONS = {"=": sp.Eq, ">=": sp.Ge, "<=": sp.Le, ">": sp.Gt, "<": sp.Lt}
+# "!=" holds at every point (σ(z) ≠ 0 for all z); it is checked at points, never shown
+RELATIONS = {"=": sp.Eq, ">=": sp.Ge, "<=": sp.Le, ">": sp.Gt, "<": sp.Lt, "!=": sp.Ne}
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,9 @@ class Derivation:
     assumptions: tuple[Assumption, ...] = ()
     index_ranges: Mapping[Any, Any] = field(default_factory=dict)
     sizes: Mapping[Any, int] = field(default_factory=dict)
+    # the smallest size each size symbol may take (default 1): softmax's outputs lie strictly
+    # inside (0, 1) only from two classes on
+    min_sizes: Mapping[Any, int] = field(default_factory=dict)
     claims: tuple[Any, ...] = ()
     result: tuple[Any, tuple] | None = None
     example_specs: tuple[ExampleSpec, ...] = ()
@@ -222,11 +226,20 @@ class Derivation:
                 return expr
         raise RuntimeError(f"{self.name}: definitions do not terminate")
 
+    def index_range(self, idx: Any) -> tuple[Any, Any]:
+        """``(lo, hi)`` of a free index: ``index_ranges`` maps an index to its upper end (the
+        range is then 1..upper) or to a ``(lo, hi)`` pair (e.g. ``(0, n - 1)``)."""
+        value = self.index_ranges[idx]
+        if isinstance(value, tuple):
+            return sp.sympify(value[0]), sp.sympify(value[1])
+        return sp.S.One, sp.sympify(value)
+
     @cached_property
     def _refine_assumptions(self) -> Any:
         facts = [a.predicate for a in self.assumptions if a.predicate is not None]
-        for idx, upper in self.index_ranges.items():
-            facts += [sp.Q.ge(idx, 1), sp.Q.le(idx, upper)]
+        for idx in self.index_ranges:
+            lo, hi = self.index_range(idx)
+            facts += [sp.Q.ge(idx, lo), sp.Q.le(idx, hi)]
         return sp.And(*facts) if facts else True
 
     def apply_facts(self, expr: sp.Expr) -> sp.Expr:
@@ -237,37 +250,42 @@ class Derivation:
 
     def normalize(self, expr: sp.Expr) -> sp.Expr:
         """Definitions expanded, derivatives evaluated, sums reduced, assumptions applied."""
-        from gradproof.derivations.prove import reduce_sums
+        from gradproof.derivations.prove import normalize
 
-        e = self.expand_definitions(expr).doit()
-        e = reduce_sums(e)
-        # refine only where it has work to do (index-range Piecewise from summing a delta): on a
-        # large expression without one it costs seconds and changes nothing
-        e = e.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: sp.refine(x, self._refine_assumptions))
-        e = reduce_sums(self.apply_facts(e))
-        return self.apply_facts(e)
+        return normalize(self, expr)[0]
 
-    def prove(self, *, seed: int = 0):
-        """Prove every step; see :mod:`gradproof.derivations.prove`."""
+    def prove(self, *, seed: int = 0, sizes: Sequence[int] | None = None):
+        """Prove every step; see :mod:`gradproof.derivations.prove`.  ``sizes`` are the values
+        every size symbol takes where a step is checked at exact points (default
+        :data:`~gradproof.derivations.prove.DEFAULT_PROOF_SIZES`)."""
         from gradproof.derivations.prove import prove
 
-        return prove(self, seed=seed)
+        return prove(self, seed=seed, sizes=sizes)
 
     # -- concrete sizes -------------------------------------------------------------------------
 
-    def proof_sizes(self) -> list[dict]:
-        """Concrete sizes at which undecided steps are checked exactly."""
+    def proof_sizes(self, values: Sequence[int] | None = None) -> list[dict]:
+        """Concrete sizes at which undecided steps are checked exactly: every size symbol at each
+        of ``values`` in turn, then the derivation's own sizes (which may differ per symbol, so a
+        claim that holds only when two sizes are equal is caught) and those sizes plus one."""
+        from gradproof.derivations.prove import DEFAULT_PROOF_SIZES
+
         if not self.sizes:
             return [{}]
-        out = []
-        for offset in (-1, 0, 1):
-            out.append({s: max(2, int(v) + offset) for s, v in self.sizes.items()})
-        return out
+        values = DEFAULT_PROOF_SIZES if values is None else values
+        out = [{s: int(v) for s in self.sizes} for v in values]
+        out += [{s: int(v) for s, v in self.sizes.items()}, {s: int(v) + 1 for s, v in self.sizes.items()}]
+        unique = []
+        for sizes in out:
+            sizes = {s: max(v, int(self.min_sizes.get(s, 1))) for s, v in sizes.items()}
+            if sizes not in unique:
+                unique.append(sizes)
+        return unique
 
-    def proof_size_text(self) -> str:
+    def proof_size_text(self, values: Sequence[int] | None = None) -> str:
         if not self.sizes:
             return "none"
-        return "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in self.proof_sizes())
+        return "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in self.proof_sizes(values))
 
     def concretize(self, expr: sp.Expr, sizes: Mapping, *, numeric: bool = False) -> sp.Expr:
         expr = self.expand_definitions(expr, numeric_sizes=sizes if numeric else None)

@@ -40,6 +40,7 @@ def normalization() -> Derivation:
         definitions=(SOFTMAX,),
         index_ranges=INDEX_RANGES,
         sizes={n: 3},
+        min_sizes={n: 2},  # with one class its output is exactly 1
         claims=(
             IdentityClaim(total, sp.Integer(1), (), label="outputs sum to 1"),
             IdentityClaim(s[i], sp.Integer(0), (i,), ">", label="outputs positive"),

@@ -17,7 +17,7 @@ _GREEK = {
 if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.model import Derivation
 
-_REL = {"=": "=", ">=": "≥", "<=": "≤", ">": ">", "<": "<"}
+_REL = {"=": "=", ">=": "≥", "<=": "≤", ">": ">", "<": "<", "!=": "≠"}
 
 
 class _TextPrinter(StrPrinter):
