@@ -3,15 +3,23 @@
 MODULE is a dotted module name (importable from the current directory) or a path to a ``.py``
 file.  Exit 0 when the gradient agrees, 1 when it does not, 2 for usage or input errors — with
 one line on stderr, never a traceback.
+
+The user's code is imported and called in a child process (:mod:`gradproof.isolated`); this
+process loads the parameters, keeps the verdict and prints it, so code that exits, crashes or
+hangs ends in one line and exit 2, never in a silent exit 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
 from gradproof.errors import GradproofError, InputError
+
+#: seconds the user's code may run before ``check`` and ``report --function`` give up
+DEFAULT_TIMEOUT = 600.0
 
 
 def add_parser(subparsers: Any) -> None:
@@ -34,13 +42,21 @@ def add_parser(subparsers: Any) -> None:
         help="directions per parameter (default: 8, or 5 above 2,048 entries)",
     )
     parser.add_argument("--device", default=None, help="device for PyTorch code: auto, cpu or cuda")
+    add_timeout_option(parser, "the check")
     parser.set_defaults(run=run)
 
 
-def _resolve(target: str) -> Any:
-    from gradproof.usercode import resolve
+def add_timeout_option(parser: Any, what: str) -> None:
+    parser.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+        help=f"stop {what} after this many seconds, exit 2 (default {DEFAULT_TIMEOUT:g})",
+    )  # fmt: skip
 
-    return resolve(target)
+
+def checked_timeout(value: float) -> float:
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"--timeout must be a positive number of seconds, got {value:g}")
+    return value
 
 
 def _load_params(path: str) -> Any:
@@ -75,18 +91,32 @@ def _load_params(path: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gradproof.console import say
+    from gradproof.isolated import run_isolated
+
+    timeout = checked_timeout(args.timeout)
+    params = _load_params(args.params)
+    options = {"seed": args.seed, "directions": args.directions, "device": args.device}
+    result = run_isolated(
+        "gradproof.commands.check:check_in_child",
+        {"loss": args.loss, "grad": args.grad, "params": params, "options": options},
+        timeout=timeout,
+        what="the check",
+    )
+    say(result)
+    return 0 if result.ok else 1
+
+
+def check_in_child(loss: str, grad: str, params: Any, options: dict[str, Any]) -> Any:
+    """In the child process: import the user's functions and check them (a GradientCheck)."""
+    from gradproof.usercode import resolve
     from gradproof.verify.check import check_gradient
 
-    loss = _resolve(args.loss)
-    grad = _resolve(args.grad)
-    params = _load_params(args.params)
+    loss_fn = resolve(loss)
+    grad_fn = resolve(grad)
     try:
-        result = check_gradient(
-            loss, grad, params, seed=args.seed, directions=args.directions, device=args.device
-        )
+        return check_gradient(loss_fn, grad_fn, params, **options)
     except GradproofError:  # InputError, DeviceError: already one clear line
         raise
     except Exception as exc:  # noqa: BLE001 - never a traceback on the command line
         raise InputError(f"checking failed: {type(exc).__name__}: {exc}") from None
-    print(result)
-    return 0 if result.ok else 1
