@@ -19,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--jobs", "-j", type=int, default=None, metavar="N",
         help="worker processes (default: one per CPU core, at most 4, and one per 6 derivations; "
-        "1 runs in this process)",
+        "1 runs in this process; never more than there are derivations)",
     )
     p.set_defaults(run=run)
 
@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--jobs must be at least 1, got {args.jobs}")
     targets = [derivation(n).name for n in args.names] if args.names else [d.name for d in catalog()]
     # a spawned worker costs ~2.5 s of imports: worth it only for a long list
-    jobs = args.jobs if args.jobs is not None else max(1, min(4, os.cpu_count() or 1, len(targets) // 6))
+    # --jobs is clamped to the work there is: more workers than derivations only cost start-up
+    jobs = min(args.jobs, len(targets)) if args.jobs is not None else max(1, min(4, os.cpu_count() or 1, len(targets) // 6))
     progress = sys.stderr.isatty() and not args.json
     done = []
 
