@@ -285,3 +285,28 @@ def test_bias_variance_memory_estimate_counts_the_basis(monkeypatch):
     monkeypatch.setattr(bv, "_available_bytes", lambda dev: 10 * 2**20)
     with pytest.raises(gradproof.InputError, match="at degree up to 5000 need about"):
         bv.bias_variance_experiment(degrees=[5000], n_datasets=2, device="cpu")
+
+
+# -- titles and authors ----------------------------------------------------------------------------
+@pytest.mark.parametrize("title", ["β-VAE", "Ω and ω", "√x", "∏ p_i ≥ 0", "Μ (a capital mu)", "cafe\u0301"])
+def test_greek_and_math_titles_are_accepted(title):
+    from gradproof.reports.fragment import check_typesettable
+
+    check_typesettable(title, "--title")  # before: β refused while the message said Greek was fine
+
+
+def test_a_root_sign_in_a_title_does_not_swallow_the_brace():
+    from gradproof.reports.fragment import escape_text
+
+    # before: \ensuremath{\sqrt }x, which does not compile
+    assert escape_text("√x") == r"\ensuremath{\surd }x"
+    assert escape_text("β") == r"\ensuremath{\beta }" and escape_text("Α") == r"\ensuremath{\mathrm{A} }"
+
+
+@pytest.mark.parametrize(("title", "char"), [("Lecture ✓", "'✓' (U+2713)"), ("Łódź ę", "'ę' (U+0119)"),
+                                             ("☃", "'☃' (U+2603)")])  # fmt: skip
+def test_other_characters_are_refused_by_name(title, char, capsys, tmp_path):
+    out = tmp_path / "x.tex"
+    code, _, err = _run(capsys, "report", "softmax-jacobian", "--no-verify", "--title", title, "-o", str(out))
+    assert not out.exists()
+    assert code == 2 and char in err and "√ ∑ ∏ ≤ ≥ ≠ ± × · ∂ ∇ ∞ → ∈" in err
