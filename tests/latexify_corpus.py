@@ -22,6 +22,13 @@ def _twice(f):
     return wrapper
 
 
+def _doubled(f):
+    def wrapper(x):
+        return 2 * f(x)
+
+    return wrapper
+
+
 # ---------------------------------------------------------------------------- refused
 def positional_only(x, /, y):  # latexify: f(y) = x + y
     return x + y
@@ -29,6 +36,11 @@ def positional_only(x, /, y):  # latexify: f(y) = x + y
 
 @_twice
 def decorated(x):  # latexify: decorated(x) = x + 1 (the doubling is lost)
+    return x + 1
+
+
+@_doubled
+def doubled(x):  # latexify: wrapper(x) = 2 f(x), f being the undecorated function
     return x + 1
 
 
@@ -132,7 +144,21 @@ def last_logit_real(logits):  # "logits[-1]" as in sequence models
     return np.exp(logits[-1]) / np.sum(np.exp(logits))
 
 
+def clipped_ce_real(y_true, y_pred):  # the usual clip-then-log (public cross-entropy code)
+    y_pred = np.clip(y_pred, 1e-7, 1 - 1e-7)  # latexify: y_pred = clip(y_pred, ...), a false equation
+    return -np.sum(y_true * np.log(y_pred)) / len(y_true)
+
+
 # ---------------------------------------------------------------------------- rendered
+def ce_batch_real(targets, predictions, n):  # public cross-entropy code: 1e-5 repaired
+    loss = -np.sum(np.sum(targets * np.log(predictions + 1e-5))) / n
+    return loss
+
+
+def logsumexp_real(z):  # nested prefix functions with nothing after them: unambiguous
+    m = np.max(z)
+    return m + np.log(np.sum(np.exp(z - m)))
+
 def bce(p, y):
     return -(y * np.log(p) + (1 - y) * np.log(1 - p))
 
@@ -192,6 +218,7 @@ def cached_square(x):
 EXPECT = {
     "positional_only": ("refuse", ["positional-only parameter 'x'", "def+0"]),
     "decorated": ("refuse", ["decorator @_twice", "def-1"]),
+    "doubled": ("refuse", ["wrapper uses 'f' from an enclosing function", "def+0"]),
     "sum_start": ("refuse", ["sum(x, 1)", "start value", "def+1"]),
     "sum_times": ("refuse", ["np.sum(a) * b", "np.sum(a) without brackets", "def+1"]),
     "neg_exp_times": ("refuse", ["-np.exp(a) * b", "np.exp(a) without brackets", "def+1"]),
@@ -214,6 +241,9 @@ EXPECT = {
     "stable_sigmoid_real": ("render", r"\mathrm{np}.\mathrm{where}"),
     "layer_norm_real": ("refuse", ["axis=", "def+1", "def+2"]),
     "last_logit_real": ("refuse", ["negative index logits[-1]", "def+1"]),
+    "clipped_ce_real": ("refuse", ["'y_pred' assigned again", "a parameter", "def+1"]),
+    "ce_batch_real": ("render", r"\log \mathopen{}\left( \mathrm{predictions} + 10^{-5} \mathclose{}\right)"),
+    "logsumexp_real": ("render", r"m + \log \sum \exp \mathopen{}\left( z - m \mathclose{}\right)"),
     "bce": ("render", r"-\mathopen{}\left( y \cdot \log p + \mathopen{}\left( 1 - y \mathclose{}\right) \log"),
     "softmax": ("render", r"\frac{\exp z}{\sum \exp z}"),
     "sigmoid": ("render", r"\frac{1}{1 + \exp \mathopen{}\left( -z \mathclose{}\right)}"),

@@ -10,7 +10,8 @@ LaTeX that uses commands outside the known-good set.
 Refused (latexify-py's output in brackets):
 
 * signatures it shortens: ``*args``/``**kwargs``, keyword-only and positional-only parameters
-  (``def f(x, /, y)`` → ``f(y) = x + y``); decorators (it typesets the undecorated body);
+  (``def f(x, /, y)`` → ``f(y) = x + y``); decorators (it typesets the undecorated body) and
+  closures such as a decorator's wrapper (``2 f(x)``, with ``f`` bound to something unseen);
 * calls it garbles: keyword arguments (dropped), method calls (receiver lost), a reduction's axis
   (``np.sum(x, 0)`` → ``\\sum (x, 0)``), a second argument of ``sum``/``prod``/``log``/``exp``…
   (``sum(x, 1)`` → ``\\sum(x, 1)``, the start value as an operand; ``math.log(x, 2)`` → ``\\log(x, 2)``);
@@ -174,6 +175,12 @@ def refusals(func: Callable) -> list[str]:
             root = root.value
         return isinstance(root, ast.Name) and isinstance(func.__globals__.get(root.id), types.ModuleType)
 
+    free = getattr(getattr(func, "__code__", None), "co_freevars", ())
+    if free:  # a closure, e.g. the wrapper a decorator returned: its formula names what it cannot show
+        found.append(
+            f"{fdef.name} uses {', '.join(repr(v) for v in free)} from an enclosing function ({where(fdef)}): "
+            "the formula cannot show what that is (a decorator's wrapper?)"
+        )
     args = fdef.args
     for star, label in ((args.vararg, "*"), (args.kwarg, "**")):
         if star is not None:
