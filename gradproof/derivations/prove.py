@@ -472,7 +472,7 @@ def check_at_points(
                 if not _relation_holds(a, b, relation):
                     where = ", ".join(f"{k}={v}" for k, v in {**size_set, **sub}.items())
                     used = left_point.free_symbols | right_point.free_symbols
-                    used |= {e for e in (left_point.atoms(sp.Indexed) | right_point.atoms(sp.Indexed))}
+                    used |= left_point.atoms(sp.Indexed) | right_point.atoms(sp.Indexed)
                     witness = Counterexample(
                         sizes=dict(size_set), indices=sub,
                         values={k: v for k, v in values.items() if k in used}, lhs=left, rhs=right,

@@ -412,6 +412,13 @@ class Builder:
         return self.named(token, t.children[1:], scope)
 
     def _postfix(self, t: Tree, scope: dict) -> Any:
+        atom, scripts = t.children[0], list(t.children[1:])
+        if isinstance(atom, Tree) and atom.data == "norm":  # \|w\|_2^2: the subscript is the norm's p
+            p = None
+            if scripts and scripts[0].data == "subscript":
+                p = self.scalar(self.expr(scripts.pop(0).children[1], scope), t)
+            value = self.norm(atom, self.expr(atom.children[1], scope), p, scope)
+            return self.scripts(value, scripts, scope, t, name=None)
         if _is_name_postfix(t):
             value = self.postfix_name(t, scope)
             if isinstance(value, Callee):

@@ -73,8 +73,9 @@ class StepsDerivation(Derivation):
                 expr = expr.replace(f, lam).doit()
         if values.laws:
             expr = evaluate_opaque(expr, values.laws)
+        labels = {b.label for b in expr.atoms(sp.IndexedBase)}
         for atom in sorted(expr.atoms(sp.Indexed) | expr.free_symbols, key=sp.default_sort_key):
-            if atom in values or not _is_input(atom):
+            if atom in values or atom in labels or not _is_input(atom):
                 continue
             values[atom] = self._draw_for(atom, values)
         return expr.xreplace({k: v for k, v in values.items() if isinstance(k, sp.Basic)})

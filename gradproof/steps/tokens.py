@@ -325,7 +325,7 @@ def _raw_text(source: Source, tokens: list[Token], a: int, b: int) -> str:
     first, last = tokens[a], tokens[b]
     if first.end_pos == first.start_pos or last.end_pos == last.start_pos:  # from a macro
         return "".join(t.value for t in tokens[a : b + 1])
-    return source.clean[first.start_pos : last.end_pos]
+    return source.text[first.start_pos : last.end_pos]
 
 
 def classify(source: Source, raw: list[Token]) -> list[Token]:
