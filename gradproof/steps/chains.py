@@ -146,16 +146,40 @@ def display(source: Source, tokens: list[Token]) -> str:
             last_end = None
             continue
         last_macro = None
+        if last_end is None:
+            start = _sizing_before(source.text, start)
         text = source.text[start:end]
         if last_end is not None and start > last_end:
             gap = source.text[last_end:start]
-            pieces.append(" " if gap.strip() == "" and gap else " ")
+            pieces.append(gap if _harmless(gap) else " ")
         elif last_end is None and pieces:
             pieces.append(" ")
         pieces.append(text)
         last_end = end
     out = "".join(pieces)
     return " ".join(out.split())
+
+
+# what may stay between two tokens of a displayed formula: spacing and sizing, not a row or
+# cell break, a comment, a label or a reason
+_BREAKS = ("&", "\\\\", "%", "\\label", "\\tag", "\\text", "\\nonumber", "\\notag", "\\intertext", "\n")
+
+
+def _sizing_before(text: str, start: int) -> int:
+    """Include a ``\\left`` (or ``\\bigl``) just before a run's first token."""
+    from gradproof.steps.tokens import _SIZES
+
+    q = start
+    while q > 0 and text[q - 1] in " \t":
+        q -= 1
+    for cmd in _SIZES:
+        if text.startswith(cmd, q - len(cmd)) and (q - len(cmd) == 0 or text[q - len(cmd) - 1] != "\\"):
+            return q - len(cmd)
+    return start
+
+
+def _harmless(gap: str) -> bool:
+    return not any(b in gap for b in _BREAKS)
 
 
 def _macro_name(text: str, k: int) -> str:

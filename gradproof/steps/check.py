@@ -76,9 +76,13 @@ def check_steps(source: Any, *, format: str = "auto") -> StepReport:
     """
     text, name = _read(source)
     try:
-        analysis = analyse(read_source(text, name=name, format=format))
+        parsed = read_source(text, name=name, format=format)
+        analysis = analyse(parsed)
     except StepsSyntaxError as exc:
         return StepReport(file=name, error=exc)
+    except RecursionError:
+        where = parsed.blocks[0].start if parsed.blocks else 0
+        return StepReport(file=name, error=parsed.error(where, "a formula is nested too deeply to read"))
     return run(analysis)
 
 
@@ -147,7 +151,10 @@ def analyse(source: Source) -> Analysis:
 def _mark_definitions(rels: list[Relation], ctx: Any) -> None:
     """The first row of a chain whose left side is an undefined name defines it (and ``:=``)."""
     reserved = set(ctx.indices) | set(ctx.sizes) | set(ctx.functions) | set(ctx.vectors) | set(ctx.randoms)
+    used: set[str] = set()  # a name used as an input in an earlier row stays an input
     for rel in rels:
+        earlier = set(used)
+        used |= _names(rel.lhs) | _names(rel.rhs)
         if rel.relation == ":=" or (rel.starts_chain and rel.relation == "="):
             target = definition_target(rel.lhs)
             if target is None:
@@ -159,10 +166,20 @@ def _mark_definitions(rels: list[Relation], ctx: Any) -> None:
                 if rel.relation == ":=" and name in ctx.definitions:
                     raise ctx.source.error(rel.offset, f"{name} is defined twice")
                 continue
-            if _mentions(rel.rhs, name):
+            if _mentions(rel.rhs, name) or name in earlier:
                 continue
             rel.defines = name
             ctx.definitions[name] = None  # built once every name is known
+
+
+def _names(tree: Any) -> set[str]:
+    from lark import Token, Tree
+
+    if isinstance(tree, Token):
+        return {str(tree.value)} if tree.type == "NAME" else set()
+    if isinstance(tree, Tree):
+        return set().union(*[_names(c) for c in tree.children if c is not None])
+    return set()
 
 
 def _mentions(tree: Any, name: str) -> bool:

@@ -74,8 +74,9 @@ class Expect(sp.Function):
         body = self.args[0].doit(deep=deep, **hints) if deep else self.args[0]
         return _expect(body, [_REGISTRY[s] for s in self.args[1:] if s in _REGISTRY])
 
-    def _latex(self, printer: Any) -> str:
-        return r"\mathbb{E}\left[" + printer._print(self.args[0]) + r"\right]"
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        tex = r"\mathbb{E}\left[" + printer._print(self.args[0]) + r"\right]"
+        return f"{tex}^{{{exp}}}" if exp else tex
 
     def _sympystr(self, printer: Any) -> str:
         return "E[" + printer._print(self.args[0]) + "]"

@@ -288,6 +288,9 @@ class Builder:
             if kind == "func_head":
                 callee = self.function_head(item, scope)
                 value, k = self.apply(callee, items, k + 1, scope)
+            elif _is_one(item) and k + 1 < len(items) and _is_set(items[k + 1]):
+                value = self.condition(items[k + 1].children[0].children[1], scope, item)  # 1\{i = j\}
+                k += 2
             else:
                 value = self.expr(item, scope) if not _is_name_postfix(item) else self.postfix_name(item, scope)
                 k += 1
@@ -606,6 +609,16 @@ def _group_name(atom: Any) -> Token | None:
                              line=tok.line, column=tok.column, end_pos=tok.end_pos)  # fmt: skip
             return tok
     return None
+
+
+def _is_one(t: Any) -> bool:
+    return (isinstance(t, Tree) and t.data == "postfix" and len(t.children) == 1 and isinstance(t.children[0], Tree)
+            and t.children[0].data == "num" and str(t.children[0].children[0]) == "1")  # fmt: skip
+
+
+def _is_set(t: Any) -> bool:
+    return (isinstance(t, Tree) and t.data == "postfix" and len(t.children) == 1 and isinstance(t.children[0], Tree)
+            and t.children[0].data == "set_")  # fmt: skip
 
 
 def _is_paren_postfix(t: Any) -> bool:
