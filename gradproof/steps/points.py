@@ -12,14 +12,21 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import sympy as sp
 
 from gradproof.derivations.model import Derivation
-from gradproof.derivations.prove import _rational
 from gradproof.steps.context import Context, Domain
 from gradproof.steps.expectation import evaluate_opaque, registry_entry, sample_law
+
+
+def _rational(rng: random.Random, lo: float, hi: float) -> sp.Rational:
+    """An exact rational strictly between ``lo`` and ``hi`` (a thousandth of the way or more)."""
+    lo_q, hi_q = (Fraction(x).limit_denominator(100) for x in (lo, hi))
+    value = lo_q + Fraction(rng.randint(1, 999), 1000) * (hi_q - lo_q)
+    return sp.Rational(value.numerator, value.denominator)
 
 
 class PointValues(dict):
