@@ -26,6 +26,7 @@ COMMANDS = {
     "check": "check",
     "bias-variance": "bias_variance",
     "report": "report",
+    "check-steps": "check_steps",
 }
 
 

@@ -290,13 +290,13 @@ def test_bias_variance_memory_estimate_counts_the_basis(monkeypatch):
 # -- titles and authors ----------------------------------------------------------------------------
 @pytest.mark.parametrize("title", ["β-VAE", "Ω and ω", "√x", "∏ p_i ≥ 0", "Μ (a capital mu)", "cafe\u0301"])
 def test_greek_and_math_titles_are_accepted(title):
-    from gradproof.reports.fragment import check_typesettable
+    from gradproof.derivations.latex_text import check_typesettable
 
     check_typesettable(title, "--title")  # before: β refused while the message said Greek was fine
 
 
 def test_a_root_sign_in_a_title_does_not_swallow_the_brace():
-    from gradproof.reports.fragment import escape_text
+    from gradproof.derivations.latex_text import escape_text
 
     # before: \ensuremath{\sqrt }x, which does not compile
     assert escape_text("√x") == r"\ensuremath{\surd }x"

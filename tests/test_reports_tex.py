@@ -65,7 +65,7 @@ def test_function_report_compiles(tmp_path, monkeypatch):
 
 
 def _every_title_character() -> str:
-    from gradproof.reports.fragment import _LETTERS, _TEXT_UNICODE, _UNICODE_MATH
+    from gradproof.derivations.latex_text import _LETTERS, _TEXT_UNICODE, _UNICODE_MATH
 
     accented = "éèêëàâäáãåçñóòôöõúùûüíìîïýÿćčěłńőřśšźżž"
     return " ".join(["Title", "".join(_UNICODE_MATH), "".join(_TEXT_UNICODE), "".join(_LETTERS), accented])

@@ -14,7 +14,8 @@ import textwrap
 from collections.abc import Callable
 
 from gradproof.errors import InputError
-from gradproof.reports.fragment import escape_text, to_latex
+from gradproof.derivations.latex import to_latex
+from gradproof.derivations.latex_text import escape_text
 from gradproof.reports.latexify_guard import refusals, repair, unexpected
 from gradproof.reports.output import comment_line
 
@@ -65,7 +66,7 @@ def function_report(
 ) -> str:
     """An article showing the function's code, its formula (latexify-py) and, with ``against``,
     the derived result it should implement."""
-    from gradproof.reports.fragment import check_typesettable
+    from gradproof.derivations.latex_text import check_typesettable
 
     if title is not None:
         check_typesettable(title, "--title")
