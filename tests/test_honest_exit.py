@@ -155,8 +155,7 @@ def _alive(pid: int) -> bool:
 
 def test_a_lingering_non_daemon_thread_does_not_keep_the_command_alive(work):
     (work / "user.py").write_text(
-        "import threading, time\nimport numpy as np\n"
-        "threading.Thread(target=time.sleep, args=(600,)).start()\n" + CODE
+        "import threading, time\nimport numpy as np\nthreading.Thread(target=time.sleep, args=(600,)).start()\n" + CODE
     )
     done = gradproof("check", "user.py:loss", "user.py:grad", "--params", "p.npz", cwd=work, timeout=60)
     assert done.returncode == 0, done.stderr

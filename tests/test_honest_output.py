@@ -56,7 +56,7 @@ def test_every_command_falls_back_to_ascii(work, monkeypatch, stream, argv, verd
     out.flush()
     err.flush()
     written, complaint = out.buffer.getvalue().decode(encoding), err.buffer.getvalue().decode(encoding)
-    assert (complaint.startswith("gradproof: error: ") if verdict == 2 else written)
+    assert complaint.startswith("gradproof: error: ") if verdict == 2 else written
     assert out.errors == errors  # the stream is handed back as it was
 
 

@@ -44,7 +44,10 @@ def run(args: argparse.Namespace) -> int:
     targets = [derivation(n).name for n in args.names] if args.names else [d.name for d in catalog()]
     # a spawned worker costs ~2.5 s of imports: worth it only for a long list
     # --jobs is clamped to the work there is: more workers than derivations only cost start-up
-    jobs = min(args.jobs, len(targets)) if args.jobs is not None else max(1, min(4, os.cpu_count() or 1, len(targets) // 6))
+    if args.jobs is not None:
+        jobs = min(args.jobs, len(targets))
+    else:
+        jobs = max(1, min(4, os.cpu_count() or 1, len(targets) // 6))
     progress = sys.stderr.isatty() and not args.json
     done = []
 

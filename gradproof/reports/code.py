@@ -13,11 +13,12 @@ import inspect
 import textwrap
 from collections.abc import Callable
 
-from gradproof.errors import InputError
 from gradproof.derivations.latex import to_latex
 from gradproof.derivations.latex_text import escape_text
+from gradproof.errors import InputError
 from gradproof.reports.latexify_guard import refusals, repair, unexpected
 from gradproof.reports.output import comment_line
+
 
 def load_function(spec: str) -> Callable:
     """``MODULE:FUNC`` → the function; MODULE is a dotted name (the current folder is importable,
