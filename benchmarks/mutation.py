@@ -10,6 +10,7 @@ and *stale* when the line it targets no longer exists (the code moved on: update
     python benchmarks/mutation.py --list          # what would run
     python benchmarks/mutation.py --only P1 V4    # some of them
     python benchmarks/mutation.py --jobs 1 --timeout 900
+    python benchmarks/mutation.py --only P2 --tests tests/test_pins.py   # does this file alone kill it?
 
 A full mutmut run over these modules takes hours on 2 cores; this list takes about 30-60 minutes
 and says for each change which tests were run.  Survivors are listed at the end with the note
@@ -252,8 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once (default 2)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per mutant's tests (default 1800)")
     parser.add_argument("--list", action="store_true", help="list the mutations and exit")
+    parser.add_argument("--tests", nargs="+", metavar="TEST", help="run these tests instead of each mutation's own")
     args = parser.parse_args(argv)
     chosen = [m for m in MUTATIONS if not args.only or m.key in args.only]
+    if args.tests:
+        chosen = [Mutation(m.key, m.path, m.old, m.new, m.what, tuple(args.tests), m.note) for m in chosen]
     if args.list:
         for m in chosen:
             print(f"{m.key:4} {m.path}: {m.what}  [{', '.join(Path(t).name for t in m.tests)}]")
