@@ -58,7 +58,9 @@ def render_function(func: Callable) -> str:
 
 def _code_block(func: Callable) -> str:
     source = textwrap.dedent("".join(inspect.getsourcelines(func)[0])).rstrip("\n").splitlines()
-    lines = [escape_text(line).replace(" ", "~") or "~" for line in source]
+    # \mbox{} first: TeX discards the glue at the start of a line after a break, and with it the
+    # indentation that Python's meaning depends on
+    lines = ["\\mbox{}" + escape_text(line).replace(" ", "~") for line in source]
     return "{\\ttfamily\\small\n" + "\\\\\n".join(lines) + "\\par}\n"
 
 
