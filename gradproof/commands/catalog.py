@@ -25,9 +25,14 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from gradproof import console
     from gradproof.derivations.registry import derivation
-    from gradproof.derivations.text import render_text
 
     d = derivation(args.name)
-    print(d.latex() if args.latex else render_text(d), end="" if args.latex else "\n")
+    if args.latex:
+        console.echo(d.latex(), end="")
+        return 0
+    from gradproof.derivations.text import render_text
+
+    console.echo(render_text(d, width=console.width(), ascii=console.wants_ascii()))
     return 0
