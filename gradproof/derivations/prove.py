@@ -24,7 +24,6 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass
-from fractions import Fraction
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -355,12 +354,6 @@ def is_zero(expr: sp.Expr, facts: Any = True, depth: int = 0) -> tuple[bool, str
 # ---------------------------------------------------------------------------------------------
 # exact checking at random rational points
 
-
-def _rational(rng: random.Random, lo: float, hi: float) -> sp.Rational:
-    value = Fraction(rng.randint(1, 999), 1000) * Fraction(hi - lo).limit_denominator(100) + Fraction(
-        lo
-    ).limit_denominator(100)
-    return sp.Rational(value.numerator, value.denominator)
 
 
 def _index_symbols(expr: sp.Expr) -> set:
