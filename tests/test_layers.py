@@ -20,6 +20,7 @@ PACKAGE = Path(gradproof.__file__).resolve().parent
 LAYERS = {
     "gradproof.errors": 0,
     "gradproof.usercode": 0,
+    "gradproof.console": 0,
     "gradproof.derivations": 1,
     "gradproof.verify": 2,
     "gradproof.steps": 2,
