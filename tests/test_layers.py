@@ -21,6 +21,7 @@ LAYERS = {
     "gradproof.errors": 0,
     "gradproof.usercode": 0,
     "gradproof.console": 0,
+    "gradproof.display": 0,
     "gradproof.derivations": 1,
     "gradproof.verify": 2,
     "gradproof.steps": 2,
