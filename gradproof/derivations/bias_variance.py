@@ -113,7 +113,7 @@ def decomposition() -> Derivation:
     return Derivation(
         name="bias-variance-decomposition",
         title="Bias–variance decomposition",
-        summary=r"For targets $y = f(x) + \varepsilon$ with noise of mean 0 and variance $\sigma^2$, independent "
+        summary=r"For targets $y = f(x) + \epsilon$ with noise of mean 0 and variance $\sigma^2$, independent "
         r"of the training set $D$, the expected squared error of the trained model $M(x; D)$ splits into "
         r"bias$^2$ $(\mathbb{E}_D[M] - f)^2$, variance $\mathbb{E}_D[(M - \mathbb{E}_D[M])^2]$ and the "
         r"irreducible $\sigma^2$: the cross terms vanish because both the noise and the model's deviation from "
@@ -123,9 +123,9 @@ def decomposition() -> Derivation:
             Step(E(Delta), 0, r"$\Delta = M - \mathbb{E}[M]$ is the model's deviation from its own mean: "
                  r"$\mathbb{E}[\Delta] = \mathbb{E}[M] - \mathbb{E}[M]$"),
             Step(E(eps), 0, "the noise has mean 0"),
-            Step(E(eps**2), sigma**2, r"$\mathbb{E}[\varepsilon^2] = \operatorname{Var} \varepsilon + (\mathbb{E}\,\varepsilon)^2 = \sigma^2$"),
-            Step(E(eps * Delta), E(eps) * E(Delta), r"$\varepsilon$ is independent of the training set $D$, hence of $\Delta$"),
-            Step(error, E(_sum(a, eps, -Delta) ** 2), r"$y = f(x) + \varepsilon$; write $M = \mathbb{E}[M] + \Delta$"),
+            Step(E(eps**2), sigma**2, r"$\mathbb{E}[\epsilon^2] = \operatorname{Var} \epsilon + (\mathbb{E}\,\epsilon)^2 = \sigma^2$"),
+            Step(E(eps * Delta), E(eps) * E(Delta), r"$\epsilon$ is independent of the training set $D$, hence of $\Delta$"),
+            Step(error, E(_sum(a, eps, -Delta) ** 2), r"$y = f(x) + \epsilon$; write $M = \mathbb{E}[M] + \Delta$"),
             Step(
                 error,
                 E(_sum(a**2, eps**2, Delta**2, 2 * a * eps, -2 * a * Delta, -2 * eps * Delta)),
@@ -139,15 +139,15 @@ def decomposition() -> Derivation:
             Step(
                 error,
                 _sum(a**2, E(eps**2), E(Delta**2), 2 * a * E(eps), -2 * a * E(Delta), -2 * E(eps) * E(Delta)),
-                r"independence: $\mathbb{E}[\varepsilon\Delta] = \mathbb{E}[\varepsilon]\,\mathbb{E}[\Delta]$",
+                r"independence: $\mathbb{E}[\epsilon\Delta] = \mathbb{E}[\epsilon]\,\mathbb{E}[\Delta]$",
             ),
             Step(
                 error,
                 _sum(a**2, E(eps**2), E(Delta**2), 2 * a * E(eps), Dot(-2, a, 0), Dot(-2, E(eps), 0)),
                 r"$\mathbb{E}[\Delta] = 0$: both cross terms with $\Delta$ vanish",
             ),
-            Step(error, _sum(a**2, E(eps**2), E(Delta**2), Dot(2, a, 0)), r"$\mathbb{E}[\varepsilon] = 0$: the last cross term vanishes"),
-            Step(error, _sum(a**2, E(Delta**2), sigma**2), r"$\mathbb{E}[\varepsilon^2] = \sigma^2$"),
+            Step(error, _sum(a**2, E(eps**2), E(Delta**2), Dot(2, a, 0)), r"$\mathbb{E}[\epsilon] = 0$: the last cross term vanishes"),
+            Step(error, _sum(a**2, E(Delta**2), sigma**2), r"$\mathbb{E}[\epsilon^2] = \sigma^2$"),
             Step(error, rhs, r"$(a - b)^2 = (b - a)^2$; $\Delta = M - \mathbb{E}[M]$: bias$^2$, variance, noise"),
         ),
         inputs=(
@@ -157,17 +157,17 @@ def decomposition() -> Derivation:
             Input(q, (n,), "simplex", "q_j: probability of drawing training set j"),
         ),
         definitions=(
-            Definition(y, (), f + eps, r"y = f(x) + \varepsilon"),
+            Definition(y, (), f + eps, r"y = f(x) + \epsilon"),
             Definition(M, (), mu + Delta, r"M = \mathbb{E}_D[M] + \Delta"),
             Definition(mu, (), MEAN, r"\mathbb{E}_D[M] = \sum_j q_j m_j (D = D_j with probability q_j)"),
         ),
         assumptions=(
-            Assumption(r"$\mathbb{E}[\varepsilon] = 0$ and $\operatorname{Var} \varepsilon = \sigma^2$"),
-            Assumption(r"$\varepsilon$ is independent of the training set $D$ (fresh noise on the test target)"),
-            Assumption(r"$\mathbb{E}$ is over $D$ and $\varepsilon$ together; $M$ depends on $D$ only, so "
+            Assumption(r"$\mathbb{E}[\epsilon] = 0$ and $\operatorname{Var} \epsilon = \sigma^2$"),
+            Assumption(r"$\epsilon$ is independent of the training set $D$ (fresh noise on the test target)"),
+            Assumption(r"$\mathbb{E}$ is over $D$ and $\epsilon$ together; $M$ depends on $D$ only, so "
                        r"$\mathbb{E}[M] = \mathbb{E}_D[M]$"),
             Assumption(r"numeric checks: $D$ is one of $n$ training sets (probabilities $q_j$), "
-                       r"$\varepsilon = \pm\sigma$ with probability $\frac{1}{2}$"),
+                       r"$\epsilon = \pm\sigma$ with probability $\frac{1}{2}$"),
         ),
         index_ranges={j: n},
         sizes={n: 3},
@@ -190,9 +190,9 @@ def decomposition() -> Derivation:
             ),
         ),
         notes=(
-            r"The expectation $\mathbb{E}$ is an explicit operator on polynomials in $\Delta$ and $\varepsilon$ "
+            r"The expectation $\mathbb{E}$ is an explicit operator on polynomials in $\Delta$ and $\epsilon$ "
             r"(linearity, independence, $\mathbb{E}[\Delta] = 0$, $\mathbb{E}[\Delta^2] = \operatorname{Var}_D M$, "
-            r"$\mathbb{E}[\varepsilon] = 0$, $\mathbb{E}[\varepsilon^2] = \sigma^2$); every step above holds "
+            r"$\mathbb{E}[\epsilon] = 0$, $\mathbb{E}[\epsilon^2] = \sigma^2$); every step above holds "
             "after applying it, and each rule is stated as its own step first.",
             "The numeric claim enumerates a small discrete model exactly; the tests add a seeded Monte Carlo "
             "with Gaussian noise, and gradproof.bias_variance_experiment measures the same identity for "

@@ -113,10 +113,10 @@ def mlp_backprop() -> Derivation:
     next_of_z = sp.Sum(V[i2, j2] * phi(z[j2]), (j2, 1, J)) + c[i2]
     act_steps = (
         Step(D(sigma(t), t), sp.Mul(sigma(t), 1 - sigma(t), evaluate=False),
-             r"$\varphi = \sigma$: $\sigma'(t) = \sigma(t)(1 - \sigma(t))$ (sigmoid-derivative)"),
-        Step(D(sp.tanh(t), t), 1 - sp.tanh(t) ** 2, r"$\varphi = \tanh$: $\tanh'(t) = 1 - \tanh^2(t)$"),
+             r"$\phi = \sigma$: $\sigma'(t) = \sigma(t)(1 - \sigma(t))$ (sigmoid-derivative)"),
+        Step(D(sp.tanh(t), t), 1 - sp.tanh(t) ** 2, r"$\phi = \tanh$: $\tanh'(t) = 1 - \tanh^2(t)$"),
         Step(D(sp.Max(t, 0), t), sp.Heaviside(t),
-             r"$\varphi = \operatorname{ReLU} = \max(0, t)$: its slope is the unit step $H(t)$ (1 for $t > 0$, "
+             r"$\phi = \operatorname{ReLU} = \max(0, t)$: its slope is the unit step $H(t)$ (1 for $t > 0$, "
              r"0 for $t < 0$), away from the kink $t = 0$"),
     )
     tanh_grad_W = sp.Mul(_backprop_term(ACTIVATIONS["tanh"][1]), h[k], evaluate=False)
@@ -128,11 +128,11 @@ def mlp_backprop() -> Derivation:
     return Derivation(
         name="mlp-backprop",
         title="Backpropagation through a multi-layer perceptron",
-        summary=r"For a layer $a_l = W_l h_{l-1} + b_l$, $h_l = \varphi(a_l)$, the chain rule gives the backward "
-        r"recursion $\delta_l = (W_{l+1}^\top \delta_{l+1}) \odot \varphi'(a_l)$ for "
+        summary=r"For a layer $a_l = W_l h_{l-1} + b_l$, $h_l = \phi(a_l)$, the chain rule gives the backward "
+        r"recursion $\delta_l = (W_{l+1}^\top \delta_{l+1}) \odot \phi'(a_l)$ for "
         r"$\delta_l = \frac{\partial L}{\partial a_l}$, and then $\frac{\partial L}{\partial W_l} = "
         r"\delta_l h_{l-1}^\top$ and $\frac{\partial L}{\partial b_l} = \delta_l$. With "
-        r"$\varphi' = \sigma(1 - \sigma)$, $1 - \tanh^2$ or the ReLU step, this is backpropagation; it is "
+        r"$\phi' = \sigma(1 - \sigma)$, $1 - \tanh^2$ or the ReLU step, this is backpropagation; it is "
         "checked against finite differences and autograd on random networks of 1–3 hidden layers.",
         statement=sp.Eq(dLW, grad_W),
         steps=(
@@ -140,12 +140,12 @@ def mlp_backprop() -> Derivation:
                  r"$a_{l+1}$ it is $\sum_i \delta_{l+1,i} a_{l+1,i}$, with $g = \delta_{l+1} = "
                  r"\frac{\partial L}{\partial a_{l+1}}$ the upstream gradient"),
             Step(dLz, sp.Sum(g[i2] * D(next_of_z, z[j]), (i2, 1, I)),
-                 r"chain rule through $a_{l+1,i} = \sum_m W_{l+1,im} \varphi(a_{l,m}) + b_{l+1,i}$ "
+                 r"chain rule through $a_{l+1,i} = \sum_m W_{l+1,im} \phi(a_{l,m}) + b_{l+1,i}$ "
                  r"(pre-activations of layer $l$ written as free $z$)"),
             Step(dLz, sp.Sum(g[i2] * V[i2, j] * D(phi(z[j]), z[j]), (i2, 1, I)),
                  "only the term $m = j$ depends on $z_j$"),
-            Step(dLz, delta_z, r"$\varphi'(z_j)$ does not depend on $i$: "
-                 r"$\delta_l = (W_{l+1}^\top \delta_{l+1}) \odot \varphi'(a_l)$"),
+            Step(dLz, delta_z, r"$\phi'(z_j)$ does not depend on $i$: "
+                 r"$\delta_l = (W_{l+1}^\top \delta_{l+1}) \odot \phi'(a_l)$"),
             *act_steps,
             Step(dLW, sp.Sum(sp.Mul(delta_a2, D(A[j2], W[j, k]), evaluate=False), (j2, 1, J)),
                  r"chain rule through every $a_{l,m}$, with $\frac{\partial L}{\partial a_{l,m}} = \delta_{l,m}$ "
@@ -181,7 +181,7 @@ def mlp_backprop() -> Derivation:
         assumptions=(
             Assumption(r"$L$ depends on $W_l$, $b_l$, $W_{l+1}$ only through $a_{l+1}$; the chain rule uses "
                        r"only $\delta_{l+1} = \frac{\partial L}{\partial a_{l+1}}$ at the point"),
-            Assumption(r"$\varphi$ is differentiable at every $a_{l,j}$; for ReLU: no pre-activation is exactly 0"),
+            Assumption(r"$\phi$ is differentiable at every $a_{l,j}$; for ReLU: no pre-activation is exactly 0"),
         ),
         index_ranges={i: I, i2: I, j: J, j2: J, k: K, k2: K},
         sizes={K: 2, J: 2, I: 2},
@@ -191,7 +191,7 @@ def mlp_backprop() -> Derivation:
         notes=(
             r"Denominator layout: $\frac{\partial L}{\partial W_l}$ has the shape of $W_l$ ($J \times K$), "
             r"$\frac{\partial L}{\partial b_l}$ the shape of $b_l$.",
-            r"evaluate(h, W, b, V, c, g) returns $\frac{\partial L}{\partial W_l}$ for $\varphi = \tanh$; the "
+            r"evaluate(h, W, b, V, c, g) returns $\frac{\partial L}{\partial W_l}$ for $\phi = \tanh$; the "
             r"claims check $\sigma$, $\tanh$ and ReLU.",
             "Numeric witnesses: backprop from these formulas on random networks with 1, 2 and 3 hidden "
             "layers and each activation, against finite differences and autograd of the forward pass.",

@@ -93,6 +93,13 @@ def markdown_report(
             out += [verified_markdown(verify_derivation(d, device=device)), ""]
     files: dict[str, bytes] = {}
     if figures:
+        try:
+            import matplotlib  # noqa: F401
+        except ModuleNotFoundError:
+            from gradproof.errors import InputError
+
+            raise InputError("--format markdown draws its figures with matplotlib, which is not installed: "
+                             "pip install matplotlib, or pass --no-figures") from None
         from gradproof.reports.figures_png import png_figures_for
 
         figs = png_figures_for([d.name for d in derivations], whole_catalog=whole)
