@@ -16,7 +16,7 @@ import html
 import re
 from collections.abc import Sequence
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#$])")
 
 
 def md_escape(text: object) -> str:
@@ -39,6 +39,8 @@ def html_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, verdict
     out = []
     if verdict:
         out.append(f'<p style="font-weight:bold;color:{colour}">{html.escape(verdict)}</p>')
+    if not rows:
+        return "\n".join(out)
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
     body = []
     for row in rows:

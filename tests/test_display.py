@@ -61,3 +61,32 @@ def test_bias_variance_display_says_when_the_identity_fails():
     assert "| 4 |" in md and md.splitlines()[-3].endswith("| NO |")
     html = bad._repr_html_()
     assert html.startswith("<p") and "#cf222e" in html and html.count("<tr>") == 3
+
+
+SLIP = r"""% gradproof: vector w : d
+\begin{align*}
+R &= \frac{\lambda}{2} \|w\|_2^2 \\
+\nabla_w R &= \lambda w \\
+\frac{\partial R}{\partial w_1} &= 2 \lambda w_1
+\end{align*}
+"""
+
+
+def test_step_report_display_verdict_first_then_rows():
+    report = gradproof.check_steps(SLIP)
+    assert not report.ok
+    md = report._repr_markdown_()
+    assert md.startswith("**") and "do not hold" in md.splitlines()[0]
+    assert "| line | verdict | step | details |" in md
+    wrong = next(line for line in md.splitlines() if "FAILED" in line)
+    assert r"2 \\lambda w\_1" in wrong  # escaped: renders as the LaTeX source, never as a broken table
+    assert "factor 2" in wrong  # the diagnosis travels with the failing row
+    html = report._repr_html_()
+    assert html.index("do not hold") < html.index("<table>") and "#cf222e" in html
+
+
+def test_step_report_display_of_a_syntax_error_has_no_table():
+    report = gradproof.check_steps("no relation here $$x$$")
+    md, html = report._repr_markdown_(), report._repr_html_()
+    assert "no relation to check" in md and "| line |" not in md and "\\$\\$" in md
+    assert "<table>" not in html and "no relation to check" in html
