@@ -158,3 +158,17 @@ def test_ascii_spellings():
 
 def test_markup_api():
     assert markup.has_math("a $b$") and not markup.has_math("a \\$b")
+
+
+@pytest.mark.parametrize("text", [r"a $\input{/etc/passwd}$ b", r"$\write18{ls}$", r"$\text{\def\x{1}}$"])
+def test_latex_and_markdown_outputs_refuse_commands_outside_the_subset(text):
+    from gradproof.derivations.latex_text import text_to_latex
+    from gradproof.derivations.markdown import prose as markdown_prose
+    from gradproof.derivations.markdown import reason_rows
+
+    with pytest.raises(MarkupError):
+        text_to_latex(text)
+    with pytest.raises(MarkupError):
+        markdown_prose(text)
+    with pytest.raises(MarkupError):
+        reason_rows(text)

@@ -97,3 +97,14 @@ def test_show_utf8_subprocess_matches_in_process(monkeypatch, capsys):
     proc = _run("cross-entropy-softmax-gradient", PYTHONIOENCODING="utf-8")
     assert proc.returncode == 0
     assert proc.stdout.decode("utf-8") == _show("cross-entropy-softmax-gradient", monkeypatch, capsys)
+
+
+def test_ascii_output_is_laid_out_in_ascii_not_transliterated_after_wrapping():
+    # the ASCII spellings are longer: the layout must be made from them, or lines overflow
+    from gradproof.derivations.registry import derivation
+    from gradproof.derivations.text import render_text
+
+    proc = _run("softmax-regression-gradient", PYTHONIOENCODING="ascii")
+    expected = render_text(derivation("softmax-regression-gradient"), width=100, ascii=True)
+    assert proc.stdout.decode("ascii") == expected + "\n"
+    assert expected != render_text(derivation("softmax-regression-gradient"), width=100)
