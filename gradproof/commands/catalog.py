@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from gradproof.console import say
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("list", help="list the derivations (slug and title)")
@@ -20,7 +22,7 @@ def run_list(args: argparse.Namespace) -> int:
     items = catalog()
     width = max(len(d.name) for d in items)
     for d in items:
-        print(f"{d.name:<{width}}  {d.title}")
+        say(f"{d.name:<{width}}  {d.title}")
     return 0
 
 
@@ -30,9 +32,9 @@ def run_show(args: argparse.Namespace) -> int:
 
     d = derivation(args.name)
     if args.latex:
-        console.echo(d.latex(), end="")
+        say(d.latex(), end="")
         return 0
     from gradproof.derivations.text import render_text
 
-    console.echo(render_text(d, width=console.width(), ascii=console.wants_ascii()))
+    say(render_text(d, width=console.width(), ascii=console.wants_ascii()))
     return 0
