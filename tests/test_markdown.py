@@ -113,3 +113,11 @@ def test_report_markdown_usage_errors_are_one_line(tmp_path, args, message):
     assert proc.returncode == 2
     assert message in proc.stderr and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_title_and_author_stay_on_their_lines_and_are_escaped():
+    text = markdown_report(["sigmoid-derivative"], title="Lecture 5\n# not a heading <b>", author="A. *T*\n\nx",
+                           verify=False, figures=False).text
+    lines = text.splitlines()
+    assert lines[0] == r"# Lecture 5 \# not a heading \<b\>" and lines[2] == r"*A. \*T\* x*"
+    assert sum(line.startswith("# ") for line in lines) == 1

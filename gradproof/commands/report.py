@@ -16,7 +16,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "report",
         help="write lecture-ready LaTeX: an article, Beamer slides or a paste-ready fragment",
         description=(
-            "Write the named derivations (all when none is named) as LaTeX. Exit 0 when written "
+            "Write the named derivations (all when none is named) as LaTeX, or as Markdown for course "
+            "sites (--format markdown). Exit 0 when written "
             "(and compiled with --pdf), 1 when the PDF build fails, 2 on a usage or input error."
         ),
     )
