@@ -75,6 +75,27 @@ def test_autograd_judges_small_gradients_relative_to_their_own_scale():
     assert not verify_derivation(d, device="cpu").witness("autograd").ok
 
 
+def test_a_claim_wrong_only_one_size_up_is_caught():
+    # right at the derivation's own size (n = 3), off by 1e-3 at n = 4: the numeric witnesses
+    # evaluate at both
+    right = s[i] * (delta(i, j) - s[j])
+    wrong = GradientClaim(s[i], z, right + (n - 3) * sp.Rational(1, 1000) * s[i], (i,), (j,))
+    d = dataclasses.replace(gradproof.derivation("softmax-jacobian"), claims=(wrong,))
+    assert d.sizes == {n: 3}
+    result = verify_derivation(d, device="cpu")
+    assert not result.witness("finite differences").ok and not result.witness("autograd").ok
+
+
+def test_a_claim_wrong_only_at_extreme_logits_is_caught():
+    # right wherever z_j < 40: only the adversarial points (logits of ±50) can see the error
+    right = s[i] * (delta(i, j) - s[j])
+    wrong = GradientClaim(s[i], z, right + sp.Heaviside(z[j] - 40, 0) * sp.Rational(1, 10) * s[i], (i,), (j,))
+    d = dataclasses.replace(gradproof.derivation("softmax-jacobian"), claims=(wrong,))
+    result = verify_derivation(d, device="cpu")
+    assert not result.witness("autograd").ok
+    assert "adversarial point" in result.witness("autograd").detail
+
+
 def test_autograd_accepts_the_right_gradient_to_rounding():
     result = verify_derivation("softmax-jacobian", device="cpu")
     assert result.witness("autograd").ok and result.witness("autograd").max_error < 1e-12
