@@ -28,6 +28,7 @@ __all__ = [
     "CheckOptions",
     "Derivation",
     "DeviceError",
+    "GradcheckFailure",
     "GradproofError",
     "InputError",
     "UnknownDerivationError",
@@ -35,7 +36,10 @@ __all__ = [
     "bias_variance_experiment",
     "catalog",
     "check_gradient",
+    "check_jacobian",
     "derivation",
+    "gradcheck",
+    "gradgradcheck",
     "verify",
 ]
 
@@ -53,6 +57,11 @@ _LAZY = {
     "CheckOptions": "gradproof.verify.options",
     "assert_gradient": "gradproof.verify.check",
     "bias_variance_experiment": "gradproof.experiments.bias_variance",
+    # vector-valued functions on the same engine; the torch front doors import torch on first use
+    "check_jacobian": "gradproof.verify.jacobian",
+    "gradcheck": "gradproof.verify.torch_front",
+    "gradgradcheck": "gradproof.verify.torch_front",
+    "GradcheckFailure": "gradproof.verify.torch_rules",
 }
 
 
@@ -78,4 +87,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from gradproof.experiments.bias_variance import bias_variance_experiment
     from gradproof.verify.check import assert_gradient, check_gradient
     from gradproof.verify.derivation_check import verify_derivation as verify
+    from gradproof.verify.jacobian import check_jacobian
+    from gradproof.verify.torch_front import gradcheck, gradgradcheck
+    from gradproof.verify.torch_rules import GradcheckFailure
     from gradproof.verify.options import CheckOptions

@@ -1,0 +1,197 @@
+"""A PyTorch function of named tensors, reduced to a scalar loss and its claimed gradients.
+
+:class:`TorchReduction` wraps ``call(values) -> outputs`` (``values``: name → tensor) and gives
+the engine what it checks (see :mod:`gradproof.verify.vector`):
+
+* ``loss(values)`` — ⟨u, F(values)⟩ over the differentiable outputs, in float64, returned in the
+  outputs' lowest precision so that the engine sizes its steps for low-precision code;
+* ``grad(values)`` — Jᵀu from the user's backward (``torch.autograd.grad`` with grad_outputs u);
+* ``forward_grad(values)`` — the same Jᵀu assembled from forward-mode derivatives ⟨u, J eᵢ⟩,
+  one per entry, batched with ``torch.func.vmap`` where the function allows it.
+
+The cotangent u is rounded to each output's dtype once, and that rounded u is used on both
+sides, so a float32 output does not make the two sides differ by u's own rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+
+from gradproof.errors import InputError
+from gradproof.verify.params import _user_frame
+from gradproof.verify.vector import cotangent, cotangent_rng
+
+__all__ = ["TorchReduction", "as_outputs"]
+
+JVP_CHUNK = 256  # basis tangents per vmap call when assembling forward-mode gradients
+
+
+def as_outputs(out: Any, what: str) -> tuple[Any, ...]:
+    """The outputs of a call as a tuple (a tensor, or a tuple/list of tensors and other objects)."""
+    if isinstance(out, torch.Tensor):
+        return (out,)
+    if isinstance(out, (tuple, list)):
+        return tuple(out)
+    raise InputError(f"{what} returned {type(out).__name__}; expected a tensor or a tuple of tensors")
+
+
+def _lowest_precision(dtypes: list[torch.dtype]) -> torch.dtype:
+    floating = [d for d in dtypes if d.is_floating_point]
+    return max(floating, key=lambda d: torch.finfo(d).eps) if floating else torch.float64
+
+
+class TorchReduction:
+    """⟨u, F⟩ and its claimed gradients for ``call``; probes ``call`` once at ``probe``.
+
+    ``probe`` holds the user's own tensors (requiring grad): the outputs that require grad there
+    are the differentiable ones, as in ``torch.autograd.gradcheck``.  ``what`` names the function
+    in messages (``"func(*inputs)"``, ``"module(*inputs)"``).
+    """
+
+    def __init__(self, call: Callable[[Mapping[str, Any]], Any], probe: Mapping[str, Any], seed: int, what: str):
+        self.call = call
+        self.what = what
+        outs = as_outputs(self._run(probe), what)
+        tensors = [k for k, o in enumerate(outs) if isinstance(o, torch.Tensor)]
+        for k in tensors:
+            o = outs[k]
+            if o.is_complex():
+                raise InputError(f"output {k} of {what} is complex; gradproof checks real-valued outputs only")
+            if o.layout != torch.strided:
+                raise InputError(f"output {k} of {what} is a {o.layout} tensor; return a dense tensor (to_dense())")
+        self.index = [k for k in tensors if outs[k].requires_grad]
+        self.differentiable = bool(self.index)
+        if not self.index:  # torch then checks that the numerical Jacobian is zero: so do we
+            self.index = [k for k in tensors if outs[k].is_floating_point()]
+        self.n_outputs = len(outs)
+        self.shapes = [tuple(outs[k].shape) for k in self.index]
+        rng = cotangent_rng(seed)
+        self._low: dict[tuple, torch.dtype] = {}
+        self.u: list[torch.Tensor] = []  # float64, already rounded to each output's dtype
+        self.u_native: list[torch.Tensor] = []
+        for k in self.index:
+            o = outs[k]
+            native = torch.from_numpy(cotangent(rng, tuple(o.shape))).to(device=o.device, dtype=o.dtype)
+            self.u_native.append(native)
+            self.u.append(native.to(torch.float64))
+
+    # -- calling the user's code ------------------------------------------------------------------
+    def _run(self, values: Mapping[str, Any]) -> Any:
+        try:
+            return self.call(values)
+        except InputError:
+            raise
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - reported with the user's frame
+            raise InputError(f"{self.what} raised {type(exc).__name__}: {exc}{_user_frame(exc)}") from exc
+
+    def outputs(self, values: Mapping[str, Any]) -> list[torch.Tensor]:
+        """The checked outputs of one call, validated against the probe's shapes."""
+        outs = as_outputs(self._run(values), self.what)
+        if len(outs) != self.n_outputs:
+            raise InputError(f"{self.what} returned {len(outs)} outputs here but {self.n_outputs} at the first call")
+        picked = []
+        for k, shape in zip(self.index, self.shapes):
+            o = outs[k]
+            if not isinstance(o, torch.Tensor) or tuple(o.shape) != shape:
+                got = tuple(o.shape) if isinstance(o, torch.Tensor) else type(o).__name__
+                raise InputError(f"output {k} of {self.what} changed from shape {shape} to {got} between calls")
+            picked.append(o)
+        return picked
+
+    # -- the three things the engine checks -------------------------------------------------------
+    def loss(self, values: Mapping[str, Any]) -> torch.Tensor:
+        outs = self.outputs(values)
+        total = None
+        for o, u in zip(outs, self.u):
+            term = torch.dot(u.reshape(-1), o.detach().reshape(-1).to(torch.float64))
+            total = term if total is None else total + term
+        if total is None:
+            return torch.zeros((), dtype=torch.float64)
+        if not torch.isfinite(total):
+            self._refuse_nonfinite(outs)
+        # in the outputs' own precision, so that the engine knows the code's resolution
+        dtypes = tuple(o.dtype for o in outs)
+        low = self._low.get(dtypes)
+        if low is None:
+            low = self._low[dtypes] = _lowest_precision(list(dtypes))
+        return total if low is torch.float64 else total.to(low)
+
+    def _refuse_nonfinite(self, outs: list[torch.Tensor]) -> None:
+        for k, o in zip(self.index, outs):
+            o64 = o.detach().to(torch.float64)
+            if not torch.isfinite(o64).all():
+                bad = tuple(int(i) for i in torch.nonzero(~torch.isfinite(o64))[0].tolist())
+                raise InputError(
+                    f"output {k} of {self.what} is {o64[bad].item()} at index {list(bad)}: outputs must be finite "
+                    "(at the given inputs and within a small step of them)"
+                )
+        raise InputError(f"⟨u, {self.what}⟩ overflows: the outputs are too large to check (rescale them)")
+
+    def grad(self, values: Mapping[str, Any], u: list[torch.Tensor] | None = None) -> dict[str, Any]:
+        """Jᵀu by the user's backward, at ``values`` (``u`` defaults to the seeded cotangent)."""
+        leaves = {n: t.detach().clone().requires_grad_(True) for n, t in values.items()}
+        outs = self.outputs(leaves)
+        cot = self.u_native if u is None else u
+        pairs = [(o, c.to(o.dtype)) for o, c in zip(outs, cot) if o.requires_grad]
+        if not pairs or not self.differentiable:
+            return {n: None for n in leaves}
+        try:
+            grads = torch.autograd.grad(
+                [o for o, _ in pairs], list(leaves.values()), [c for _, c in pairs], allow_unused=True
+            )
+        except (Exception, SystemExit) as exc:  # noqa: BLE001
+            raise InputError(f"the backward of {self.what} raised {type(exc).__name__}: {exc}{_user_frame(exc)}") from exc
+        return dict(zip(leaves, grads))
+
+    def forward_grad(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Jᵀu assembled from forward-mode AD: entry i is ⟨u, J eᵢ⟩ (vmap over eᵢ, else a loop)."""
+        out = {}
+        for name, x in values.items():
+            x = x.detach()
+
+            def along(tangent: torch.Tensor, name: str = name, x: torch.Tensor = x) -> torch.Tensor:
+                return self._jvp_dot(values, name, x, tangent)
+
+            n = x.numel()
+            flat = torch.empty(n, dtype=torch.float64, device=x.device)
+            start = 0
+            batched = True
+            while start < n:
+                stop = min(n, start + JVP_CHUNK)
+                basis = torch.zeros((stop - start, n), dtype=x.dtype, device=x.device)
+                basis[torch.arange(stop - start), torch.arange(start, stop)] = 1.0
+                basis = basis.reshape((stop - start, *x.shape))
+                if batched:
+                    try:
+                        flat[start:stop] = torch.func.vmap(along)(basis)
+                    except Exception:  # noqa: BLE001 - old-style Functions, C++ ops: loop instead
+                        batched = False
+                if not batched:
+                    for j in range(stop - start):
+                        flat[start + j] = along(basis[j])
+                start = stop
+            out[name] = flat.reshape(x.shape).to(x.dtype)
+        return out
+
+    def _jvp_dot(self, values: Mapping[str, Any], name: str, x: torch.Tensor, tangent: torch.Tensor) -> torch.Tensor:
+        fwad = torch.autograd.forward_ad
+        with fwad.dual_level():
+            duals = {n: (fwad.make_dual(x, tangent) if n == name else t.detach()) for n, t in values.items()}
+            try:
+                outs = self.outputs(duals)
+            except InputError as exc:
+                cause = exc.__cause__
+                if isinstance(cause, NotImplementedError) or "forward AD" in str(exc) or "jvp" in str(exc):
+                    raise InputError(
+                        f"{self.what} has no forward-mode derivative (check_forward_ad=True needs a jvp): {exc}"
+                    ) from None
+                raise
+            total = torch.zeros((), dtype=torch.float64, device=x.device)
+            for o, u in zip(outs, self.u):
+                t = fwad.unpack_dual(o).tangent
+                if t is not None:
+                    total = total + torch.dot(u.reshape(-1), t.to(torch.float64).reshape(-1))
+            return total
