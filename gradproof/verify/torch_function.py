@@ -62,6 +62,9 @@ class TorchReduction:
                 raise InputError(f"output {k} of {what} is complex; gradproof checks real-valued outputs only")
             if o.layout != torch.strided:
                 raise InputError(f"output {k} of {what} is a {o.layout} tensor; return a dense tensor (to_dense())")
+        for k in tensors:
+            if outs[k].is_floating_point() and not torch.isfinite(outs[k].detach()).all():
+                self._refuse_nonfinite([outs[k]], [k])
         self.index = [k for k in tensors if outs[k].requires_grad]
         self.differentiable = bool(self.index)
         if not self.index:  # torch then checks that the numerical Jacobian is zero: so do we
@@ -119,8 +122,8 @@ class TorchReduction:
             low = self._low[dtypes] = _lowest_precision(list(dtypes))
         return total if low is torch.float64 else total.to(low)
 
-    def _refuse_nonfinite(self, outs: list[torch.Tensor]) -> None:
-        for k, o in zip(self.index, outs):
+    def _refuse_nonfinite(self, outs: list[torch.Tensor], index: list[int] | None = None) -> None:
+        for k, o in zip(self.index if index is None else index, outs):
             o64 = o.detach().to(torch.float64)
             if not torch.isfinite(o64).all():
                 bad = tuple(int(i) for i in torch.nonzero(~torch.isfinite(o64))[0].tolist())

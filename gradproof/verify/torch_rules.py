@@ -122,9 +122,9 @@ def undefined_backward(func, tupled: tuple, diff: Sequence[torch.Tensor], what: 
     for case in cases:
         try:
             grads = torch.autograd.grad(case, list(diff), [torch.zeros_like(o) for o in case], allow_unused=True)
-        except RuntimeError as exc:
+        except Exception as exc:  # noqa: BLE001 - e.g. TypeError from None * 2 in a Python backward
             raise GradcheckFailure(
-                f"the backward of {what} does not handle undefined output gradients (it raised {exc}); treat a "
+                f"the backward of {what} does not handle undefined output gradients (it raised {type(exc).__name__}: {exc}); treat a "
                 "None grad_output as zeros, or pass check_undefined_grad=False"
             ) from exc
         for g in grads:
