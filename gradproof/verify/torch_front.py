@@ -222,6 +222,10 @@ def _validate_inputs(tupled: tuple[Any, ...], names: Sequence[str]) -> list[int]
             raise InputError(f"{names[i]} is a {x.layout} tensor; gradproof checks dense tensors only (to_dense())")
         if x.numel() == 0:
             raise InputError(f"{names[i]} requires grad but has no entries (shape {tuple(x.shape)})")
+        finite = torch.isfinite(x.detach())
+        if not finite.all():
+            idx = [int(j) for j in torch.nonzero(~finite)[0].tolist()]
+            raise InputError(f"{names[i]} contains {x.detach()[tuple(idx)].item()} at index {idx}: inputs must be finite")
         diff.append(i)
     if not diff:
         raise InputError(
