@@ -37,6 +37,7 @@ __all__ = [
     "catalog",
     "check_gradient",
     "check_jacobian",
+    "check_module",
     "derivation",
     "gradcheck",
     "gradgradcheck",
@@ -59,6 +60,7 @@ _LAZY = {
     "bias_variance_experiment": "gradproof.experiments.bias_variance",
     # vector-valued functions on the same engine; the torch front doors import torch on first use
     "check_jacobian": "gradproof.verify.jacobian",
+    "check_module": "gradproof.verify.module",
     "gradcheck": "gradproof.verify.torch_front",
     "gradgradcheck": "gradproof.verify.torch_front",
     "GradcheckFailure": "gradproof.verify.torch_rules",
@@ -88,6 +90,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from gradproof.verify.check import assert_gradient, check_gradient
     from gradproof.verify.derivation_check import verify_derivation as verify
     from gradproof.verify.jacobian import check_jacobian
+    from gradproof.verify.module import check_module
     from gradproof.verify.torch_front import gradcheck, gradgradcheck
     from gradproof.verify.torch_rules import GradcheckFailure
     from gradproof.verify.options import CheckOptions

@@ -26,7 +26,6 @@ Arguments, as torch's, with these differences (documented in the README):
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -37,11 +36,10 @@ import torch
 from gradproof.errors import InputError
 from gradproof.verify import torch_rules as rules
 from gradproof.verify.options import CheckOptions
-from gradproof.verify.outputs import localize_outputs
 from gradproof.verify.result import GradientCheck
 from gradproof.verify.torch_function import TorchReduction
 from gradproof.verify.torch_rules import GradcheckFailure
-from gradproof.verify.vector import check_reduced, cotangent_rng
+from gradproof.verify.vector import check_reduced
 
 __all__ = ["GradcheckFailure", "gradcheck", "gradgradcheck"]
 
@@ -304,7 +302,7 @@ def _check(
         if not result.ok:
             if backward:  # a nondeterministic backward explains a mismatch better than any diagnosis
                 rules.reentrant(red.grad(base), red.grad(base), nondet_tol, what)
-            result = _with_outputs(result, red, base, options)
+            result = red.localize_outputs(result, base, options)
             kind = "second derivatives (the double backward)" if order == "second" else "the backward"
             raise GradcheckFailure(_message(result, what, kind, red), result)
     if backward:
@@ -356,58 +354,3 @@ def _message(result: GradientCheck, what: str, kind: str, red: TorchReduction) -
         "finite-difference error."
     )
     return head + "\n" + str(result)
-
-
-def _with_outputs(result: GradientCheck, red: TorchReduction, base: Mapping[str, Any], options: CheckOptions):
-    """The failed records, each with the output entries of its worst input entry."""
-    records = []
-    rng = cotangent_rng(options.seed, stream=1)
-    for rec in result.parameters:
-        if rec.ok or not rec.worst or len(records) >= 4:
-            records.append(rec)
-            continue
-        try:
-            entries = _localize(red, base, rec.name, rec.worst[0].index, rng)
-        except InputError:
-            entries = ()
-        records.append(dataclasses.replace(rec, jacobian=entries))
-    return dataclasses.replace(result, parameters=tuple(records))
-
-
-def _localize(red: TorchReduction, base: Mapping[str, Any], name: str, index: tuple[int, ...], rng):
-    values = {n: t.detach().to(torch.float64) for n, t in base.items()}
-    try:
-        red.outputs(values)
-    except InputError:  # the function refuses float64: stay in its own dtype
-        values = {n: t.detach() for n, t in base.items()}
-    x = values[name]
-    flat_index = int(np.ravel_multi_index(index, tuple(x.shape))) if index else 0
-
-    def evaluate(t: np.ndarray) -> np.ndarray:
-        moved = dict(values)
-        y = x.clone().reshape(-1)
-        y[flat_index] = float(t[0])
-        moved[name] = y.reshape(x.shape)
-        return np.concatenate([o.detach().to("cpu", torch.float64).reshape(-1).numpy() for o in red.outputs(moved)])
-
-    def column(w: np.ndarray) -> float:
-        pieces, start = [], 0
-        for shape, u in zip(red.shapes, red.u_native):
-            size = int(np.prod(shape, dtype=np.int64))
-            pieces.append(torch.from_numpy(w[start : start + size].reshape(shape)).to(u))
-            start += size
-        g = red.grad(values, pieces)[name]
-        return 0.0 if g is None else float(g.detach().reshape(-1)[flat_index])
-
-    eps = max(torch.finfo(u.dtype).eps for u in red.u_native) if red.u_native else 2.0**-52
-    return localize_outputs(
-        evaluate,
-        column,
-        float(x.reshape(-1)[flat_index]),
-        index,
-        [f"output{k}" for k in red.index],
-        red.shapes,
-        backward_eps=float(eps),
-        rng=rng,
-    )
-

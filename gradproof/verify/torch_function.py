@@ -15,18 +15,24 @@ sides, so a float32 output does not make the two sides differ by u's own roundin
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import torch
 
 from gradproof.errors import InputError
+from gradproof.verify.options import CheckOptions
+from gradproof.verify.outputs import localize_outputs
 from gradproof.verify.params import _user_frame
+from gradproof.verify.result import GradientCheck
 from gradproof.verify.vector import cotangent, cotangent_rng
 
 __all__ = ["TorchReduction", "as_outputs"]
 
 JVP_CHUNK = 256  # basis tangents per vmap call when assembling forward-mode gradients
+MAX_LOCALIZED = 4  # failed tensors whose worst entry is traced to output entries
 
 
 def as_outputs(out: Any, what: str) -> tuple[Any, ...]:
@@ -178,6 +184,60 @@ class TorchReduction:
                 start = stop
             out[name] = flat.reshape(x.shape).to(x.dtype)
         return out
+
+    # -- after a failure: which output entries -----------------------------------------------------
+    def localize_outputs(self, result: GradientCheck, base: Mapping[str, Any], options: CheckOptions) -> GradientCheck:
+        """``result`` with, for each failed tensor, the output entries of its worst input entry."""
+        records = []
+        rng = cotangent_rng(options.seed, stream=1)
+        for rec in result.parameters:
+            if rec.ok or not rec.worst or len(records) >= MAX_LOCALIZED:
+                records.append(rec)
+                continue
+            try:
+                entries = self._localize(base, rec.name, rec.worst[0].index, rng)
+            except InputError:
+                entries = ()
+            records.append(dataclasses.replace(rec, jacobian=entries))
+        return dataclasses.replace(result, parameters=tuple(records))
+
+    def _localize(self, base: Mapping[str, Any], name: str, index: tuple[int, ...], rng: np.random.Generator):
+        values = {n: t.detach().to(torch.float64) for n, t in base.items()}
+        try:
+            self.outputs(values)
+        except InputError:  # the function refuses float64: stay in its own dtype
+            values = {n: t.detach() for n, t in base.items()}
+        x = values[name]
+        flat_index = int(np.ravel_multi_index(index, tuple(x.shape))) if index else 0
+
+        def evaluate(t: np.ndarray) -> np.ndarray:
+            moved = dict(values)
+            y = x.clone().reshape(-1)
+            y[flat_index] = float(t[0])
+            moved[name] = y.reshape(x.shape)
+            outs = self.outputs(moved)
+            return np.concatenate([o.detach().to("cpu", torch.float64).reshape(-1).numpy() for o in outs])
+
+        def column(w: np.ndarray) -> float:
+            pieces, start = [], 0
+            for shape, u in zip(self.shapes, self.u_native):
+                size = int(np.prod(shape, dtype=np.int64))
+                pieces.append(torch.from_numpy(w[start : start + size].reshape(shape)).to(u))
+                start += size
+            g = self.grad(values, pieces)[name]
+            return 0.0 if g is None else float(g.detach().reshape(-1)[flat_index])
+
+        eps = max((torch.finfo(u.dtype).eps for u in self.u_native), default=2.0**-52)
+        return localize_outputs(
+            evaluate,
+            column,
+            float(x.reshape(-1)[flat_index]),
+            index,
+            [f"output{k}" for k in self.index],
+            self.shapes,
+            backward_eps=float(eps),
+            rng=rng,
+        )
 
     def _jvp_dot(self, values: Mapping[str, Any], name: str, x: torch.Tensor, tangent: torch.Tensor) -> torch.Tensor:
         fwad = torch.autograd.forward_ad
