@@ -285,10 +285,7 @@ def _check(
     gen = torch.Generator().manual_seed(seed)
     backward = check_backward_ad and red.differentiable
     if backward:  # first, as its message is the clearest: a backward that ignores grad_output
-        outs = red.outputs(base)
-        rules.mul_by_grad_output(
-            [o for o in outs if o.requires_grad], [base[n] for n in diff_names], diff_names, what
-        )
+        rules.mul_by_grad_output(red.probe_grad([torch.zeros_like(u) for u in red.u_native]), base, what)
     # atol per Jacobian entry is atol·‖u‖·‖v‖ on ⟨u, J v⟩; a backward allowed to wander by
     # nondet_tol per entry moves ⟨Jᵀu, v⟩ by about nondet_tol·‖u‖·‖v‖ (4σ allowed)
     unorm = math.sqrt(sum(float((u * u).sum()) for u in red.u))
@@ -301,12 +298,12 @@ def _check(
         result = _engine(red, red.grad, base, options, what)  # also refuses a random forward
         if not result.ok:
             if backward:  # a nondeterministic backward explains a mismatch better than any diagnosis
-                rules.reentrant(red.grad(base), red.grad(base), nondet_tol, what)
+                rules.reentrant(red.probe_grad(), red.probe_grad(), nondet_tol, what)
             result = red.localize_outputs(result, base, options)
             kind = "second derivatives (the double backward)" if order == "second" else "the backward"
             raise GradcheckFailure(_message(result, what, kind, red), result)
     if backward:
-        first, second = red.grad(base), red.grad(base)
+        first, second = red.probe_grad(), red.probe_grad()
         rules.reentrant(first, second, nondet_tol, what)
         if check_grad_dtypes:
             for n, g in first.items():
@@ -320,8 +317,7 @@ def _check(
         rules.batched_forward_grad(func, tupled, gen, what)
     if check_backward_ad and red.differentiable:
         if check_batched_grad:
-            outs = red.outputs(base)
-            for k, o in zip(red.index, outs):
+            for k, o in zip(red.index, red.graph):
                 if o.requires_grad:
                     rules.batched_grad(o, k, [base[n] for n in diff_names], diff_names, gen, what)
         if check_undefined_grad:

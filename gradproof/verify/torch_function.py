@@ -16,6 +16,7 @@ sides, so a float32 output does not make the two sides differ by u's own roundin
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -42,6 +43,13 @@ def as_outputs(out: Any, what: str) -> tuple[Any, ...]:
     if isinstance(out, (tuple, list)):
         return tuple(out)
     raise InputError(f"{what} returned {type(out).__name__}; expected a tensor or a tuple of tensors")
+
+
+def _numpy_dtype(dtype: torch.dtype) -> Any:
+    """The NumPy scalar type that carries ``dtype``'s precision (None for float64)."""
+    if dtype == torch.float64:
+        return None
+    return {torch.float32: np.float32, torch.float16: np.float16}.get(dtype, np.float32)
 
 
 def _lowest_precision(dtypes: list[torch.dtype]) -> torch.dtype:
@@ -77,8 +85,11 @@ class TorchReduction:
             self.index = [k for k in tensors if outs[k].is_floating_point()]
         self.n_outputs = len(outs)
         self.shapes = [tuple(outs[k].shape) for k in self.index]
+        self._sizes = [outs[k].shape for k in self.index]  # torch.Size: compared without conversion
+        self.probe = dict(probe)
+        self.graph = [outs[k] for k in self.index]  # the probe's outputs, graph attached
         rng = cotangent_rng(seed)
-        self._low: dict[tuple, torch.dtype] = {}
+        self._low: dict[tuple, Any] = {}
         self.u: list[torch.Tensor] = []  # float64, already rounded to each output's dtype
         self.u_native: list[torch.Tensor] = []
         for k in self.index:
@@ -86,6 +97,7 @@ class TorchReduction:
             native = torch.from_numpy(cotangent(rng, tuple(o.shape))).to(device=o.device, dtype=o.dtype)
             self.u_native.append(native)
             self.u.append(native.to(torch.float64))
+        self._u_flat = [u.reshape(-1) for u in self.u]
 
     # -- calling the user's code ------------------------------------------------------------------
     def _run(self, values: Mapping[str, Any]) -> Any:
@@ -101,32 +113,30 @@ class TorchReduction:
         outs = as_outputs(self._run(values), self.what)
         if len(outs) != self.n_outputs:
             raise InputError(f"{self.what} returned {len(outs)} outputs here but {self.n_outputs} at the first call")
-        picked = []
-        for k, shape in zip(self.index, self.shapes):
-            o = outs[k]
-            if not isinstance(o, torch.Tensor) or tuple(o.shape) != shape:
+        picked = [outs[k] for k in self.index]
+        for k, o, size in zip(self.index, picked, self._sizes):
+            if not isinstance(o, torch.Tensor) or o.shape != size:
                 got = tuple(o.shape) if isinstance(o, torch.Tensor) else type(o).__name__
-                raise InputError(f"output {k} of {self.what} changed from shape {shape} to {got} between calls")
-            picked.append(o)
+                raise InputError(
+                    f"output {k} of {self.what} changed from shape {tuple(size)} to {got} between calls"
+                )
         return picked
 
     # -- the three things the engine checks -------------------------------------------------------
-    def loss(self, values: Mapping[str, Any]) -> torch.Tensor:
+    def loss(self, values: Mapping[str, Any]) -> Any:
+        """⟨u, F(values)⟩ as a Python float (float64 outputs) or a NumPy scalar of the outputs' dtype."""
         outs = self.outputs(values)
-        total = None
-        for o, u in zip(outs, self.u):
-            term = torch.dot(u.reshape(-1), o.detach().reshape(-1).to(torch.float64))
-            total = term if total is None else total + term
-        if total is None:
-            return torch.zeros((), dtype=torch.float64)
-        if not torch.isfinite(total):
+        total = 0.0
+        for o, u in zip(outs, self._u_flat):
+            total += torch.dot(u, o.detach().reshape(-1).to(torch.float64)).item()
+        if not math.isfinite(total):
             self._refuse_nonfinite(outs)
         # in the outputs' own precision, so that the engine knows the code's resolution
         dtypes = tuple(o.dtype for o in outs)
         low = self._low.get(dtypes)
         if low is None:
-            low = self._low[dtypes] = _lowest_precision(list(dtypes))
-        return total if low is torch.float64 else total.to(low)
+            low = self._low[dtypes] = _numpy_dtype(_lowest_precision(list(dtypes)))
+        return total if low is None else low(total)
 
     def _refuse_nonfinite(self, outs: list[torch.Tensor], index: list[int] | None = None) -> None:
         for k, o in zip(self.index if index is None else index, outs):
@@ -154,6 +164,19 @@ class TorchReduction:
         except (Exception, SystemExit) as exc:  # noqa: BLE001
             raise InputError(f"the backward of {self.what} raised {type(exc).__name__}: {exc}{_user_frame(exc)}") from exc
         return dict(zip(leaves, grads))
+
+    def probe_grad(self, cotangents: list[torch.Tensor] | None = None) -> dict[str, Any]:
+        """Input gradients for ``cotangents`` (default u) through the probe's graph, which is kept."""
+        cot = self.u_native if cotangents is None else cotangents
+        pairs = [(o, c.to(o.dtype)) for o, c in zip(self.graph, cot) if o.requires_grad]
+        leaves = list(self.probe.values())
+        try:
+            grads = torch.autograd.grad(
+                [o for o, _ in pairs], leaves, [c for _, c in pairs], retain_graph=True, allow_unused=True
+            )
+        except (Exception, SystemExit) as exc:  # noqa: BLE001
+            raise InputError(f"the backward of {self.what} raised {type(exc).__name__}: {exc}{_user_frame(exc)}") from exc
+        return dict(zip(self.probe, grads))
 
     def forward_grad(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Jᵀu assembled from forward-mode AD: entry i is ⟨u, J eᵢ⟩ (vmap over eᵢ, else a loop)."""

@@ -16,7 +16,7 @@ A broken rule raises :class:`GradcheckFailure`, a ``torch.autograd.gradcheck.Gra
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -62,10 +62,10 @@ def _where(t: torch.Tensor) -> str:
     return f"{t.reshape(-1)[flat].item():.6g} at {idx}" if idx else f"{t.item():.6g}"
 
 
-def mul_by_grad_output(outputs: Sequence[torch.Tensor], diff: Sequence[torch.Tensor], names: Sequence[str], what: str):
-    """With grad_output = 0 every input gradient must be zero (or undefined), of the input's type."""
-    grads = _grad(list(outputs), list(diff), [torch.zeros_like(o) for o in outputs], what)
-    for g, x, name in zip(grads, diff, names):
+def mul_by_grad_output(grads: Mapping[str, Any], inputs: Mapping[str, torch.Tensor], what: str) -> None:
+    """With grad_output = 0 every input gradient (``grads``) must be zero or undefined, of the input's type."""
+    for name, g in grads.items():
+        x = inputs[name]
         if g is None:
             continue
         if g.layout != x.layout:
