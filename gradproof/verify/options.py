@@ -7,6 +7,7 @@ the valid ones.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -78,8 +79,11 @@ class CheckOptions:
                 raise InputError(f"{name} must be non-negative, got {getattr(self, name)!r}")
         for name in ("rtol", "atol"):
             value = getattr(self, name)
-            if value is not None and not (float(value) >= 0.0):
-                raise InputError(f"{name} must be a non-negative number, got {value!r}")
+            if value is None:
+                continue
+            # an infinite tolerance would pass anything, NaN would fail everything: both refused
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+                raise InputError(f"{name} must be a finite non-negative number, got {value!r}")
         for name in ("floor_atol", "floor_rtol"):  # an infinite floor would pass every bug
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < float("inf"):

@@ -27,6 +27,7 @@ Arguments, as torch's, with these differences (documented in the README):
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -263,7 +264,7 @@ def _check(
     if masked:
         raise InputError("masked=True concerns sparse inputs, which gradproof does not check; leave masked unset")
     for name, value in (("atol", atol), ("rtol", rtol), ("nondet_tol", nondet_tol)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0):
             raise InputError(f"{name} must be a non-negative number, got {value!r}")
     names = list(names) if names is not None else [f"input{i}" for i in range(len(tupled))]
     diff = _validate_inputs(tupled, names)
