@@ -145,3 +145,34 @@ def test_tied_weights_are_one_parameter():
 
     result = gradproof.check_module(Tied().double(), torch.randn(3, 4, dtype=torch.double))
     assert result.ok and [p.name for p in result.parameters] == ["enc.weight", "input0"]
+
+
+class Float32Only(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, scale):
+        if x.dtype != torch.float32 or scale.dtype != torch.float32:
+            raise TypeError("this kernel takes float32 only")
+        ctx.save_for_backward(x, scale)
+        return torch.tanh(x) * scale
+
+    @staticmethod
+    def backward(ctx, g):
+        x, scale = ctx.saved_tensors
+        return g * (1 - torch.tanh(x) ** 2) * scale, None
+
+
+def test_module_that_refuses_float64_is_checked_in_its_own_dtype():
+    class Kernel(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(4, 3)
+            self.register_buffer("scale", torch.full((3,), 1.5))
+
+        def forward(self, x):
+            return Float32Only.apply(self.lin(x), self.scale)
+
+    kernel = Kernel()
+    result = gradproof.check_module(kernel, torch.randn(6, 4))
+    assert result.ok, str(result)
+    assert "own dtype" in result.precision
+    assert kernel.scale.dtype == torch.float32

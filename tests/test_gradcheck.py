@@ -502,3 +502,102 @@ def test_low_precision_code_is_checked_tensor_by_tensor():
     b = rand(3, dtype=torch.float32, seed=2) * 0.01
     with pytest.raises(GradcheckFailure, match="'input2'"):
         gradproof.gradcheck(SmallBiasBug.apply, (x, w, b))
+
+
+def test_cotangents_are_signed_and_never_small_or_all_unit():
+    from gradproof.verify.vector import cotangent, cotangent_rng
+
+    u = cotangent(cotangent_rng(0), (1000,))
+    assert 0.5 <= np.abs(u).min() and np.abs(u).max() <= 1.5
+    assert (u > 0).mean() == pytest.approx(0.5, abs=0.06)
+    assert np.abs(np.abs(u) - 1).max() > 0.4  # magnitudes vary: ignoring grad_output shows
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_scalar_output_ignoring_grad_output_fails_for_every_seed(seed):
+    """With u = ±1 a scalar output hides this half the time; magnitudes in [0.5, 1.5] never do."""
+    from gradproof.verify.torch_front import _check
+
+    class IgnoresScalar(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return (x * x).sum()
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * (g != 0)  # zero for a zero grad_output, else its value ignored
+
+    kwargs = dict(atol=None, rtol=None, nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
+                  check_batched_grad=False, check_batched_forward_grad=False, check_forward_ad=False,
+                  check_backward_ad=True, masked=None)
+    with pytest.raises(GradcheckFailure):
+        _check(IgnoresScalar.apply, (rand(5),), None, seed=seed, **kwargs)
+
+
+class JitteryMore(torch.autograd.Function):
+    """Run-to-run noise of 1e-9 in the backward, declared with nondet_tol=1e-8."""
+
+    calls = 0
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.sin()
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        JitteryMore.calls += 1
+        noise = torch.from_numpy(np.random.default_rng(JitteryMore.calls).normal(size=tuple(x.shape)) * 1e-9)
+        return g * (x.cos() + noise)
+
+
+def test_nondet_tol_also_widens_the_comparison():
+    x = rand(8)
+    assert gradproof.gradcheck(JitteryMore.apply, (x,), nondet_tol=1e-8)
+    assert not gradproof.gradcheck(JitteryMore.apply, (x,), nondet_tol=1e-11, raise_exception=False)
+
+
+class MarkedNonDifferentiable(torch.autograd.Function):
+    """A float output marked non-differentiable: torch leaves it out of the check; so must we."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        aux = x.cos()
+        ctx.mark_non_differentiable(aux)
+        return x.sin(), aux
+
+    @staticmethod
+    def backward(ctx, g, g_aux):
+        (x,) = ctx.saved_tensors
+        return g * x.cos()
+
+
+def test_float_outputs_marked_non_differentiable_are_skipped():
+    x = rand(5)
+    assert torch.autograd.gradcheck(MarkedNonDifferentiable.apply, (x,))
+    assert gradproof.gradcheck(MarkedNonDifferentiable.apply, (x,))
+
+
+class MatmulConstBug(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, c):
+        ctx.save_for_backward(c)
+        return x.mm(c)  # mm refuses mixed dtypes
+
+    @staticmethod
+    def backward(ctx, g):
+        (c,) = ctx.saved_tensors
+        return g.mm(c.t()) * 1.001, None
+
+
+def test_float32_constants_follow_the_float64_reference():
+    """float32 inputs and a float32 constant: still evaluated in float64 (the constant widened)."""
+    x = rand(6, 5, dtype=torch.float32)
+    c = rand(5, 4, dtype=torch.float32, seed=2, grad=False)
+    with pytest.raises(GradcheckFailure) as info:
+        gradproof.gradcheck(MatmulConstBug.apply, (x, c))
+    assert "evaluated in float64" in str(info.value)

@@ -137,3 +137,14 @@ def test_second_order_bugs_are_caught_by_torch_too():
     """The bugs are real: torch's own gradgradcheck agrees that they are wrong."""
     for fn, make in SECOND_ORDER_BUGS.values():
         assert not torch.autograd.gradgradcheck(fn, make(), raise_exception=False)
+
+
+def test_one_weight_entry_traced_to_its_output_column():
+    """W[3, 4] only reaches output column 3: the 600 outputs are searched by group testing."""
+    with pytest.raises(GradcheckFailure) as info:
+        gradproof.gradcheck(d.LinearWeightEntry.apply, _linear_inputs())
+    rec = info.value.result["input1"]
+    assert rec.worst[0].index == (3, 4)
+    assert rec.jacobian and all(e.output == "output0" and e.out_index[1] == 3 for e in rec.jacobian)
+    for e in rec.jacobian:
+        assert e.got == pytest.approx(e.expected * (1 + 1e-4), rel=1e-7)
