@@ -193,11 +193,20 @@ def rename_bound(expr: sp.Expr) -> tuple[sp.Expr, list]:
     names: dict = {}
     facts: list = []
 
+    memo: dict = {}  # a subtree renames the same way wherever it occurs (names only grow)
+
     def walk(e: sp.Basic) -> sp.Basic:
-        if not e.args:
-            return e
+        if not e.args or isinstance(e, (sp.Indexed, sp.IndexedBase)):
+            return e  # nothing bound inside; rebuilding an Indexed re-derives its assumptions (slow)
+        if e in memo:
+            return memo[e]
+        memo[e] = out = _walk(e)
+        return out
+
+    def _walk(e: sp.Basic) -> sp.Basic:
         if not isinstance(e, (sp.Sum, sp.Product)):
-            return e.func(*[walk(a) for a in e.args])
+            args = [walk(a) for a in e.args]
+            return e if all(a is b for a, b in zip(args, e.args)) else e.func(*args)
         limits = list(e.limits)  # innermost first; a limit may mention the indices outside it
         sub: dict = {}
         for pos in reversed(range(len(limits))):
@@ -317,6 +326,23 @@ def _bound_in(expr: sp.Expr, delta: sp.KroneckerDelta) -> bool:
     )
 
 
+# Equivalence-preserving normal forms, cheapest first: expanding decides most differences in
+# milliseconds, ``simplify`` (its heuristics try many of these and more) only the rest.
+_ZERO_TESTS = (
+    sp.expand,
+    lambda e: sp.expand(sp.together(e)),
+    sp.cancel,
+    sp.simplify,
+    lambda e: sp.simplify(sp.expand_log(e)),
+)
+
+
+def simplifies_to_zero(expr: sp.Expr) -> bool:
+    """Whether one of SymPy's rewrites (each keeps the value wherever ``expr`` is defined)
+    turns ``expr`` into 0."""
+    return any(test(expr) == 0 for test in _ZERO_TESTS)
+
+
 def is_zero(expr: sp.Expr, facts: Any = True, depth: int = 0) -> tuple[bool, str]:
     """Decide ``expr == 0`` symbolically; returns (decided_zero, how).  ``facts`` are the index
     ranges, used only to decide whether a summed-out delta falls inside its sum."""
@@ -329,8 +355,7 @@ def is_zero(expr: sp.Expr, facts: Any = True, depth: int = 0) -> tuple[bool, str
         summands_zero = all(is_zero(reduce_sums(f.doit(), facts), facts, depth + 1)[0] for f in summands)
         if summands_zero and is_zero(rest, facts, depth + 1)[0]:
             return True, "sums over the same range merged; the combined summand simplifies to 0"
-    opaque = _opaque_sums(expr)
-    if sp.simplify(opaque) == 0 or sp.simplify(sp.expand_log(opaque)) == 0:
+    if simplifies_to_zero(_opaque_sums(expr)):
         return True, "difference simplifies to 0"
     deltas = _free_deltas(expr)
     if deltas and depth < 3:
@@ -440,21 +465,31 @@ def check_numerically(
     return True, f"{counts} evaluations to 50 digits hold (sizes {derivation.proof_size_text(sizes)})"
 
 
-def unroll(expr: sp.Expr) -> sp.Expr:
+def unroll(expr: sp.Expr, _memo: dict | None = None) -> sp.Expr:
     """Sums and products with concrete limits written out term by term, outermost first (an inner
     limit may depend on an outer index).  A range with no values gives 0 (1 for a product), the
     reader's convention; SymPy's ``doit`` follows Karr's, where Σ_{k=1}^{-1} f(k) = -f(0)."""
+    memo = {} if _memo is None else _memo  # a softmax repeats its denominator in every entry
+    if not expr.args or isinstance(expr, (sp.Indexed, sp.IndexedBase)):
+        return expr
+    if expr in memo:
+        return memo[expr]
     if isinstance(expr, (sp.Sum, sp.Product)):
         var, lo, hi = expr.limits[-1]
+        out = expr
         if lo.is_Integer and hi.is_Integer:
             inner = expr.func(expr.function, *expr.limits[:-1]) if len(expr.limits) > 1 else expr.function
-            # subs, not xreplace: an inner sum may reuse the index name (Σ_j q_j (m_j − Σ_j q_j m_j)²)
-            terms = [unroll(inner.subs(var, sp.Integer(v))) for v in range(int(lo), int(hi) + 1)]
-            return sp.Add(*terms) if isinstance(expr, sp.Sum) else sp.Mul(*terms)
-        return expr
-    if not expr.args:
-        return expr
-    return expr.func(*[unroll(a) for a in expr.args])
+            # subs where an inner sum reuses the index name (Σ_j q_j (m_j − Σ_j q_j m_j)²): it knows
+            # that the inner j is bound; xreplace (much faster) where no inner sum rebinds it
+            rebound = any(var in e.variables for e in inner.atoms(sp.Sum, sp.Product))
+            put = inner.subs if rebound else (lambda v_, n_: inner.xreplace({v_: n_}))
+            terms = [unroll(put(var, sp.Integer(v)), memo) for v in range(int(lo), int(hi) + 1)]
+            out = sp.Add(*terms) if isinstance(expr, sp.Sum) else sp.Mul(*terms)
+    else:
+        args = [unroll(a, memo) for a in expr.args]
+        out = expr if all(a is b for a, b in zip(args, expr.args)) else expr.func(*args)
+    memo[expr] = out
+    return out
 
 
 # equal to 50 digits, relative to the sides' size: exact rational inputs leave only the error of
@@ -484,11 +519,29 @@ def _relation_holds(a: sp.Expr, b: sp.Expr, relation: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def normalize(derivation: Derivation, expr: sp.Expr) -> tuple[sp.Expr, Any]:
+def doit_keeping_sums(expr: sp.Basic) -> sp.Basic:
+    """``expr.doit()`` except that sums and products are not evaluated (their bodies are).
+
+    SymPy's ``Sum.doit`` runs its summation algorithms on every summand, which takes seconds on a
+    summand it cannot sum in closed form (a sigmoid of an inner sum) and gains nothing that
+    :func:`reduce_sums` does not do; derivatives of sums still become sums of derivatives."""
+    if not expr.args:
+        return expr
+    if isinstance(expr, (sp.Sum, sp.Product)):
+        return expr.func(doit_keeping_sums(expr.function), *expr.limits)
+    args = [doit_keeping_sums(a) for a in expr.args]
+    new = expr.func(*args) if args != list(expr.args) else expr
+    return new.doit(deep=False)
+
+
+def normalize(derivation: Derivation, expr: sp.Expr, *, evaluate_sums: bool = True) -> tuple[sp.Expr, Any]:
     """``expr`` with definitions expanded, derivatives evaluated, summation indices renamed apart,
     sums reduced and the derivation's facts applied; returns it with the facts (index ranges,
-    stated predicates, each summation index's own range) that later reductions may use."""
-    e = standard_ranges(derivation.expand_definitions(expr)).doit()
+    stated predicates, each summation index's own range) that later reductions may use.
+    ``evaluate_sums=False``: SymPy's summation algorithms are not tried (see
+    :func:`doit_keeping_sums`)."""
+    e = standard_ranges(derivation.expand_definitions(expr))
+    e = e.doit() if evaluate_sums else doit_keeping_sums(e)
     e, bound_facts = rename_bound(e)
     facts = sp.And(derivation._refine_assumptions, *bound_facts) if bound_facts else derivation._refine_assumptions
     e = reduce_sums(e, facts)
@@ -513,11 +566,16 @@ def prove_step(
     if misdeclared:
         return StepRecord(index, step.reason, FAILED, misdeclared)
     if step.relation == "=":
-        try:
-            diff, facts = normalize(derivation, lhs - rhs)
-            zero, how = is_zero(diff, facts)
-        except Exception as exc:  # noqa: BLE001 - any SymPy failure means "not shown"
-            zero, how = False, f"SymPy raised {type(exc).__name__}"
+        zero, how = False, "SymPy could not reduce the difference to 0"
+        # first without SymPy's summation algorithms (fast; most steps need none), then with them
+        for evaluate_sums in (False, True):
+            try:
+                diff, facts = normalize(derivation, lhs - rhs, evaluate_sums=evaluate_sums)
+                zero, how = is_zero(diff, facts)
+            except Exception as exc:  # noqa: BLE001 - any SymPy failure means "not shown"
+                zero, how = False, f"SymPy raised {type(exc).__name__}"
+            if zero:
+                break
         if zero:
             return StepRecord(index, step.reason, SHOWN, how)
         fallback_reason = how
