@@ -42,7 +42,8 @@ def compile_expr(
 
     if backend == "numpy":
         fn = sp.lambdify(
-            arg_symbols, entries, modules=[{"StableMax": _np_max}, "numpy"], cse=cse, printer=_numpy_printer()
+            arg_symbols, entries, modules=[{"StableMax": _np_max}, "numpy"], cse=cse, printer=_numpy_printer(),
+            docstring_limit=0,  # printing the expression into the docstring costs as much as compiling it
         )
 
         def run(values: Mapping[str, Any]) -> np.ndarray:
@@ -58,6 +59,7 @@ def compile_expr(
             modules=[{"StableMax": _torch_max, "torch": _torch_module()}, "torch"],
             cse=cse,
             printer=_torch_printer(),
+            docstring_limit=0,
         )
 
         def run(values: Mapping[str, Any]) -> Any:
