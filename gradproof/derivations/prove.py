@@ -23,87 +23,24 @@ from __future__ import annotations
 
 import itertools
 import random
-from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
+# the records of a proof live in a module without SymPy, so that a cached verification can be
+# read back without importing it
+from gradproof.derivations.proof import (  # noqa: F401 - part of this module's API
+    CHECKED,
+    FAILED,
+    SHOWN,
+    Counterexample,
+    ProofResult,
+    StepRecord,
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.model import Derivation, Step
-
-SHOWN = "shown symbolically"
-CHECKED = "checked at exact random points"
-FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class Counterexample:
-    """Where the two sides of a step differ: the sizes, free-index values and exact input values
-    of the point, and the value of each side there."""
-
-    sizes: dict
-    indices: dict
-    values: dict
-    lhs: Any
-    rhs: Any
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    """How one step was established: ``method`` is SHOWN, CHECKED or FAILED.  A FAILED step
-    whose sides were found to differ carries the ``counterexample``; without one it could not
-    be evaluated."""
-
-    index: int
-    reason: str
-    method: str
-    detail: str
-    counterexample: Counterexample | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.method != FAILED
-
-    def __str__(self) -> str:
-        mark = "ok " if self.ok else "FAIL"
-        return f"  [{mark}] step {self.index}: {self.method} — {self.detail}  ({self.reason})"
-
-
-@dataclass(frozen=True)
-class ProofResult:
-    """The outcome of :meth:`Derivation.prove`: ``ok`` when every step holds."""
-
-    name: str
-    steps: tuple[StepRecord, ...]
-    statement_is_last_step: bool
-
-    @property
-    def ok(self) -> bool:
-        return self.statement_is_last_step and all(s.ok for s in self.steps)
-
-    @property
-    def shown(self) -> int:
-        return sum(s.method == SHOWN for s in self.steps)
-
-    @property
-    def checked(self) -> int:
-        return sum(s.method == CHECKED for s in self.steps)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __str__(self) -> str:
-        head = "proved" if self.ok else "NOT proved"
-        lines = [
-            f"{self.name}: {head} — {self.shown} step(s) shown symbolically, "
-            f"{self.checked} checked at exact random points"
-        ]
-        if not self.statement_is_last_step:
-            lines.append("  the last step does not state the derivation's statement")
-        lines += [str(s) for s in self.steps]
-        return "\n".join(lines)
-
 
 # ---------------------------------------------------------------------------------------------
 # symbolic reduction
