@@ -274,3 +274,14 @@ def test_unroll_shares_repeated_subtrees_without_mixing_indices():
     twice = sp.Sum(z[kk], (kk, 1, 2)) * sp.Sum(z[kk], (kk, 1, 3))
     assert sp.expand(unroll(twice) - (z[1] + z[2]) * (z[1] + z[2] + z[3])) == 0
     assert_rejected(one_step(sp.Sum(sp.Sum(1, (mm, 1, kk)), (kk, 1, n)), n * n))
+
+
+def test_shared_normal_forms_do_not_carry_a_verdict_between_steps():
+    # a chain on one left-hand side normalizes it once; each step is still judged on its own
+    lhs = D(sp.Sum(z[l] ** 2, (l, 1, n)), z[j])
+    steps = (Step(lhs, 2 * z[j], "true"), Step(lhs, 3 * z[j], "false"), Step(lhs, 2 * z[j], "true again"),
+             Step(sp.Sum(z[l], (l, 1, n - 1)), sp.Sum(z[l], (l, 1, n)), "sums over different ranges"))
+    d = Derivation(name="chain", title="chain", summary="", statement=steps[-1].expr, steps=steps,
+                   inputs=(LOGITS,), definitions=(SOFTMAX,), index_ranges=INDEX_RANGES, sizes={n: 3})
+    methods = [r.method for r in d.prove().steps]
+    assert methods == [SHOWN, FAILED, SHOWN, FAILED]

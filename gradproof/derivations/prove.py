@@ -134,16 +134,19 @@ def standard_ranges(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), guard)
 
 
-def rename_bound(expr: sp.Expr) -> tuple[sp.Expr, list]:
+def rename_bound(expr: sp.Expr, names: dict | None = None) -> tuple[sp.Expr, list]:
     """Give every summation (and product) index a name of its own, and return the facts its range
     gives it (lo ≤ k ≤ hi, valid inside its own sum).  Facts about the derivation's indices
     (k ∈ 1..n) then never leak into a sum that runs k over another range, e.g. 0..n.
 
     The new name depends only on the old name and the range, so the same sum written on both
     sides of a step is still recognisably the same sum; two sums that share a new name share its
-    range, so its facts hold wherever it occurs."""
-    names: dict = {}
+    range, so its facts hold wherever it occurs.  ``names`` ((old name, lo, hi) → new name) may be
+    shared between calls, so that expressions renamed apart still name the same sum alike; the
+    facts returned are those of the new names this call used."""
+    names = {} if names is None else names
     facts: list = []
+    used: set = set()
 
     memo: dict = {}  # a subtree renames the same way wherever it occurs (names only grow)
 
@@ -167,6 +170,8 @@ def rename_bound(expr: sp.Expr) -> tuple[sp.Expr, list]:
             key = (var.name, lo, hi)
             if key not in names:
                 names[key] = _index_dummy(var.name, lo)
+            if key not in used:
+                used.add(key)
                 facts.extend([sp.Q.ge(names[key], lo), sp.Q.le(names[key], hi)])
             sub[var] = names[key]
             limits[pos] = (names[key], lo, hi)
@@ -509,27 +514,59 @@ def doit_keeping_sums(expr: sp.Basic) -> sp.Basic:
     return new.doit(deep=False)
 
 
+class NormalForms:
+    """Normal forms (see :func:`normalize`) of the expressions of one derivation, each computed
+    once — a chain of steps repeats its left-hand side — with every summation index renamed the
+    same way in all of them, so that the difference of two forms is the form of the difference."""
+
+    def __init__(self, derivation: Derivation) -> None:
+        self.derivation = derivation
+        self._names: dict = {}
+        self._forms: dict = {}
+
+    def of(self, expr: sp.Expr, *, evaluate_sums: bool = True) -> tuple[sp.Expr, Any]:
+        """``expr`` normalized, with the facts (index ranges, stated predicates, the range of each
+        summation index in it) that later reductions may use."""
+        key = (expr, evaluate_sums)
+        if key not in self._forms:
+            self._forms[key] = self._normalize(expr, evaluate_sums)
+        return self._forms[key]
+
+    def _normalize(self, expr: sp.Expr, evaluate_sums: bool) -> tuple[sp.Expr, Any]:
+        derivation = self.derivation
+        e = standard_ranges(derivation.expand_definitions(expr))
+        e = e.doit() if evaluate_sums else doit_keeping_sums(e)
+        e, bound_facts = rename_bound(e, self._names)
+        facts = sp.And(derivation._refine_assumptions, *bound_facts) if bound_facts else derivation._refine_assumptions
+        e = reduce_sums(e, facts)
+        # refine only where it has work to do (index-range Piecewise from summing a delta): on a
+        # large expression without one it costs seconds and changes nothing
+        e = e.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: sp.refine(x, facts))
+        e = reduce_sums(derivation.apply_facts(e), facts)
+        return derivation.apply_facts(e), facts
+
+
 def normalize(derivation: Derivation, expr: sp.Expr, *, evaluate_sums: bool = True) -> tuple[sp.Expr, Any]:
     """``expr`` with definitions expanded, derivatives evaluated, summation indices renamed apart,
     sums reduced and the derivation's facts applied; returns it with the facts (index ranges,
     stated predicates, each summation index's own range) that later reductions may use.
     ``evaluate_sums=False``: SymPy's summation algorithms are not tried (see
     :func:`doit_keeping_sums`)."""
-    e = standard_ranges(derivation.expand_definitions(expr))
-    e = e.doit() if evaluate_sums else doit_keeping_sums(e)
-    e, bound_facts = rename_bound(e)
-    facts = sp.And(derivation._refine_assumptions, *bound_facts) if bound_facts else derivation._refine_assumptions
-    e = reduce_sums(e, facts)
-    # refine only where it has work to do (index-range Piecewise from summing a delta): on a
-    # large expression without one it costs seconds and changes nothing
-    e = e.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: sp.refine(x, facts))
-    e = reduce_sums(derivation.apply_facts(e), facts)
-    return derivation.apply_facts(e), facts
+    return NormalForms(derivation).of(expr, evaluate_sums=evaluate_sums)
 
 
 def prove_step(
-    derivation: Derivation, step: Step, index: int, *, seed: int = 0, sizes: Sequence[int] | None = None
+    derivation: Derivation,
+    step: Step,
+    index: int,
+    *,
+    seed: int = 0,
+    sizes: Sequence[int] | None = None,
+    forms: NormalForms | None = None,
 ) -> StepRecord:
+    """Establish one step: shown when the difference of its sides' normal forms is 0, else
+    checked at exact points.  ``forms`` shares normal forms between the steps of a derivation."""
+    forms = NormalForms(derivation) if forms is None else forms
     lhs, rhs = step.lhs, step.rhs
     try:
         # each side on its own: their difference may already have cancelled the evidence
@@ -545,8 +582,10 @@ def prove_step(
         # first without SymPy's summation algorithms (fast; most steps need none), then with them
         for evaluate_sums in (False, True):
             try:
-                diff, facts = normalize(derivation, lhs - rhs, evaluate_sums=evaluate_sums)
-                zero, how = is_zero(diff, facts)
+                # each side normalized on its own (and once, for a chain of steps on one side)
+                left, left_facts = forms.of(lhs, evaluate_sums=evaluate_sums)
+                right, right_facts = forms.of(rhs, evaluate_sums=evaluate_sums)
+                zero, how = is_zero(left - right, sp.And(left_facts, right_facts))
             except Exception as exc:  # noqa: BLE001 - any SymPy failure means "not shown"
                 zero, how = False, f"SymPy raised {type(exc).__name__}"
             if zero:
@@ -565,8 +604,10 @@ def prove_step(
 def prove(derivation: Derivation, *, seed: int = 0, sizes: Sequence[int] | None = None) -> ProofResult:
     """Establish every step of ``derivation``; ``sizes`` are the values each size symbol takes
     where a step is checked at exact points (default :data:`DEFAULT_PROOF_SIZES`)."""
+    forms = NormalForms(derivation)
     records = tuple(
-        prove_step(derivation, st, k + 1, seed=seed, sizes=sizes) for k, st in enumerate(derivation.steps)
+        prove_step(derivation, st, k + 1, seed=seed, sizes=sizes, forms=forms)
+        for k, st in enumerate(derivation.steps)
     )
     last = derivation.steps[-1] if derivation.steps else None
     statement_last = last is not None and _same_relation(derivation.statement, last.expr)
