@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sympy as sp
 
+from gradproof.derivations.instantiate import Instantiator, can_instantiate
 from gradproof.derivations.prove import unroll
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -91,20 +92,23 @@ def _entries(derivation: Derivation, expr: sp.Expr, index: tuple, sizes: Mapping
             for idx in np.ndindex(*in_shape):
                 one_based = tuple(i + 1 for i in idx)
                 sym = _entry_symbol(inp.symbol, one_based)
-                replace[inp.symbol[one_based]] = sym
+                replace[inp.symbol, one_based] = sym
                 arg_symbols.append(sym)
                 layout.append((inp.name, in_shape, idx))
         else:
             arg_symbols.append(inp.symbol)
             layout.append((inp.name, (), ()))
     # sums written out term by term (SymPy's Sum.doit would first try its summation algorithms on
-    # the symbolic summand: seconds per entry for a softmax of inner sums), then what remains to
-    # evaluate (derivatives, expectations) evaluated, sharing the work between repeated subtrees
-    memo: dict = {}
-    entries = [
-        sp.sympify(_evaluate(unroll(concrete.xreplace(dict(zip(index, combo))), memo), memo, replace))
-        for combo in itertools.product(*ranges)
-    ]
+    # the symbolic summand: seconds per entry for a softmax of inner sums), input entries replaced
+    # by their symbols and what remains evaluated, in one pass (see instantiate.py)
+    combos = [dict(zip(index, combo)) for combo in itertools.product(*ranges)]
+    if can_instantiate(concrete):
+        leaves = {(base, idx): sym for (base, idx), sym in replace.items()}
+        fill = Instantiator(leaves)
+        entries = [sp.sympify(fill(concrete, combo)) for combo in combos]
+    else:  # a Subs, Lambda or Integral: the general path
+        memo: dict = {}
+        entries = [sp.sympify(_evaluate(unroll(concrete.xreplace(combo), memo), memo, replace)) for combo in combos]
     leftover = set().union(*(e.free_symbols for e in entries)) - set(arg_symbols) if entries else set()
     if leftover:
         raise ValueError(f"{derivation.name}: cannot evaluate, free symbols left: {sorted(map(str, leftover))}")
@@ -123,7 +127,9 @@ def _evaluate(expr: sp.Basic, memo: dict, entries: Mapping) -> sp.Basic:
     ``entries``, rebuilding only what changes: sums and products, already written out by
     :func:`~gradproof.derivations.prove.unroll`, are the only nodes left unevaluated."""
     if isinstance(expr, sp.Indexed):
-        return entries.get(expr, expr)
+        if all(i.is_Integer for i in expr.indices):
+            return entries.get((expr.base, tuple(int(i) for i in expr.indices)), expr)
+        return expr
     if not expr.args or isinstance(expr, sp.IndexedBase):
         return expr
     key = ("evaluated", expr)

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
+from gradproof.derivations.instantiate import Instantiator, can_instantiate
+
 # the records of a proof live in a module without SymPy, so that a cached verification can be
 # read back without importing it
 from gradproof.derivations.proof import (  # noqa: F401 - part of this module's API
@@ -405,6 +407,8 @@ def check_at_points(
     for size_set in derivation.proof_sizes(sizes):
         concrete_lhs = derivation.concretize(lhs, size_set)
         concrete_rhs = derivation.concretize(rhs, size_set)
+        fast = can_instantiate(concrete_lhs) and can_instantiate(concrete_rhs)
+        fill = Instantiator({})  # sums written out at each index value, sharing repeated subtrees
         free_indices = sorted(
             (_index_symbols(concrete_lhs) | _index_symbols(concrete_rhs)) & set(derivation.index_ranges),
             key=sp.default_sort_key,
@@ -421,8 +425,11 @@ def check_at_points(
             values = derivation.sample_exact(size_set, rng)
             for combo in index_combinations(ranges, rng):
                 sub = dict(zip(free_indices, combo))
-                left_point = unroll(concrete_lhs.xreplace(sub)).doit()
-                right_point = unroll(concrete_rhs.xreplace(sub)).doit()
+                if fast:
+                    left_point, right_point = fill(concrete_lhs, sub), fill(concrete_rhs, sub)
+                else:
+                    left_point = unroll(concrete_lhs.xreplace(sub)).doit()
+                    right_point = unroll(concrete_rhs.xreplace(sub)).doit()
                 left = derivation.substitute(left_point, values)
                 right = derivation.substitute(right_point, values)
                 a, b = sp.N(left, 50), sp.N(right, 50)
