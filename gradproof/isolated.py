@@ -50,7 +50,7 @@ def run_isolated(call: str, kwargs: dict[str, Any], *, timeout: float | None, wh
     """
     payload = pickle.dumps({"call": call, "kwargs": kwargs, "sys_path": list(sys.path)})
     root = str(Path(__file__).resolve().parents[1])
-    read_fd, write_fd = os.pipe()
+    read_fd, write_fd = _pipe()
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1"}
     try:
         proc = subprocess.Popen(
@@ -72,6 +72,22 @@ def run_isolated(call: str, kwargs: dict[str, Any], *, timeout: float | None, wh
     if kind == "ok":
         return value
     raise InputError(value)
+
+
+def _pipe() -> tuple[int, int]:
+    """``os.pipe()`` whose ends are not 0, 1 or 2: when gradproof runs with stdin, stdout or stderr
+    closed (a cron job, ``>&- 2>&-``) the pipe would get those numbers, and the child's own stdio
+    would then overwrite its end, losing the verdict."""
+    import fcntl
+
+    ends = []
+    for fd in os.pipe():
+        if fd <= 2:
+            moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+            os.close(fd)
+            fd = moved
+        ends.append(fd)
+    return ends[0], ends[1]
 
 
 def _talk(proc: subprocess.Popen, payload: bytes, read_fd: int, timeout: float | None, what: str) -> tuple[str, Any]:
