@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import shutil
 import sys
 import unicodedata
@@ -70,10 +71,27 @@ def _spell(ch: str) -> str:
     return plain if plain and plain.isprintable() else "?"
 
 
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ"
+_SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ᵢⱼₖₗₘₙ"
+_SCRIPT_RUN = re.compile(f"[{_SUPERSCRIPTS}]+|[{_SUBSCRIPTS}]+")
+_SCRIPT_PLAIN = str.maketrans(_SUPERSCRIPTS + _SUBSCRIPTS, "0123456789+-=()ni" + "0123456789+-=()ijklmn")
+
+
+def _scripts(text: str) -> str:
+    """Runs of superscripts and subscripts as one exponent or index: ``u⁻²`` → ``u^-2`` (not
+    ``u^-^2``), ``L⁽ⁱ⁾`` → ``L^(i)``, ``x₁₂`` → ``x_12``."""
+
+    def plain(run: re.Match[str]) -> str:
+        mark = "^" if run.group()[0] in _SUPERSCRIPTS else "_"
+        return mark + run.group().translate(_SCRIPT_PLAIN)
+
+    return _SCRIPT_RUN.sub(plain, text)
+
+
 def ascii_spelling(text: str) -> str:
     """``text`` with every non-ASCII character spelled in ASCII (``≤`` → ``<=``, ``σ`` →
-    ``sigma``, ``é`` → ``e``, anything unknown → ``?``)."""
-    return "".join(_spell(ch) for ch in str(text))
+    ``sigma``, ``é`` → ``e``, ``u⁻²`` → ``u^-2``, anything unknown → ``?``)."""
+    return "".join(_spell(ch) for ch in _scripts(str(text)))
 
 
 def _encode_error(exc: UnicodeError) -> tuple[str, int]:
@@ -245,7 +263,6 @@ _SYMBOLS = {
     "⁎": "*", "∘": "o", "∣": "|", "⌊": "floor(", "⌋": ")", "⌈": "ceil(", "⌉": ")", "𝔼": "E",
     "𝟙": "1", "ℝ": "R", "ℕ": "N", "∅": "{}", "∩": "&", "∪": "|", "⊂": "<", "⊆": "<=",
 }  # fmt: skip
-_SUPERSCRIPT_MINUS_ONE = "⁻¹"
 
 
 def _is_word_char(ch: str) -> bool:
@@ -256,7 +273,7 @@ def to_ascii(text: str) -> str:
     """``text`` with every non-ASCII character spelled in ASCII (see the module docstring):
     known math symbols by name, accented letters without their accents (é → e), anything else
     as ``?``."""
-    text = str(text).replace(_SUPERSCRIPT_MINUS_ONE, "^-1")
+    text = _scripts(str(text))
     out: list[str] = []
     for k, ch in enumerate(text):
         if ord(ch) < 128:

@@ -78,3 +78,95 @@ def test_check_with_stdout_and_stderr_closed_keeps_its_verdict(work, grad, verdi
 
     done = subprocess.run(argv, cwd=work, env=_env(), stdin=subprocess.DEVNULL, preexec_fn=close_stdio, timeout=180)
     assert done.returncode == verdict
+
+
+# -- gradproof show: aligned relations, exponents in ASCII, examples' rows kept whole -------------
+RELATIONS = ("=", "≤", "≥", "<", ">", "≠", "<=", ">=", "!=")
+
+
+def _step_relation_columns(text: str) -> list[tuple[int, int, bool]]:
+    """(step, column of its relation, whether the left-hand side was repeated as blanks)."""
+    import re
+
+    found = []
+    for line in text.splitlines():
+        m = re.match(r"^ {2}[ \d]\d\. ", line)
+        if not m:
+            continue
+        body = line[m.end() :]
+        repeated = body.startswith(" ") or body.split(" ", 1)[0] in RELATIONS
+        words = body.split(" ")
+        column = len(m.group())
+        for word in words:
+            if word in RELATIONS:
+                break
+            column += len(word) + 1
+        found.append((int(m.group().split(".")[0]), column, repeated))
+    return found
+
+
+@pytest.mark.parametrize("ascii", [False, True], ids=["unicode", "ascii"])
+@pytest.mark.parametrize("width", [100, 60])
+def test_show_aligns_the_relations_of_a_repeated_left_hand_side(width, ascii):
+    # before: a repeated left-hand side became min(len, 12) blanks, measured before the ASCII
+    # spelling: '=' two columns left of the step above (∂ log s_i/∂z_j, Σ_{i=1..n} s_i) at any
+    # width, and up to five in ASCII (dsigma(z)/dz vs ∂σ(z)/∂z)
+    from gradproof.derivations.registry import catalog
+    from gradproof.derivations.text import _HANG, _align_limit, render_text
+
+    for d in catalog():
+        anchor = None
+        for step, column, repeated in _step_relation_columns(render_text(d, width=width, ascii=ascii)):
+            if not repeated:
+                anchor = column
+            elif anchor - len("  nn. ") - 1 <= _align_limit(width):  # the left-hand side's columns
+                assert column == anchor, (d.name, width, ascii, step)
+            else:
+                assert column == len("  nn. ") + _HANG + 1, (d.name, width, ascii, step)
+
+
+def test_ascii_spells_a_run_of_superscripts_as_one_exponent():
+    # before: "u⁻²" became "u^-^2" in `gradproof show sigmoid-derivative` under PYTHONIOENCODING=ascii
+    from gradproof.console import ascii_spelling, to_ascii
+    from gradproof.derivations.registry import derivation
+    from gradproof.derivations.text import render_text
+
+    for spell in (to_ascii, ascii_spelling):
+        assert spell("d/du u⁻¹ = −u⁻²") == "d/du u^-1 = -u^-2"
+        assert spell("L⁽ⁱ⁾, ‖w‖², x₁₂") == "L^(i), ||w||^2, x_12"
+    text = render_text(derivation("sigmoid-derivative"), ascii=True)
+    assert "-u^-2" in text and "^-^" not in text
+
+
+@pytest.mark.parametrize("width", [100, 60])
+def test_show_keeps_each_row_of_an_example_value_on_one_line(width):
+    # before: numpy's max_line_width was given the room after the label, though numpy counts the
+    # label itself: at 60 columns the 2×3 matrix ∂L/∂W_2 printed as six one-number lines
+    from gradproof.derivations.registry import catalog
+    from gradproof.derivations.text import _value_lines
+
+    for d in catalog():
+        for ex in d.examples:
+            for name, value in {**ex.inputs, **ex.values}.items():
+                arr = np.asarray(value)
+                if arr.ndim not in (1, 2):
+                    continue
+                lines = _value_lines(f"    → {name} = ", value, width, False)
+                body = [line for line in lines if "[" in line or line.rstrip().endswith(("]", ","))]
+                rows = 1 if arr.ndim == 1 else arr.shape[0]
+                assert len(body) == rows, (d.name, name, width, lines)
+                assert all(len(line) <= width for line in lines)
+                assert not any(token in line for line in lines for token in ("−0.,", "−0. ", "−0.]", "-0."))
+
+
+@pytest.mark.parametrize("ascii", [False, True], ids=["unicode", "ascii"])
+@pytest.mark.parametrize("width", [100, 60, 40])
+def test_show_never_repeats_a_step_number(width, ascii):
+    # before: at 60 columns step 2 of softmax-shift-invariance (a long left-hand side) printed
+    # "2." again on its continuation line
+    from gradproof.derivations.registry import catalog
+    from gradproof.derivations.text import render_text
+
+    for d in catalog():
+        numbers = [step for step, _, _ in _step_relation_columns(render_text(d, width=width, ascii=ascii))]
+        assert numbers == list(range(1, len(d.steps) + 1)), (d.name, width, ascii)
