@@ -46,6 +46,8 @@ class ParameterCheck:
     grad_shape: tuple[int, ...] | None = None
     problem: str | None = None  # shape mismatch, missing key, non-finite gradient, ...
     stray: bool = False  # an entry grad returned for a name that is not a parameter
+    confirmed: bool = False  # a failure that the confirmation stage measured again and upheld
+    remeasured: int = 0  # screen failures measured again (and, for a pass, not upheld)
 
     @property
     def kink(self) -> bool:
