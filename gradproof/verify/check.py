@@ -66,10 +66,9 @@ def check_gradient(
     _refuse_overflowing(f0, grads)
     dims = _LazyDims(loss, grad, plist)
     records = []
-    notes: set[str] = set()
     for i, p in enumerate(plist):
         rng = np.random.default_rng(np.random.SeedSequence([int(opts.seed) % 2**63, i]))
-        records.append(_check_parameter(problem, p, grads.get(p.name), f0, spread, opts, rng, dims, notes))
+        records.append(_check_parameter(problem, p, grads.get(p.name), f0, spread, opts, rng, dims))
     for name, shape in extra:
         records.append(
             ParameterCheck(
@@ -82,7 +81,14 @@ def check_gradient(
             )
         )
     mode = "evaluated in float64" if problem.mode == "float64" else "evaluated in the parameters' own dtype"
-    precision = "; ".join([mode, *sorted(notes)])
+    noisy = [r.noise for r in records if r.low_precision]
+    notes = []
+    if noisy:
+        notes.append(
+            f"the loss computes in low precision (relative noise up to {max(noisy):.1e} measured): "
+            "steps and tolerance sized to it"
+        )
+    precision = "; ".join([mode, *notes])
     return GradientCheck(tuple(records), opts, precision, problem.calls + 2)
 
 
@@ -173,7 +179,6 @@ def _check_parameter(
     opts: CheckOptions,
     rng: np.random.Generator,
     dims: set[int],
-    notes: set[str],
 ) -> ParameterCheck:
     if entry is None:
         return ParameterCheck(
@@ -199,4 +204,4 @@ def _check_parameter(
         float64_mode=problem.mode == "float64",
         spread=spread,
     )
-    return check_array(target, g, opts, rng, dims, notes)
+    return check_array(target, g, opts, rng, dims)

@@ -88,6 +88,8 @@ class Remeasured:
     kink: str  # "" or the side accepted at a kink
     scale: float  # ‖v‖·max(‖g‖, typical |fd|), to express errors relative
     strength: float  # > 1: confirmed (see :func:`remeasure`); on correct code, the headroom left
+    typical: float  # a typical |⟨g, v⟩| (the screen's resolution scale), to express resolution
+    screen: int  # which of the screens given to :func:`confirm` the direction came from (its position)
 
     @property
     def threshold(self) -> float:
@@ -116,6 +118,7 @@ class Confirmation:
 
 
 RUNGS = 4  # steps tried per direction: h, h/4, h/16, h/64
+REPEATS = 8  # extra stencils averaged when rounding noise alone keeps the closest rung from confirming
 # rounding-noise standard deviations, in units of σ/h, of the estimates below (from their stencils)
 CENTRAL_NOISE = 3.8  # Richardson of central differences at h/2, h/4: √(130)/3
 JUMP_NOISE = 16.7  # right minus left one-sided Richardson at h/2, h/4: √280
@@ -184,41 +187,81 @@ def remeasure(
     """
     r: dict[float, float] = {}
 
-    def residual_at(s: float) -> None:
-        if s not in r:
-            xs = q(x + s * v)
-            r[s] = f(xs) - f0 - float(np.vdot(g, xs - x))
+    def stencil(h: float) -> _Rung:
+        for s in (h, h / 2, h / 4, -h, -h / 2, -h / 4):
+            if s not in r:
+                xs = q(x + s * v)
+                r[s] = f(xs) - f0 - float(np.vdot(g, xs - x))
+        return _rung(r, h)
 
     kink = ""
     best = None
     strength = 0.0
+    most = None  # (strength, h) of the rung that came closest
     for _ in range(RUNGS):
-        for s in (h, h / 2, h / 4):
-            residual_at(s)
-            residual_at(-s)
-        rung = _rung(r, h)
-        noise_c = quantile * CENTRAL_NOISE * sigma / h
-        noise_j = quantile * JUMP_NOISE * sigma / h
-        central = rung.central
-        bound = noise_c + 2.0 * rung.central_trunc + extra(h)
-        jump_max = abs(rung.jump) + noise_j + 2.0 * rung.jump_change
-        here = min(abs(central) / max(MARGIN * bound, TINY), 2.0 * (abs(central) - bound) / max(MARGIN * jump_max, TINY))
-        strength = max(strength, here)
-        if here > 1.0:
-            return central, bound, h, "", strength
-        if abs(rung.jump) > noise_j + 2.0 * rung.jump_change:
+        rung = stencil(h)
+        v_ = _verdict([rung], sigma, quantile, extra(h))
+        strength = max(strength, v_.strength)
+        if v_.strength > 1.0:
+            return v_.central, v_.bound, h, "", strength
+        if v_.jump_seen:
             kink = "near"  # a slope jump beyond noise: a kink within the step
-        if best is None or bound < best[1]:
-            best = (central, bound, h)
-        if abs(central) <= MARGIN * bound and 2.0 * rung.central_trunc <= noise_c:
-            return central, bound, h, kink, strength  # a clean pass: shorter steps only add noise
+        if best is None or v_.bound < best[1]:
+            best = (v_.central, v_.bound, h)
+        if most is None or v_.strength > most[0]:
+            most = (v_.strength, h)
+        if abs(v_.central) <= MARGIN * v_.bound and 2.0 * rung.central_trunc <= v_.noise:
+            return v_.central, v_.bound, h, kink, strength  # a clean pass: shorter steps only add noise
         # a shorter step only helps while its noise could still confirm an error of this size
-        if 4.0 * max(MARGIN * noise_c, noise_c + 0.5 * MARGIN * noise_j) >= target:
+        if 4.0 * max(MARGIN * v_.noise, v_.noise + 0.5 * MARGIN * v_.jump_noise) >= target:
             break
         h /= 4.0
+    # Noise may be all that keeps the closest rung from confirming: average REPEATS fresh stencils
+    # at steps just above it (new points, independent rounding), if that could be enough.
+    h = most[1]
+    single = [stencil(h)]
+    if _verdict(single, sigma, quantile, extra(h), shrink=math.sqrt(REPEATS + 1)).strength > 1.0:
+        stencils = single + [stencil(h * (1.0 + 0.05 * j)) for j in range(1, REPEATS + 1)]
+        v_ = _verdict(stencils, sigma, quantile, extra(h))
+        strength = max(strength, v_.strength)
+        if v_.strength > 1.0:
+            return v_.central, v_.bound, h, "", strength
     central, bound, step = best
     # not confirmed: reported against a bound it stays within
     return central, max(bound, abs(central) / MARGIN), step, kink, strength
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    central: float
+    bound: float
+    noise: float
+    jump_noise: float
+    jump_seen: bool
+    strength: float
+
+
+def _verdict(stencils: list[_Rung], sigma: float, quantile: float, extra: float, shrink: float | None = None) -> _Verdict:
+    """The averaged estimates of stencils at (nearly) the same step, and how strongly they confirm.
+
+    Rounding noise averages down by √(number of stencils) (``shrink`` overrides that, to ask what
+    averaging would give); truncation is averaged as measured.
+    """
+    n = len(stencils)
+    h = min(st.h for st in stencils)
+    root = shrink if shrink is not None else math.sqrt(n)
+    noise_c = quantile * CENTRAL_NOISE * sigma / h / root
+    noise_j = quantile * JUMP_NOISE * sigma / h / root
+    central = sum(st.central for st in stencils) / n
+    trunc = sum(st.central_trunc for st in stencils) / n
+    jump = sum(st.jump for st in stencils) / n
+    change = sum(st.jump_change for st in stencils) / n
+    bound = noise_c + 2.0 * trunc + extra
+    jump_max = abs(jump) + noise_j + 2.0 * change
+    strength = min(
+        abs(central) / max(MARGIN * bound, TINY), 2.0 * (abs(central) - bound) / max(MARGIN * jump_max, TINY)
+    )
+    return _Verdict(central, bound, noise_c, noise_j, abs(jump) > noise_j + 2.0 * change, strength)
 
 
 def confirm(
@@ -227,7 +270,7 @@ def confirm(
     x: np.ndarray,
     g: np.ndarray,
     f0: float,
-    screens: list[Directions],
+    screens: list[Directions | None],
     *,
     grad_eps: float,
     step_eps: float,
@@ -237,19 +280,21 @@ def confirm(
 ) -> Confirmation:
     """Measure the screens' failing directions again and decide whether they are real.
 
-    Up to ``CONFIRM_AT_MOST`` failing directions of each screen (random directions, entries)
-    are re-measured, those furthest beyond the screen's tolerance first.  ``sigma_floor`` is
+    Up to ``CONFIRM_AT_MOST`` failing directions of each screen (random directions, entries;
+    ``None`` for a screen not taken) are re-measured, those furthest beyond the screen's tolerance first.  ``sigma_floor`` is
     the least noise a loss value carries (its final rounding), ``tau`` the spacing of the noise line.
     """
     chosen = []
     for n, screen in enumerate(screens):
+        if screen is None:
+            continue
         failing = [k for k in range(screen.n) if not screen.ok[k]]
         failing.sort(key=lambda k: -abs(screen.residual[k]) / max(screen.tolerance[k], 1e-300))
         chosen += [(n, k) for k in failing[:CONFIRM_AT_MOST]]
     fit = noise_line(f, q, x, g, f0, tau, rng)
     sigma = max(fit.sigma, sigma_floor)
-    # Bonferroni over the directions and the rungs of each ladder
-    quantile = t_quantile(ALPHA / (max(len(chosen), 1) * RUNGS), fit.dof)
+    # Bonferroni over the directions and the tests on each: the rungs and the averaged repeat
+    quantile = t_quantile(ALPHA / (max(len(chosen), 1) * (RUNGS + 1)), fit.dof)
     gnorm = float(np.linalg.norm(g))
     step_term = 4.0 * step_eps * float(np.linalg.norm(g * x)) if step_eps else 0.0
     out = []
@@ -265,5 +310,10 @@ def confirm(
             f, q, x, g, v, f0, FRESH_STEP * screen.steps[k], sigma=sigma, quantile=quantile, extra=extra,
             target=abs(screen.residual[k]),
         )
-        out.append(Remeasured(k, float(residual), float(bound), float(step), kink, screen.scale[k], strength))
+        out.append(
+            Remeasured(
+                k, float(residual), float(bound), float(step), kink, screen.scale[k], strength,
+                screen.resolution[k], n,
+            )
+        )
     return Confirmation(fit, quantile, tuple(out))

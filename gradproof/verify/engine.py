@@ -41,6 +41,8 @@ from gradproof.verify.result import EntryMismatch, ParameterCheck
 
 __all__ = ["Target", "check_array"]
 
+TINY = 1e-300
+
 
 @dataclass(frozen=True)
 class Target:
@@ -112,7 +114,6 @@ def check_array(
     opts: CheckOptions,
     rng: np.random.Generator,
     dims: set[int],
-    notes: set[str],
 ) -> ParameterCheck:
     """The verdict on ``g`` (float64, any shape) as the gradient of ``target.f`` at ``target.x``."""
     x, f, f0 = target.x, target.f, target.f0
@@ -122,10 +123,6 @@ def check_array(
     q, step_eps = target.quantize, 0.0
     if noise.low_precision:
         grad_eps = max(grad_eps, DTYPE_EPS["float32"])
-        notes.add(
-            f"the loss computes in low precision: steps and tolerance sized to its measured noise "
-            f"{noise.relative:.1e}"
-        )
         if target.float64_mode:
             if np.dtype(target.native_dtype) == np.float32:
                 q = lambda a: a.astype(np.float32).astype(np.float64)  # noqa: E731
@@ -167,18 +164,29 @@ def check_array(
             if measured is not None and measured.n_bad:
                 _settle_kinks(measured, f, q, x, noise.sigma, opts.rtol is None and opts.atol is None)
     shown = dirs if dirs.n_bad or basis is None or basis.n_bad == 0 else basis
-    err, tol = shown.worst()
+
+    def record(ok: bool, err: float, tol: float, confirmation: Confirmation | None = None, **more) -> ParameterCheck:
+        remeasured = confirmation.directions if confirmation is not None else ()
+        return ParameterCheck(
+            target.name, x.shape, ok, err, tol, shown.n, 0 if ok else shown.n_bad,
+            shown.n_kink + sum(bool(d.kink) for d in remeasured if d.screen == 0 and ok), grad_shape=g.shape,
+            remeasured=len(remeasured), low_precision=noise.low_precision, noise=noise.relative,
+            resolution=_resolution(dirs, remeasured), **more,
+        )
+
     if dirs.n_bad == 0 and (basis is None or basis.n_bad == 0):
-        return ParameterCheck(target.name, x.shape, True, err, tol, dirs.n, 0, dirs.n_kink, grad_shape=g.shape)
+        return record(True, *shown.worst())
 
     confirmation = None
     if opts.rtol is None and opts.atol is None:  # an explicit tolerance is the user's, unconfirmed
-        screens = [d for d in (dirs, basis) if d is not None and d.n_bad]
+        screens = [dirs, basis]  # position 0: the random directions (see _resolution)
         confirmation = _confirm(target, q, x, g, f, f0, screens, noise, grad_eps, step_eps, rng)
         if not confirmation.confirmed:
-            return _cleared(target, g, shown, confirmation)
+            return record(True, *_closest(shown, confirmation), confirmation)
         worst = confirmation.worst()
-        err, tol = abs(worst.residual) / max(worst.scale, 1e-300), worst.threshold / max(worst.scale, 1e-300)
+        err, tol = abs(worst.residual) / max(worst.scale, TINY), worst.threshold / max(worst.scale, TINY)
+    else:
+        err, tol = shown.worst()
 
     entries = None
     worst_entries: tuple[EntryMismatch, ...] = ()
@@ -204,9 +212,8 @@ def check_array(
             for k in order
         )
     text = diagnose(target.name, x, g, dirs, entries, dims)
-    return ParameterCheck(
-        target.name, x.shape, False, err, tol, shown.n, shown.n_bad, shown.n_kink, text, worst_entries, g.shape,
-        confirmed=confirmation is not None,
+    return record(
+        False, err, tol, confirmation, diagnosis=text, worst=worst_entries, confirmed=confirmation is not None
     )
 
 
@@ -222,17 +229,21 @@ def _confirm(target, q, x, g, f, f0, screens, noise, grad_eps, step_eps, rng) ->
     )
 
 
-def _cleared(target, g, shown, confirmation: Confirmation) -> ParameterCheck:
-    """A pass after the confirmation did not bear out the screen's failures.
-
-    The error and tolerance shown are those of the direction closest to its threshold: the
-    screen's own for directions that passed it, ``MARGIN·B`` for the re-measured ones.
-    """
+def _closest(shown: Directions, confirmation: Confirmation) -> tuple[float, float]:
+    """(error, tolerance), relative, of the direction closest to its threshold after a confirmation
+    that did not bear out the screen's failures: the screen's own tolerance for directions that
+    passed it, ``MARGIN·B`` for the re-measured ones."""
     rows = [(abs(shown.residual[k]), shown.tolerance[k], shown.scale[k]) for k in range(shown.n) if shown.ok[k]]
     rows += [(abs(d.residual), d.threshold, d.scale) for d in confirmation.directions]
-    err, tol, s = max(rows, key=lambda r: r[0] / max(r[1], 1e-300))
-    s = max(s, 1e-300)
-    return ParameterCheck(
-        target.name, target.x.shape, True, err / s, tol / s, shown.n, 0, shown.n_kink, grad_shape=g.shape,
-        remeasured=len(confirmation.directions),
-    )
+    err, tol, s = max(rows, key=lambda r: r[0] / max(r[1], TINY))
+    s = max(s, TINY)
+    return err / s, tol / s
+
+
+def _resolution(dirs: Directions, remeasured) -> float:
+    """About the smallest relative error ‖Δg‖/‖g‖ the random directions resolve: the median of
+    their tolerances over a typical |⟨g, v⟩| (a gradient off by ρ·‖g‖ in a random way moves
+    ⟨g, v⟩ by about ρ times that)."""
+    ratios = [dirs.tolerance[k] / max(dirs.resolution[k], TINY) for k in range(dirs.n) if dirs.ok[k]]
+    ratios += [d.threshold / max(d.typical, TINY) for d in remeasured if d.screen == 0]
+    return float(np.median(ratios)) if ratios else 0.0

@@ -48,6 +48,9 @@ class ParameterCheck:
     stray: bool = False  # an entry grad returned for a name that is not a parameter
     confirmed: bool = False  # a failure that the confirmation stage measured again and upheld
     remeasured: int = 0  # screen failures measured again (and, for a pass, not upheld)
+    low_precision: bool = False  # the function computes in less than float64
+    noise: float = 0.0  # its measured relative rounding noise
+    resolution: float = 0.0  # relative error ‖Δg‖/‖g‖ below which a wrong gradient may pass unseen
 
     @property
     def kink(self) -> bool:
@@ -71,10 +74,21 @@ class ParameterCheck:
                     f"{self.directions} directions: accepted because the gradient matches a one-sided "
                     "derivative"
                 )
+            if self.remeasured:
+                text += (
+                    f"; {self.remeasured} direction{'s' if self.remeasured != 1 else ''} beyond the first "
+                    "screen's tolerance, measured again with a careful noise estimate, agree"
+                )
+            if self.low_precision and self.resolution > 0:
+                text += (
+                    f"; errors below about {self.resolution:.0e} of the gradient's norm are not resolvable in this "
+                    "code's precision"
+                )
             return text + "."
+        confirmed = ", confirmed by re-measurement" if self.confirmed else ""
         text = (
             f"gradient check FAILED for {head}: directional error {self.error:.1e} > tolerance "
-            f"{self.tolerance:.1e} ({self.disagree}/{self.directions} directions disagree)."
+            f"{self.tolerance:.1e}{confirmed} ({self.disagree}/{self.directions} directions disagree)."
         )
         if self.diagnosis:
             text += f" Likely cause: {self.diagnosis}."
