@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from gradproof.errors import InputError
-from gradproof.verify.diagnose import input_dims
+from gradproof.verify.capture import Captured, capture_arrays
+from gradproof.verify.diagnose import Dims, input_dims
 from gradproof.verify.engine import Target, check_array
 from gradproof.verify.options import CheckOptions, merge_options
 from gradproof.verify.params import Param, Problem, grad_to_numpy, normalize_params, shape_str
@@ -65,10 +66,11 @@ def check_gradient(
     grads, extra = _split_grad(raw, problem)
     _refuse_overflowing(f0, grads)
     dims = _LazyDims(loss, grad, plist)
+    arrays = _lazy_arrays(problem)
     records = []
     for i, p in enumerate(plist):
         rng = np.random.default_rng(np.random.SeedSequence([int(opts.seed) % 2**63, i]))
-        records.append(_check_parameter(problem, p, grads.get(p.name), f0, spread, opts, rng, dims))
+        records.append(_check_parameter(problem, p, grads.get(p.name), f0, spread, opts, rng, dims, arrays))
     for name, shape in extra:
         records.append(
             ParameterCheck(
@@ -108,7 +110,21 @@ def assert_gradient(
 
 
 # -- helpers ----------------------------------------------------------------------------------
-class _LazyDims(set):
+def _lazy_arrays(problem: Problem) -> Callable[[], list[Captured]]:
+    """The arrays loss and grad hold at the point, captured once, on the first diagnosis that asks."""
+    cache: list[list[Captured]] = []
+
+    def arrays() -> list[Captured]:
+        if not cache:
+            found = capture_arrays(problem.grad, problem.user_args(problem.base))
+            found += capture_arrays(problem.loss, problem.user_args(problem.base))
+            cache.append(found)
+        return cache[0]
+
+    return arrays
+
+
+class _LazyDims(Dims):
     """Input dimensions, introspected only when a diagnosis asks (the common case passes)."""
 
     def __init__(self, loss: Any, grad: Any, plist: list[Param]):
@@ -119,11 +135,26 @@ class _LazyDims(set):
         if self._args is not None:
             loss, grad, plist = self._args
             self._args = None
-            self.update(input_dims([loss, grad], [p.shape for p in plist]))
+            found = input_dims([loss, grad], [p.shape for p in plist])
+            self.update(found)
+            self._leading = found.leading
+
+    @property
+    def leading(self) -> set[int]:
+        self._fill()
+        return self._leading
 
     def __contains__(self, item: object) -> bool:
         self._fill()
         return super().__contains__(item)
+
+    def __iter__(self):
+        self._fill()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._fill()
+        return super().__len__()
 
 
 def _split_grad(
@@ -179,6 +210,7 @@ def _check_parameter(
     opts: CheckOptions,
     rng: np.random.Generator,
     dims: set[int],
+    arrays: Callable[[], list[Captured]],
 ) -> ParameterCheck:
     if entry is None:
         return ParameterCheck(
@@ -203,5 +235,6 @@ def _check_parameter(
         native_dtype=p.native_np_dtype,
         float64_mode=problem.mode == "float64",
         spread=spread,
+        arrays=arrays,
     )
     return check_array(target, g, opts, rng, dims)

@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from gradproof.verify.capture import Captured
 from gradproof.verify.confirm import Confirmation, confirm
-from gradproof.verify.diagnose import diagnose
+from gradproof.verify.diagnose import Context, diagnose
 from gradproof.verify.directional import (
     GAUSSIAN_UP_TO,
     RESOLUTION_TARGET,
@@ -55,6 +56,8 @@ class Target:
     * ``native_dtype`` — the input's own dtype; when the code turns out to compute in low precision
       while given float64, steps are rounded to it (float32 inputs) or budgeted for (others).
     * ``spread`` — the largest change seen between two calls at the same point (nondeterminism).
+    * ``arrays`` — the arrays the user's code holds when run at the point (see
+      :func:`~gradproof.verify.capture.capture_arrays`), fetched only to explain a failure.
     """
 
     name: str
@@ -67,6 +70,7 @@ class Target:
     native_dtype: Any = np.float64
     float64_mode: bool = True
     spread: float = 0.0
+    arrays: Callable[[], list[Captured]] = lambda: []  # noqa: E731
 
 
 def direction_count(opts: CheckOptions, size: int) -> int:
@@ -211,7 +215,8 @@ def check_array(
             )
             for k in order
         )
-    text = diagnose(target.name, x, g, dirs, entries, dims)
+    context = Context(target.arrays, err, tol, grad_eps)
+    text = diagnose(target.name, x, g, dirs, entries, dims, context)
     return record(
         False, err, tol, confirmation, diagnosis=text, worst=worst_entries, confirmed=confirmation is not None
     )
