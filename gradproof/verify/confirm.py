@@ -18,7 +18,9 @@ is therefore measured again here:
 4. FAILED only when, at some rung, ``|R| > MARGIN·B`` *and* ``|R| > B + MARGIN·J⁺/2``, where
    ``J⁺ = |J| + q·16.7σ/h + 2·(change of J)`` bounds the slope jump: a correct gradient at a kink
    is a one-sided derivative or between them, which leaves ``|R| ≤ |J|/2`` — so no kink, however
-   placed, is reported as a wrong gradient;
+   placed, is reported as a wrong gradient.  Where the jump is significant (kinks within the
+   step: several may be at work, their jumps partly cancelling, and truncation off its h⁴ law),
+   ``|R| > B + MARGIN·J⁺`` instead, with ``4T`` in B;
 5. when rounding noise alone keeps the closest rung from confirming, ``REPEATS`` fresh stencils at
    steps just above it are averaged (noise down by √(REPEATS + 1)) and tested once more.
 
@@ -132,7 +134,7 @@ class Verdict:
     threshold: float  # max(MARGIN·B, B + MARGIN·J⁺/2): what |R| must exceed to be confirmed
     noise: float  # the rounding part of B
     jump_noise: float  # the rounding part of J⁺
-    jump_seen: bool  # a slope jump beyond its noise and change: a kink within the step
+    jump_seen: bool  # a slope jump beyond its noise and its change with the step: a kink within the step
     step: float
 
     @property
@@ -158,9 +160,15 @@ def judge(
     trunc = sum(st.central_trunc for st in stencils) / n
     jump = sum(st.jump for st in stencils) / n
     change = sum(st.jump_change for st in stencils) / n
-    bound = noise_c + 2.0 * trunc + extra
+    # Where a slope jump is seen, kinks lie within the step: truncation no longer follows the h⁴
+    # law that makes 2T a bound, and several kinks may be at work (their jumps partly cancelling
+    # while their residuals add) — so count truncation four times, and ask for the whole jump
+    # rather than half of it.
+    seen = abs(jump) > noise_j
+    bound = noise_c + (4.0 if seen else 2.0) * trunc + extra
     jump_max = abs(jump) + noise_j + 2.0 * change
-    threshold = max(MARGIN * bound, bound + 0.5 * MARGIN * jump_max)
+    threshold = max(MARGIN * bound, bound + (1.0 if seen else 0.5) * MARGIN * jump_max)
+    # reported as a kink only when the jump does not shrink with the step as a smooth function's does
     return Verdict(central, bound, threshold, noise_c, noise_j, abs(jump) > noise_j + 2.0 * change, h)
 
 

@@ -70,9 +70,8 @@ class ParameterCheck:
             )
             if self.kinks:
                 text += (
-                    f"; the point is at or near a kink (non-differentiable point) along {self.kinks} of "
-                    f"{self.directions} directions: accepted because the gradient matches a one-sided "
-                    "derivative"
+                    f"; along {self.kinks} of {self.directions} directions the differences behave as at or near "
+                    "a kink (non-differentiable point), and the gradient matches a one-sided derivative there"
                 )
             if self.remeasured:
                 text += (
