@@ -13,12 +13,14 @@ import difflib
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
+from gradproof.derivations.numeric_checks import NumericExperiment
 from gradproof.errors import InputError
 
 # "!=" holds at every point (σ(z) ≠ 0 for all z); it is checked at points, never shown
@@ -193,9 +195,9 @@ class Derivation:
     result: tuple[Any, tuple] | None = None
     example_specs: tuple[ExampleSpec, ...] = ()
     notes: tuple[str, ...] = ()
-    # extra numeric witnesses beyond claims: callables (seed=, device=) -> iterable of
-    # gradproof.verify.derivation_check.Witness (e.g. backprop on random networks of several depths)
-    numeric_checks: tuple[Any, ...] = ()
+    # numeric experiments beyond the claims, described as data (gradproof.derivations.numeric_checks:
+    # e.g. backprop on random networks of several depths); gradproof.verify runs and judges them
+    numeric_checks: tuple[NumericExperiment, ...] = ()
     symbols: tuple[tuple[Any, str], ...] = ()
 
     def __repr__(self) -> str:
@@ -401,14 +403,19 @@ class Derivation:
 
     def latex(self) -> str:
         """A paste-ready ``align*`` fragment with each step's reason as ``\\text{}``."""
-        from gradproof.reports.fragment import derivation_align
+        from gradproof.derivations.fragment import derivation_align
 
         return derivation_align(self)
 
 
-def _exact_value(kind: str, rng: random.Random) -> sp.Rational:
-    from gradproof.derivations.prove import _rational
+def _rational(rng: random.Random, lo: float, hi: float) -> sp.Rational:
+    value = Fraction(rng.randint(1, 999), 1000) * Fraction(hi - lo).limit_denominator(100) + Fraction(
+        lo
+    ).limit_denominator(100)
+    return sp.Rational(value.numerator, value.denominator)
 
+
+def _exact_value(kind: str, rng: random.Random) -> sp.Rational:
     if kind == "real":
         return _rational(rng, -2, 2)
     if kind in ("positive", "simplex", "onehot", "simplex-rows"):
