@@ -68,6 +68,7 @@ def check_gradient(
     dims = _LazyDims(loss, grad, plist)
     arrays = _lazy_arrays(problem)
     records = []
+    converted = sorted(f"{p.name!r} was {p.converted_from}, checked as float64" for p in plist if p.converted_from)
     for i, p in enumerate(plist):
         rng = np.random.default_rng(np.random.SeedSequence([int(opts.seed) % 2**63, i]))
         records.append(_check_parameter(problem, p, grads.get(p.name), f0, spread, opts, rng, dims, arrays))
@@ -84,7 +85,7 @@ def check_gradient(
         )
     mode = "evaluated in float64" if problem.mode == "float64" else "evaluated in the parameters' own dtype"
     noisy = [r.noise for r in records if r.low_precision]
-    notes = []
+    notes = list(converted)
     if noisy:
         notes.append(
             f"the loss computes in low precision (relative noise up to {max(noisy):.1e} measured): "
