@@ -87,7 +87,7 @@ def _same_shaped(
 ) -> list[tuple[str, np.ndarray]]:
     """The parameter itself, the distinct float tensors of its shape the code held (not gradient-like),
     and their images under tanh and the sigmoid (an activation's output the code may not have named)."""
-    held = [(f"`{name}`", x)]
+    held = [(f"the parameter `{name}`", x)]
     for c in tensors:
         if c.value.shape != x.shape or c.value.dtype.kind != "f" or not np.all(np.isfinite(c.value)):
             continue
