@@ -246,3 +246,37 @@ def test_relu_kinks_with_a_correct_one_sided_gradient_are_not_confirmed(offset, 
     v = np.array([0.8, -0.6])
     _, strength, _ = _run(f, g, x, v, 0.5, 1e-15, target=1.0)
     assert strength <= 1.0
+
+
+# -- end to end on corpus layers that once cried wolf or hid a bug ----------------------------------
+@pytest.mark.parametrize(
+    "layer,size,dtype,seed",
+    [
+        ("huber", "large", "float32", 0),  # C¹ corners under float32's long steps (15 of 40 false alarms before)
+        ("huber", "small", "float32", 12),
+        ("relu", "large", "float32", 5),  # kinks everywhere within a float32 step
+        ("leaky_relu", "large", "float32", 8),
+        ("rnn", "large", "float64", 4),  # float64 rounding underestimated by one probe
+        ("linear", "small", "float64", 8),
+        ("batchnorm", "large", "float64", 29),
+        ("attention", "large", "float64", 0),
+    ],
+)
+def test_former_false_alarms_pass(layer, size, dtype, seed):
+    from gradproof.verify.check import check_gradient
+    from tests.corpus import build
+
+    case = build(layer, size, dtype, seed)
+    result = check_gradient(case.loss, case.grad, case.params, seed=seed)
+    assert result.ok, str(result)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_border_bug_behind_float32_kinks_is_caught(seed):
+    """max-pool's backward reading a zero-padded input: hidden by kink leniency before (a 13 % error)."""
+    from gradproof.verify.check import check_gradient
+    from tests.corpus import build
+
+    case = build("maxpool", "large", "float32", seed, "zero-padded-argmax")
+    result = check_gradient(case.loss, case.grad, case.params, seed=seed)
+    assert not result.ok and result["x"].confirmed
