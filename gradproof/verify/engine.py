@@ -103,6 +103,36 @@ def _settle_kinks(measured: Directions, f: Any, q: Any, x: np.ndarray, sigma: fl
             measured.fd[k] = measured.user[k] + residual
 
 
+def _apply_floor(measured: Directions | None, opts: CheckOptions) -> None:
+    """Accept failing screen directions within the caller's explicit floor (only ever more lenient)."""
+    if measured is None or not (opts.floor_atol or opts.floor_rtol):
+        return
+    for k, ok in enumerate(measured.ok):
+        if not ok and abs(measured.residual[k]) <= _floor(opts, measured.vectors[k], measured.fd[k]):
+            measured.ok[k] = True
+            measured.tolerance[k] = _floor(opts, measured.vectors[k], measured.fd[k])
+
+
+def _floor(opts: CheckOptions, v: np.ndarray, reference: float) -> float:
+    """``floor_atol·‖v‖ + floor_rtol·|reference|``: what an error must also exceed to fail."""
+    return opts.floor_atol * float(np.linalg.norm(v)) + opts.floor_rtol * abs(reference)
+
+
+def _within_floor(confirmation: Confirmation, screens: list[Directions | None], opts: CheckOptions) -> bool:
+    """Every confirmed failure is within the caller's floor (then the check passes)."""
+    if not (opts.floor_atol or opts.floor_rtol):
+        return False
+    for d in confirmation.directions:
+        if not d.confirmed:
+            continue
+        screen = screens[d.screen]
+        assert screen is not None
+        reference = screen.user[d.index] + d.residual  # the confirmation's finite difference
+        if abs(d.residual) > _floor(opts, screen.vectors[d.index], reference):
+            return False
+    return True
+
+
 def _with_spread(noise: Noise, spread: float, f0: float) -> Noise:
     if spread <= 0:
         return noise
@@ -158,11 +188,13 @@ def check_array(
         return _problem(target, f"grad returned {what} at {target.name}{list(idx) if idx else ''}", g.shape)
 
     dirs = run(g)
+    _apply_floor(dirs, opts)
     # Low-precision code: a directional difference drowns a single wrong entry in the noise
     # of the whole loss, so small parameters are also differenced entry by entry (6 calls each).
     basis = None
     if noise.low_precision and 0 < x.size <= int(opts.max_entries) and opts.rtol is None and opts.atol is None:
         basis = run(g, list(np.eye(x.size).reshape((x.size, *x.shape))))
+        _apply_floor(basis, opts)
     if noise.low_precision:
         for measured in (dirs, basis):
             if measured is not None and measured.n_bad:
@@ -185,8 +217,8 @@ def check_array(
     if opts.rtol is None and opts.atol is None:  # an explicit tolerance is the user's, unconfirmed
         screens = [dirs, basis]  # position 0: the random directions (see _resolution)
         confirmation = _confirm(target, q, x, g, f, f0, screens, noise, grad_eps, step_eps, rng)
-        if not confirmation.confirmed:
-            return record(True, *_closest(shown, confirmation), confirmation)
+        if not confirmation.confirmed or _within_floor(confirmation, screens, opts):
+            return record(True, *_closest(shown, confirmation, screens, opts), confirmation)
         worst = confirmation.worst()
         err, tol = abs(worst.residual) / max(worst.scale, TINY), worst.threshold / max(worst.scale, TINY)
     else:
@@ -234,12 +266,21 @@ def _confirm(target, q, x, g, f, f0, screens, noise, grad_eps, step_eps, rng) ->
     )
 
 
-def _closest(shown: Directions, confirmation: Confirmation) -> tuple[float, float]:
+def _closest(
+    shown: Directions, confirmation: Confirmation, screens: list[Directions | None], opts: CheckOptions
+) -> tuple[float, float]:
     """(error, tolerance), relative, of the direction closest to its threshold after a confirmation
-    that did not bear out the screen's failures: the screen's own tolerance for directions that
-    passed it, ``MARGIN·B`` for the re-measured ones."""
+    that did not bear out the screen's failures (or found them within the caller's floor): the
+    screen's own tolerance for directions that passed it, the confirmation's threshold for the
+    re-measured ones, the floor for a confirmed error within it."""
     rows = [(abs(shown.residual[k]), shown.tolerance[k], shown.scale[k]) for k in range(shown.n) if shown.ok[k]]
-    rows += [(abs(d.residual), d.threshold, d.scale) for d in confirmation.directions]
+    for d in confirmation.directions:
+        tol = d.threshold
+        if d.confirmed:
+            screen = screens[d.screen]
+            assert screen is not None
+            tol = _floor(opts, screen.vectors[d.index], screen.user[d.index] + d.residual)
+        rows.append((abs(d.residual), tol, d.scale))
     err, tol, s = max(rows, key=lambda r: r[0] / max(r[1], TINY))
     s = max(s, TINY)
     return err / s, tol / s
