@@ -170,3 +170,43 @@ def test_show_never_repeats_a_step_number(width, ascii):
     for d in catalog():
         numbers = [step for step, _, _ in _step_relation_columns(render_text(d, width=width, ascii=ascii))]
         assert numbers == list(range(1, len(d.steps) + 1)), (d.name, width, ascii)
+
+
+def test_ctrl_c_during_the_users_code_exits_130_and_ends_it(work):
+    # the README's exit 130 had no test: Ctrl-C while the user's loss runs (in the child, which is
+    # in its own session and so does not see the terminal's SIGINT) must not read as a verdict
+    import signal
+
+    (work / "spin.py").write_text(
+        "def loss(p):\n    print('started', flush=True)\n    while True:\n        pass\n\ndef grad(p):\n    return p\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-m", "gradproof", "check", "spin.py:loss", "spin.py:grad", "--params", "p.npz"],
+                            cwd=work, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert proc.stdout.readline() == "started\n"  # the user's code is running
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+        assert proc.stderr.read().strip() == "gradproof: interrupted"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+# -- worked examples in the reports: round-off is 0 -----------------------------------------------
+def test_round_off_in_an_example_matrix_prints_as_zero():
+    # before: O = XW + b of softmax-regression-gradient showed -2.776 × 10^{-17} for an exact 0 on the
+    # slides, in the notes and in the Markdown
+    import re
+
+    from gradproof.derivations.markdown import value
+    from gradproof.derivations.registry import catalog
+    from gradproof.reports.tables import value_latex
+
+    matrix = np.array([[0.1 + 0.2 - 0.3, 0.7], [0.05, -0.4]])
+    assert value_latex(matrix) == value(matrix) == r"$\begin{pmatrix} 0 & 0.7 \\ 0.05 & -0.4 \end{pmatrix}$"
+    assert value_latex(np.array([1e-20, 2e-20])) == r"$(1\times 10^{-20},\ 2\times 10^{-20})$"  # small, not round-off
+    roundoff = re.compile(r"10\^\{-1[3-9]\}")
+    for d in catalog():
+        for ex in d.examples:
+            for v in [*ex.inputs.values(), *ex.values.values()]:
+                assert not roundoff.search(value_latex(v)) and not roundoff.search(value(v)), (d.name, v)
