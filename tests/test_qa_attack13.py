@@ -210,3 +210,15 @@ def test_round_off_in_an_example_matrix_prints_as_zero():
         for ex in d.examples:
             for v in [*ex.inputs.values(), *ex.values.values()]:
                 assert not roundoff.search(value_latex(v)) and not roundoff.search(value(v)), (d.name, v)
+
+
+def test_hinge_prose_uses_the_label_of_its_formulas():
+    # before: the hinge formulas used c (max(0, 1 − c ŷ), −c H(1 − c ŷ)) and their reasons, the
+    # summary, the assumptions and the notes y (−y, yŷ < 1): two names for one label on one page
+    from gradproof.derivations.registry import derivation
+
+    d = derivation("loss-function-derivatives")
+    prose = [d.summary, *(s.reason for s in d.steps), *(a.text for a in d.assumptions), *d.notes]
+    prose += [df.text for df in d.definitions]
+    assert not any(r"y\hat{y}" in t or r"y \hat{y}" in t or "$-y$" in t for t in prose)
+    assert any(r"c\hat{y}" in t for t in prose)
