@@ -220,6 +220,8 @@ def _child_main(fd: int) -> None:
         message: tuple[str, Any] = ("ok", value)
     except GradproofError as exc:
         message = ("error", str(exc))
+    except KeyboardInterrupt:  # the child has a session of its own: no terminal's Ctrl-C reaches it
+        message = ("error", "the user's code raised KeyboardInterrupt")
     except BaseException as exc:  # noqa: BLE001 - one line in the parent, never a traceback
         message = ("error", f"internal error while running the user's code: {type(exc).__name__}: {exc}")
     try:

@@ -222,3 +222,11 @@ def test_hinge_prose_uses_the_label_of_its_formulas():
     prose += [df.text for df in d.definitions]
     assert not any(r"y\hat{y}" in t or r"y \hat{y}" in t or "$-y$" in t for t in prose)
     assert any(r"c\hat{y}" in t for t in prose)
+
+
+def test_a_keyboard_interrupt_raised_by_the_users_loss_is_named_as_such(work):
+    # before: "internal error while running the user's code: KeyboardInterrupt:" blamed gradproof
+    (work / "kb.py").write_text("def loss(p):\n    raise KeyboardInterrupt\n\ndef grad(p):\n    return p\n")
+    done = _run(["check", "kb.py:loss", "kb.py:grad", "--params", "p.npz"], work, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr == "gradproof: error: the user's code raised KeyboardInterrupt\n"
