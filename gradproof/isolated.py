@@ -20,6 +20,7 @@ The in-process Python API (``check_gradient``) does not use this: there the call
 
 from __future__ import annotations
 
+import codecs
 import os
 import pickle
 import select
@@ -100,7 +101,7 @@ def _talk(proc: subprocess.Popen, payload: bytes, read_fd: int, timeout: float |
     except BrokenPipeError:  # the child died at once; described below from its exit status
         pass
     deadline = None if timeout is None else time.monotonic() + timeout
-    streams = {proc.stdout.fileno(): sys.stdout, proc.stderr.fileno(): sys.stderr}
+    streams = {proc.stdout.fileno(): _Relay(sys.stdout, say), proc.stderr.fileno(): _Relay(sys.stderr, say)}
     for fd in streams:
         os.set_blocking(fd, False)
     received = bytearray()
@@ -142,11 +143,25 @@ def _talk(proc: subprocess.Popen, payload: bytes, read_fd: int, timeout: float |
             elif fd == read_fd:
                 received += chunk
             else:
-                say(chunk.decode("utf-8", errors="replace"), file=streams[fd], end="")
+                streams[fd].write(chunk)
+
+
+class _Relay:
+    """The child's output, decoded incrementally: a character split between two reads (``é`` at a
+    64 KiB boundary) is printed whole, not as two replacement characters."""
+
+    def __init__(self, target: Any, say: Any) -> None:
+        self.target, self.say = target, say
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def write(self, chunk: bytes, final: bool = False) -> None:
+        text = self.decoder.decode(chunk, final)
+        if text:
+            self.say(text, file=self.target, end="")
 
 
 def _drain(streams: dict[int, Any], say: Any) -> None:
-    for fd, target in streams.items():
+    for fd, relay in streams.items():
         while True:
             try:
                 chunk = os.read(fd, 1 << 16)
@@ -154,7 +169,8 @@ def _drain(streams: dict[int, Any], say: Any) -> None:
                 break
             if not chunk:
                 break
-            say(chunk.decode("utf-8", errors="replace"), file=target, end="")
+            relay.write(chunk)
+        relay.write(b"", final=True)
 
 
 def _describe_exit(code: int | None, what: str) -> str:

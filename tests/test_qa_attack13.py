@@ -230,3 +230,13 @@ def test_a_keyboard_interrupt_raised_by_the_users_loss_is_named_as_such(work):
     done = _run(["check", "kb.py:loss", "kb.py:grad", "--params", "p.npz"], work, capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr == "gradproof: error: the user's code raised KeyboardInterrupt\n"
+
+
+def test_the_users_prints_reach_the_terminal_whole(work):
+    # before: the child's output was decoded one 64 KiB read at a time, so a character split by a
+    # read boundary printed as two replacement characters (648 of them for 200,000 'é')
+    (work / "chatty.py").write_text("print('x' + 'é' * 100000)\n" + CODE, encoding="utf-8")  # odd: a split é
+    done = _run(["check", "chatty.py:loss", "chatty.py:grad", "--params", "p.npz"], work,
+                capture_output=True, text=True, encoding="utf-8")  # fmt: skip
+    assert done.returncode == 0
+    assert "x" + "é" * 100000 + "\n" in done.stdout and "\ufffd" not in done.stdout
