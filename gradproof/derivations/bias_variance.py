@@ -118,6 +118,13 @@ def decomposition() -> Derivation:
         "bias² (E_D[M] − f)², variance E_D[(M − E_D[M])²] and the irreducible σ²: the cross terms "
         "vanish because both the noise and the model's deviation from its mean average to 0. "
         "gradproof.bias_variance_experiment measures the three parts for polynomial fits.",
+        declarations=(
+            "random M",  # the trained model's output: its law (over training sets) is not needed
+            r"random \epsilon \sim \mathcal{N}(0, \sigma^2)",  # only its mean and variance are used
+            r"define \Delta = M - \mathbb{E}[M]",
+            r"define y = f + \epsilon",
+            r"assume \sigma > 0",
+        ),
         statement=sp.Eq(error, rhs),
         steps=(
             Step(E(Delta), 0, "Δ = M - E[M] is the model's deviation from its own mean: E[Δ] = E[M] - E[M]"),

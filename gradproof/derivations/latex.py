@@ -41,6 +41,12 @@ class GradproofLatexPrinter(LatexPrinter):
             return super()._print_Add(sp.Add(*ordered, evaluate=False), order="none")
         return super()._print_Add(expr, order=order)
 
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        # a name that is a phrase (bits/nat) in upright type, not as a product of italic letters
+        if "/" in expr.name and "\\" not in expr.name:
+            return rf"\mathrm{{{expr.name}}}"
+        return super()._print_Symbol(expr, style=style)
+
     def _print_KroneckerDelta(self, expr: sp.KroneckerDelta, exp: str | None = None) -> str:
         a, b = (self._print(x) for x in expr.args)
         tex = rf"\delta_{{{a}{b}}}"

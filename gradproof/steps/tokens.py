@@ -74,7 +74,7 @@ _SIMPLE = {
     "\\lim": "LIM", "\\infty": "INFTY", "\\dots": "DOTS", "\\ldots": "DOTS", "\\cdots": "DOTS",
     "\\in": "IN", "\\to": "TO", "\\rightarrow": "TO", "\\longrightarrow": "TO", "\\sim": "SIM",
     "\\{": "LSET", "\\}": "RSET", "\\lbrace": "LSET", "\\rbrace": "RSET", "\\substack": "SUBSTACK",
-    "\\prime": "APOS", "\\top": "NAME", "\\intercal": "NAME", "\\mid": "SEP",
+    "\\prime": "APOS", "\\top": "NAME", "\\intercal": "NAME", "\\mid": "SEP", "\\parallel": "SEP",
 }  # fmt: skip
 _UNICODE = {
     "−": ("MINUS", "-"), "·": ("TIMES", "\\cdot"), "×": ("TIMES", "\\times"), "⋅": ("TIMES", "\\cdot"),
@@ -439,6 +439,9 @@ def classify(source: Source, raw: list[Token]) -> list[Token]:
             if val in ("\\langle", "\\rangle", "\\cases", "\\matrix", "\\over", "\\choose", "\\cancel"):
                 raise source.error(tok.start_pos, f"the step checker does not read {val}")
             raise source.error(tok.start_pos, f"unknown command {val}")
+        if typ == "LBRACE" and k + 1 < len(raw) and raw[k + 1].type == "RBRACE":
+            k += 2  # {} is typography ({}+ keeps a binary plus), not math
+            continue
         if typ == "LBRACE":
             emit(_retype(tok, "LGROUP"))
         elif typ == "RBRACE":
@@ -564,7 +567,27 @@ def _cut_to_depth0(out: list[Token]) -> list[Token]:
     return out[:cut] if depth > 0 else out
 
 
+def _unmatched_bars_separate(out: list[Token]) -> list[Token]:
+    """A bar with no partner inside its brackets separates arguments: KL(p \\| q), P(A | B)."""
+    stack: list[int] = []  # positions of open brackets and bars
+    for q, t in enumerate(out):
+        if t.type in ("LPAREN", "LBRACK", "LGROUP", "LSET", "ABSL", "NORML"):
+            stack.append(q)
+        elif t.type in ("ABSR", "NORMR"):
+            want = "ABSL" if t.type == "ABSR" else "NORML"
+            if stack and out[stack[-1]].type == want:
+                stack.pop()
+        elif t.type in ("RPAREN", "RBRACK", "RGROUP", "RSET"):
+            while stack and out[stack[-1]].type in ("ABSL", "NORML"):
+                pos = stack.pop()
+                out[pos] = _retype(out[pos], "SEP")
+            if stack:
+                stack.pop()
+    return out
+
+
 def _finish(source: Source, out: list[Token], bars: list[str]) -> list[Token]:
+    out = _unmatched_bars_separate(out)
     # trailing punctuation ends a sentence, and a lone ':' is not math
     while out and out[-1].type in ("PUNCT", "SEP"):
         out.pop()
@@ -579,7 +602,7 @@ def _finish(source: Source, out: list[Token], bars: list[str]) -> list[Token]:
 def _word(content: str) -> str | None:
     """A single word (letters and digits), or None for prose or math."""
     word = content.replace("\\,", "").replace(" ", "") if content.count(" ") == 0 else None
-    if word and word.replace("_", "").isalnum() and word[0].isalpha():
+    if word and word.replace("_", "").replace("/", "").isalnum() and word[0].isalpha():
         return word
     return None
 
