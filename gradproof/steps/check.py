@@ -74,16 +74,23 @@ def check_steps(source: Any, *, format: str = "auto") -> StepReport:
     >>> r.ok, r.steps[0].status
     (True, 'proved')
     """
+    return checked_source(source, format=format)[1]
+
+
+def checked_source(source: Any, *, format: str = "auto") -> tuple[Source | None, StepReport]:
+    """:func:`check_steps`, also returning the file as read (None when it could not be read), for
+    reports that typeset the user's rows with their verdicts."""
     text, name = _read(source)
+    parsed = None
     try:
         parsed = read_source(text, name=name, format=format)
         analysis = analyse(parsed)
     except StepsSyntaxError as exc:
-        return StepReport(file=name, error=exc)
+        return parsed, StepReport(file=name, error=exc)
     except RecursionError:
-        where = parsed.blocks[0].start if parsed.blocks else 0
-        return StepReport(file=name, error=parsed.error(where, "a formula is nested too deeply to read"))
-    return run(analysis)
+        where = parsed.blocks[0].start if parsed is not None and parsed.blocks else 0
+        return parsed, StepReport(file=name, error=parsed.error(where, "a formula is nested too deeply to read"))
+    return parsed, run(analysis)
 
 
 def assert_steps(source: Any, *, format: str = "auto") -> StepReport:

@@ -402,6 +402,10 @@ class Context:
                 s[2] = upper
                 if s[1] is None and len(lows) == 1:
                     s[1] = lows[0]
+                elif s[1] is None and not lows:  # \sum_j^C: from the index's declared start, else 1
+                    name = str(s[0].value)
+                    s[1] = Tree("num", [Token("NUM", str(self.indices[name].lo) if name in self.indices
+                                              and self.indices[name].lo.is_Integer else "1")])  # fmt: skip
         # outermost (listed last) first: an inner range may mention an outer index
         inner_scope = dict(scope)
         limits, exclusions = [], []

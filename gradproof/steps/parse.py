@@ -148,7 +148,11 @@ class Builder:
     _bracket = _paren
 
     def _set(self, t: Tree, scope: dict) -> Any:
-        raise self.error(t, "a set \\{…\\} can only follow \\mathbb{1} (an indicator)")
+        """``\\left\\{ … \\right\\}`` used as brackets (a set with a condition belongs to an indicator)."""
+        rels = [c for c in t.children[1].children if isinstance(c, Tree)]
+        if len(rels) == 1 and len(rels[0].children) == 1:
+            return self.expr(rels[0].children[0], scope)
+        raise self.error(t, "a set \\{…\\} with a condition or a list: write \\mathbb{1}\\{i = j\\} for an indicator")
 
     def single(self, inner: Tree, scope: dict, where: Any) -> Any:
         """The one expression inside brackets (not a list, not a condition)."""
@@ -269,6 +273,10 @@ class Builder:
                 continue
             if kind == "odot_op":
                 elementwise = True
+                k += 1
+                continue
+            if kind == "negate_op":
+                factors.append(sp.S.NegativeOne)
                 k += 1
                 continue
             if kind in ("sum_head", "prod_head"):
@@ -502,6 +510,11 @@ class Builder:
             raise self.error(den, f"a derivative of order {order} needs {order} variable(s) below")
         if len(num_items) == 1:
             return _Operator(self, variables, num)
+        if len(num_items) == 2 and _is_callable_name(self, num_items[1]) and len(variables) >= 1:
+            # d\sigma/dz: the function applied to the variable (a bare name is σ(z), not a constant)
+            callee = self.postfix_name(num_items[1], scope)
+            body = self.call(callee, [variables[0]], num)
+            return self.differentiate(body, variables, num, scope)
         body = self.fold(num_items, 1, scope, num)
         return self.differentiate(body, variables, num, scope)
 
