@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from gradproof.console import say
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("list", help="list the derivations (slug and title)")
@@ -24,7 +26,7 @@ def run_list(args: argparse.Namespace) -> int:
     items = catalog()
     width = max(len(d.name) for d in items)
     for d in items:
-        print(f"{d.name:<{width}}  {d.title}")
+        say(f"{d.name:<{width}}  {d.title}")
     return 0
 
 
@@ -40,7 +42,7 @@ def run_show(args: argparse.Namespace) -> int:
     if args.latex and args.directives:
         from gradproof.derivations.directives import with_directives
 
-        print(with_directives(d, d.latex()), end="")
+        say(with_directives(d, d.latex()), end="")
         return 0
-    print(d.latex() if args.latex else render_text(d), end="" if args.latex else "\n")
+    say(d.latex() if args.latex else render_text(d), end="" if args.latex else "\n")
     return 0
