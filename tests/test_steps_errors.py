@@ -46,7 +46,7 @@ def test_undeclared_sum_index_without_limits():
         ("a &= b \\pm c", "±"),
         ("a &= b + \\dots + c", "…"),
         ("a &= \\begin{cases} 1 \\end{cases}", "cases"),
-        ("a &= \\{ b \\}", "indicator"),
+        ("a &= \\{ b, c \\}", "indicator"),
         ("a &= \\langle b \\rangle", "\\langle"),
         ("a &= b \\\\ c &= d & e &= f", "second equation"),
         ("a &= \\mathcal{xy}", "single letter"),
