@@ -453,7 +453,7 @@ def check_at_points(
         for _ in range(draws):
             values = derivation.sample_exact(size_set, rng)
             for combo in index_combinations(ranges, rng):
-                sub = dict(zip(free_indices, combo))
+                sub = {idx: sp.Integer(v) for idx, v in zip(free_indices, combo)}  # a side may be the index alone
                 left_point = unroll(concrete_lhs.xreplace(sub)).doit()
                 right_point = unroll(concrete_rhs.xreplace(sub)).doit()
                 left = derivation.substitute(left_point, values)

@@ -180,24 +180,51 @@ def _indices(analysis: Any, lhs: Any, rhs: Any, ce: Any) -> dict | None:
 
 
 def _one_index_changed(rhs: Any, free: list) -> list[tuple[Any, Any]]:
-    """``rhs`` with one index of one indexed quantity replaced by another index in reach (a free
-    index, or the index of a sum around it): s_i ↔ s_j, W_ij → W_ji."""
+    """``rhs`` with one index of one occurrence of an indexed quantity replaced by another index
+    in reach (a free index, or the index of a sum around it): s_i → s_j, W_ij → W_ji."""
     out = []
     for atom in sorted(rhs.atoms(sp.Indexed), key=sp.default_sort_key):
         reach = set(free)
         for s in rhs.atoms(sp.Sum):
             if s.function.has(atom):
                 reach |= set(s.variables)
+        changes = []
         for pos, idx in enumerate(atom.indices):
             if not isinstance(idx, sp.Symbol):
                 continue
             for other in sorted(reach - {idx}, key=str):
                 new_idx = list(atom.indices)
                 new_idx[pos] = other
-                out.append((atom, rhs.xreplace({atom: atom.base[tuple(new_idx)]})))
+                changes.append(atom.base[tuple(new_idx)])
         if len(atom.indices) == 2 and atom.indices[0] != atom.indices[1]:
-            out.append((atom, rhs.xreplace({atom: atom.base[atom.indices[::-1]]})))
-    return out[:40]
+            changes.append(atom.base[atom.indices[::-1]])
+        for occurrence in range(_count(rhs, atom)):
+            for new in changes:
+                out.append((atom, _replace_nth(rhs, atom, new, occurrence)))
+    return out[:60]
+
+
+def _count(expr: Any, atom: Any) -> int:
+    if expr == atom:
+        return 1
+    return sum(_count(a, atom) for a in expr.args)
+
+
+def _replace_nth(expr: Any, atom: Any, new: Any, n: int) -> Any:
+    """``expr`` with only the ``n``-th occurrence (preorder) of ``atom`` replaced by ``new``."""
+    seen = [0]
+
+    def walk(e: Any) -> Any:
+        if e == atom:
+            hit = seen[0] == n
+            seen[0] += 1
+            return new if hit else e
+        if not e.args:
+            return e
+        args = [walk(a) for a in e.args]
+        return e if all(a is b for a, b in zip(args, e.args)) else e.func(*args)
+
+    return walk(expr)
 
 
 def _changed_atom(atom: Any, moved: Any, rhs: Any) -> Any:
