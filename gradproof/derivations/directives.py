@@ -84,8 +84,9 @@ def _functions(d: Derivation) -> list[str]:
             if func in seen or isinstance(f, _KNOWN) or func in targets:
                 continue
             seen.add(func)
-            if isinstance(f, sp.Heaviside):  # θ(t, h): the unit step, h at 0 (SymPy's default ½)
-                out.append(r"function \theta(t, h = \frac{1}{2}) = \mathbb{1}\{t > 0\} + h \mathbb{1}\{t = 0\}")
+            if isinstance(f, sp.Heaviside):  # the unit step as printed (H(t)), h its value at 0
+                name = _name(sp.Heaviside)
+                out.append(rf"function {name}(t, h = \frac{{1}}{{2}}) = \mathbb{{1}}\{{t > 0\}} + h \mathbb{{1}}\{{t = 0\}}")
             elif isinstance(f, sp.core.function.AppliedUndef) and getattr(func, "_gradproof_directive", None):
                 out.append(func._gradproof_directive)
             elif isinstance(f, sp.core.function.AppliedUndef) and f.func.__name__ not in ("H", "KL"):

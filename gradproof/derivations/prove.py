@@ -67,7 +67,9 @@ class StepRecord:
 
     def __str__(self) -> str:
         mark = "ok " if self.ok else "FAIL"
-        return f"  [{mark}] step {self.index}: {self.method} — {self.detail}  ({self.reason})"
+        from gradproof.derivations.textprint import prose
+
+        return f"  [{mark}] step {self.index}: {self.method} — {self.detail}  ({prose(self.reason)})"
 
 
 @dataclass(frozen=True)

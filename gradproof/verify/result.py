@@ -137,3 +137,42 @@ class GradientCheck:
 
     def __repr__(self) -> str:
         return str(self) if not self.ok else f"<GradientCheck passed: {len(self.parameters)} parameters>"
+
+    # -- notebooks: the verdict first, then one row per parameter (failures first) ---------------
+
+    _HEADERS = ("parameter", "shape", "verdict", "directional error", "tolerance", "directions disagreeing",
+                "likely cause / details")
+
+    def _rows(self) -> list[list[str]]:
+        rows = []
+        for p in sorted(self.parameters, key=lambda p: p.ok):
+            if p.problem is not None:
+                verdict, err, tol, dirs = "FAILED", "", "", ""
+                details = p.problem + (f"; likely cause: {p.diagnosis}" if p.diagnosis else "")
+            else:
+                verdict = ("ok" + (" (at a kink)" if p.kinks else "")) if p.ok else "FAILED"
+                err, tol = f"{p.error:.1e}", f"{p.tolerance:.1e}"
+                dirs = f"{p.disagree}/{p.directions}"
+                details = p.diagnosis or ""
+                if p.worst:
+                    details += ("; " if details else "") + "worst entries: " + "; ".join(
+                        w.describe(p.name) for w in p.worst)
+                if p.kinks and p.ok:
+                    details = f"accepted along {p.kinks} direction(s) by a one-sided derivative"
+            if p.stray:
+                details = "returned by grad but not a parameter" + (f"; {details}" if details else "")
+            rows.append([p.name, _shape_str(p.shape), verdict, err, tol, dirs, details])
+        return rows
+
+    def _repr_markdown_(self) -> str:
+        from gradproof.display import markdown_table, md_escape
+
+        head = str(self).splitlines()[0]
+        verdict = f"**{md_escape(head)}**"
+        return verdict + "\n\n" + markdown_table(self._HEADERS, self._rows()) + "\n"
+
+    def _repr_html_(self) -> str:
+        from gradproof.display import html_table
+
+        head = str(self).splitlines()[0]
+        return html_table(self._HEADERS, self._rows(), verdict=head, ok=self.ok, numeric=(3, 4, 5))
