@@ -99,6 +99,7 @@ def _encodable(text: str, stream: Any) -> str:
 def _silence(stream: Any) -> None:
     """After a broken pipe: point the stream's file descriptor at /dev/null, so neither later
     writes nor the flush at interpreter exit fail (which would turn the verdict into exit 120)."""
+    stream = getattr(stream, "_stream", stream)  # a _PipeSafe: the stream it wraps
     try:
         fd = stream.fileno()
     except (AttributeError, OSError, ValueError):
@@ -137,10 +138,36 @@ def flush() -> None:
             pass
 
 
-def install() -> list[tuple[Any, str]]:
+class _PipeSafe:
+    """``sys.stdout`` for the length of a command: a plain ``print`` to a reader that went away
+    (``| head``) is silenced like :func:`say`'s, instead of raising BrokenPipeError and losing the
+    command's verdict.  Everything else is the wrapped stream's."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            _silence(self._stream)
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            _silence(self._stream)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def install() -> list[tuple[Any, Any]]:
     """Give ``sys.stdout`` and ``sys.stderr`` the ASCII fallback for characters they cannot
-    encode; returns what :func:`restore` needs to undo it."""
-    previous = []
+    encode, and make a closed stdout harmless to plain ``print``; returns what :func:`restore`
+    needs to undo both."""
+    previous: list[tuple[Any, Any]] = []
     for stream in (sys.stdout, sys.stderr):
         errors = getattr(stream, "errors", None)
         if errors is None or errors == ERRORS or not hasattr(stream, "reconfigure"):
@@ -150,13 +177,19 @@ def install() -> list[tuple[Any, str]]:
         except (AttributeError, OSError, ValueError):
             continue
         previous.append((stream, errors))
+    if sys.stdout is not None and not isinstance(sys.stdout, _PipeSafe):
+        previous.append((None, sys.stdout))
+        sys.stdout = _PipeSafe(sys.stdout)
     return previous
 
 
-def restore(previous: list[tuple[Any, str]]) -> None:
-    for stream, errors in previous:
+def restore(previous: list[tuple[Any, Any]]) -> None:
+    for stream, value in previous:
+        if stream is None:  # the stdout that _PipeSafe wrapped
+            sys.stdout = value
+            continue
         try:
-            stream.reconfigure(errors=errors)
+            stream.reconfigure(errors=value)
         except (AttributeError, OSError, ValueError):
             pass
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradproof.verify.verification import Witness
+
 # float64 tolerances, relative to the scale of the quantity compared
 AUTOGRAD_RTOL = 1e-9
 EVALUATION_RTOL = 1e-9
@@ -21,21 +23,6 @@ FD_FLOOR_RTOL = 1e-7  # finite differences are judged by their own error estimat
 # 2e-44 vs 0 difference is not a "100% error"; random points still catch errors in such gradients.
 SCALE_FLOOR = 1e-12
 EPS = float(np.finfo(np.float64).eps)
-
-
-@dataclass(frozen=True)
-class Witness:
-    """One method's verdict: its largest error (relative to the compared quantity's scale)."""
-
-    method: str
-    ok: bool
-    max_error: float | None
-    tolerance: float | None
-    detail: str
-
-    def __str__(self) -> str:
-        err = "" if self.max_error is None else f" max rel. error {self.max_error:.1e} (tol {self.tolerance:.0e})"
-        return f"  [{'ok ' if self.ok else 'FAIL'}] {self.method}:{err} — {self.detail}"
 
 
 @dataclass(frozen=True)
