@@ -266,7 +266,10 @@ class Context:
     def _indexed(self, name: str, token: Token, indices: list, builder: Builder) -> Any:
         if name == "delta" and len(indices) == 2 and "delta" not in self.definitions and "delta" not in self.domains:
             return sp.KroneckerDelta(*indices)
-        if name in self.indices or name in self.sizes or name in self.functions:
+        # a function's name with a subscript is a separate vector only where the file defines or declares
+        # that vector (H_j, hidden units, beside the unit step H(t)); otherwise f_i is an error, not a guess
+        vector_too = name in self.definitions or name in self.vectors
+        if name in self.indices or name in self.sizes or (name in self.functions and not vector_too):
             raise builder.error(token, f"{name} is an index, size or function and takes no subscript")
         if name in self.vectors:
             shape = self.vectors[name]
