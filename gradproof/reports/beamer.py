@@ -174,9 +174,9 @@ def frames(d: Derivation, verification: Any = None) -> str:
         else:
             body = "{\\large\n" + _steps_align(group) + "}\n"
             out.append(f"\\begin{{frame}}[t]{{{title}{suffix}}}\n" + body + "\\end{frame}\n")
-    for example in d.examples:  # at \large like the formulas, centred; shrunk only when too big
-        table = example_table(example, size="\\large", max_height="0.78\\textheight")
-        out.append(f"\\begin{{frame}}[c]{{{title}: worked example}}\n" + table + "\\end{frame}\n")
+    for example in d.examples:
+        table = example_table(example, max_height="0.78\\textheight")
+        out.append(f"\\begin{{frame}}[t]{{{title}: worked example}}\n" + table + "\\end{frame}\n")
     return "\n".join(out)
 
 
