@@ -35,6 +35,8 @@ class Outcome:
     evaluations: int
     bug_size: float
     report: str  # the check's report when it failed, or when a bug went uncaught
+    remeasured: int = 0  # screen failures the confirmation stage measured again
+    headroom: float = 0.0  # the largest error/tolerance over the parameters (> 1 only when FAILED)
 
     @property
     def false_alarm(self) -> bool:
@@ -77,7 +79,10 @@ def run(job: Job) -> Outcome:
     seconds = time.perf_counter() - t0
     size = bug_size(case) if job.bug else 0.0
     interesting = (not result.ok) if job.bug is None else result.ok
-    return Outcome(job, result.ok, seconds, result.evaluations, size, str(result) if interesting else "")
+    remeasured = sum(p.remeasured for p in result.parameters)
+    headroom = max((p.error / p.tolerance for p in result.parameters if p.tolerance > 0), default=0.0)
+    report = str(result) if interesting else ""
+    return Outcome(job, result.ok, seconds, result.evaluations, size, report, remeasured, headroom)
 
 
 def run_all(job_list: list[Job], workers: int = 1) -> list[Outcome]:
@@ -88,18 +93,22 @@ def run_all(job_list: list[Job], workers: int = 1) -> list[Outcome]:
 
 
 def summary(outcomes: list[Outcome]) -> list[dict]:
-    """One row per (layer, dtype): checks, false alarms, required bugs caught, median time."""
+    """One row per (layer, dtype): checks, false alarms, correct checks that failed the screen
+    (and were cleared by the confirmation), the largest error/tolerance on correct code, required
+    bugs caught, smaller float32 bugs caught, median time of a correct check."""
     rows: dict[tuple[str, str], dict] = {}
     for o in outcomes:
         row = rows.setdefault(
             (o.job.layer, o.job.dtype),
             {"layer": o.job.layer, "dtype": o.job.dtype, "checks": 0, "false": 0, "bugs": 0, "caught": 0,
-             "small_bugs": 0, "small_caught": 0, "times": []},
+             "small_bugs": 0, "small_caught": 0, "times": [], "screened_out": 0, "headroom": 0.0},
         )
         if o.job.bug is None:
             row["checks"] += 1
             row["false"] += o.false_alarm
             row["times"].append(o.seconds)
+            row["screened_out"] += o.remeasured > 0
+            row["headroom"] = max(row["headroom"], o.headroom)
         elif o.required:
             row["bugs"] += 1
             row["caught"] += o.caught
