@@ -36,7 +36,6 @@ class Outcome:
     bug_size: float
     report: str  # the check's report when it failed, or when a bug went uncaught
     remeasured: int = 0  # screen failures the confirmation stage measured again
-    headroom: float = 0.0  # the largest error/tolerance over the parameters (> 1 only when FAILED)
 
     @property
     def false_alarm(self) -> bool:
@@ -80,9 +79,8 @@ def run(job: Job) -> Outcome:
     size = bug_size(case) if job.bug else 0.0
     interesting = (not result.ok) if job.bug is None else result.ok
     remeasured = sum(p.remeasured for p in result.parameters)
-    headroom = max((p.error / p.tolerance for p in result.parameters if p.tolerance > 0), default=0.0)
     report = str(result) if interesting else ""
-    return Outcome(job, result.ok, seconds, result.evaluations, size, report, remeasured, headroom)
+    return Outcome(job, result.ok, seconds, result.evaluations, size, report, remeasured)
 
 
 def run_all(job_list: list[Job], workers: int = 1) -> list[Outcome]:
@@ -94,21 +92,19 @@ def run_all(job_list: list[Job], workers: int = 1) -> list[Outcome]:
 
 def summary(outcomes: list[Outcome]) -> list[dict]:
     """One row per (layer, dtype): checks, false alarms, correct checks that failed the screen
-    (and were cleared by the confirmation), the largest error/tolerance on correct code, required
-    bugs caught, smaller float32 bugs caught, median time of a correct check."""
+    (and were cleared by the confirmation), required bugs caught, smaller float32 bugs caught, median time of a correct check."""
     rows: dict[tuple[str, str], dict] = {}
     for o in outcomes:
         row = rows.setdefault(
             (o.job.layer, o.job.dtype),
             {"layer": o.job.layer, "dtype": o.job.dtype, "checks": 0, "false": 0, "bugs": 0, "caught": 0,
-             "small_bugs": 0, "small_caught": 0, "times": [], "screened_out": 0, "headroom": 0.0},
+             "small_bugs": 0, "small_caught": 0, "times": [], "screened_out": 0},
         )
         if o.job.bug is None:
             row["checks"] += 1
             row["false"] += o.false_alarm
             row["times"].append(o.seconds)
             row["screened_out"] += o.remeasured > 0
-            row["headroom"] = max(row["headroom"], o.headroom)
         elif o.required:
             row["bugs"] += 1
             row["caught"] += o.caught
