@@ -8,6 +8,8 @@ Jobs run in worker processes from the standard library (``concurrent.futures``).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -83,11 +85,35 @@ def run(job: Job) -> Outcome:
     return Outcome(job, result.ok, seconds, result.evaluations, size, report, remeasured)
 
 
-def run_all(job_list: list[Job], workers: int = 1) -> list[Outcome]:
+def run_all(job_list: list[Job], workers: int = 1, log: str | None = None) -> list[Outcome]:
+    """Every job's outcome (in order); with ``log``, each is also appended to that file as one JSON
+    line as soon as it is known, so that an interrupted sweep keeps what it measured."""
+    out: list[Outcome] = []
+
+    def keep(o: Outcome) -> None:
+        out.append(o)
+        if log is not None:
+            with open(log, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(dataclasses.asdict(o)) + "\n")
+
     if workers <= 1:
-        return [run(j) for j in job_list]
+        for j in job_list:
+            keep(run(j))
+        return out
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(run, job_list, chunksize=8))
+        for o in pool.map(run, job_list, chunksize=4):
+            keep(o)
+    return out
+
+
+def read_log(path: str) -> list[Outcome]:
+    """The outcomes a sweep wrote with ``log=path``."""
+    outcomes = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            d = json.loads(line)
+            outcomes.append(Outcome(**{**d, "job": Job(**d["job"])}))
+    return outcomes
 
 
 def summary(outcomes: list[Outcome]) -> list[dict]:
