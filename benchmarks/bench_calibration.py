@@ -79,8 +79,9 @@ def main() -> None:
     checks = sum(r["checks"] for r in rows)
     caught = sum(r["caught"] for r in rows)
     bugs = sum(r["bugs"] for r in rows)
+    how = "summarised from the runs' --log" if args.from_log else f"in {wall:.0f} s wall ({args.jobs} processes)"
     head = (
-        f"{len(job_list)} checks in {wall:.0f} s wall ({args.jobs} processes): false alarms {false}/{checks}, "
+        f"{len(job_list)} checks {how}: false alarms {false}/{checks}, "
         f"required bugs caught {caught}/{bugs}; seeds {seeds.start}..{seeds.stop - 1} for correct layers, "
         f"{bug_seeds.start}..{bug_seeds.stop - 1} for bugs"
     )
