@@ -280,3 +280,25 @@ def test_a_border_bug_behind_float32_kinks_is_caught(seed):
     case = build("maxpool", "large", "float32", seed, "zero-padded-argmax")
     result = check_gradient(case.loss, case.grad, case.params, seed=seed)
     assert not result.ok and result["x"].confirmed
+
+
+@pytest.mark.parametrize("salt", range(4))
+def test_averaged_repeats_confirm_an_error_that_one_stencil_leaves_in_the_noise(salt):
+    """An error at 0.7 of one stencil's threshold: no rung confirms it alone (shorter steps only
+    add noise), the average of 9 stencils (noise / 3) does."""
+    sigma, h, quantile = 1e-6, 0.01, t_quantile(ALPHA / 5, 20)
+    f, grad = _smooth(sigma, salt)
+    v = np.array([1.0, 0.0, 0.0, 0.0])
+    one = judge([Stencil.from_residuals(_residuals(f, grad(X0), X0, v, h), h)], sigma, quantile, 0.0)
+    error = 0.7 * one.threshold
+    g = grad(X0) + error * v
+    first = judge([Stencil.from_residuals(_residuals(f, g, X0, v, h), h)], sigma, quantile, 0.0)
+    assert first.strength < 1.0  # one stencil does not confirm it
+    verdict, strength, _ = _run(f, g, X0, v, h, sigma, error)
+    assert strength > 1.0
+    assert abs(verdict.residual) > verdict.threshold  # the verdict reported is the one that confirmed
+
+
+def _residuals(f, g, x, v, h):
+    f0 = f(x)
+    return {s: f(x + s * v) - f0 - float(np.vdot(g, s * v)) for s in (h, h / 2, h / 4, -h, -h / 2, -h / 4)}
