@@ -247,14 +247,19 @@ MUTATIONS += [
     _m("H4", CLI, "        return 130", "        return 0", "Ctrl-C exits 0", HONEST_TESTS),
     _m("H5", ISO, "    if kind == \"ok\":", "    if True:", "an error from the child returned as a value", HONEST_TESTS),
     _m("H6", ISO, "        if fd <= 2:", "        if fd < 2:", "the result pipe may take fd 2 (stderr closed)", HONEST_TESTS),
-    _m("H7", ISO, "    os._exit(0)", "    sys.exit(0)", "the child waits for the user's threads", HONEST_TESTS),
+    _m("H7", ISO, "    os._exit(0)", "    sys.exit(0)", "the child waits for the user's threads", HONEST_TESTS,
+       "harmless: the parent kills the child's process group _GRACE (2 s) after the result arrives, so a lingering "
+       "thread still cannot keep the command alive; only a timed test could see the 2 s"),
     _m("H8", ISO, "        os.killpg(proc.pid, signal.SIGKILL)", "        proc.kill()",
        "only the child is killed, not what it started", HONEST_TESTS),
     _m("H9", ISO, "        if deadline is not None and now >= deadline:", "        if deadline is not None and now >= deadline + 1e6:",
        "the time limit never expires", HONEST_TESTS),
     _m("H10", ISO, "    except BaseException as exc:  # noqa: BLE001 - one line in the parent, never a traceback",
        "    except Exception as exc:  # noqa: BLE001 - one line in the parent, never a traceback",
-       "SystemExit/KeyboardInterrupt from the user's code escape the child's guard", HONEST_TESTS),
+       "SystemExit/KeyboardInterrupt from the user's code escape the child's guard", HONEST_TESTS,
+       "nearly harmless: SystemExit is caught where the user's code is called (usercode), KeyboardInterrupt by its own "
+       "clause; only an exotic BaseException subclass reaches this line, and then the child dies with a traceback, "
+       "which the parent reports as exit status 1: still exit 2, never a verdict"),
     _m("H11", CON, "    if isinstance(exc, BrokenPipeError):", "    if False:", "a reader that stops early counts as lost output",
        HONEST_TESTS),
     _m("H12", CON, "    except OSError as exc:  # BrokenPipeError (| head), or ENOSPC/EIO (>/dev/full)",
