@@ -35,7 +35,8 @@ def compile_expr(
         return _CACHE[key]
 
     concrete = derivation.concretize(expr, sizes, numeric=True)
-    ranges = [range(1, int(derivation.index_ranges[i].xreplace(_ints(sizes))) + 1) for i in index]
+    bounds = [tuple(int(b.xreplace(_ints(sizes))) for b in derivation.index_range(i)) for i in index]
+    ranges = [range(lo, hi + 1) for lo, hi in bounds]
     shape = tuple(len(r) for r in ranges)
     entries = [concrete.xreplace(dict(zip(index, combo))).doit() for combo in itertools.product(*ranges)]
 
@@ -166,6 +167,16 @@ def sample_inputs(
         elif inp.kind == "onehot":
             v = np.zeros(shape)
             v.flat[rng.integers(v.size)] = 1.0
+        elif inp.kind == "onehot-rows":  # each row (last axis) one-hot
+            v = np.zeros(shape)
+            hot = rng.integers(shape[-1], size=shape[:-1])
+            np.put_along_axis(v, hot[..., None], 1.0, axis=-1)
+        elif inp.kind == "unit":
+            v = rng.normal(size=shape)
+            if adversarial:  # nearly along one axis
+                v = v * 1e-6
+                v.flat[rng.integers(v.size)] = 1.0
+            v = v / np.linalg.norm(v)
         elif inp.kind == "binary":
             v = rng.integers(0, 2, size=shape).astype(float)
         elif inp.kind == "sign":

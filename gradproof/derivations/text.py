@@ -17,7 +17,8 @@ _GREEK = {
 if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.model import Derivation
 
-_REL = {"=": "=", ">=": "≥", "<=": "≤", ">": ">", "<": "<", "!=": "≠"}
+_REL = {"=": "=", ">=": "≥", "<=": "≤", ">": ">", "<": "<", "!=": "≠", "=>": "⇒"}
+_REL_OP = {"==": "=", ">=": "≥", "<=": "≤", ">": ">", "<": "<", "!=": "≠"}
 
 
 class _TextPrinter(StrPrinter):
@@ -59,6 +60,15 @@ class _TextPrinter(StrPrinter):
         arg = self._print(expr.args[0])
         return f"e^{arg}" if isinstance(expr.args[0], (sp.Symbol, sp.Indexed)) else f"e^({arg})"
 
+    def _print_Relational(self, expr: sp.Rel) -> str:  # inside an implication: a = b, not Eq(a, b)
+        return f"{self._print(expr.lhs)} {_REL_OP.get(expr.rel_op, expr.rel_op)} {self._print(expr.rhs)}"
+
+    def _print_Implies(self, expr: sp.Implies) -> str:
+        return " ⇒ ".join(self._print(a) for a in expr.args)
+
+    def _print_And(self, expr: sp.And) -> str:
+        return "; and ".join(self._print(a) for a in expr.args)
+
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         if expr.base is sp.E:
             return self._print_exp(sp.exp(expr.exp))
@@ -82,15 +92,12 @@ def render_text(d: Derivation) -> str:
         out.append("")
     if d.assumptions or d.index_ranges:
         out.append("Assumptions:")
-        out += [f"  - {a.text}" for a in d.assumptions]
+        out += [f"  - {a.text}" for a in d.assumptions if a.text]
         ranges = sorted({f"1 ≤ {i} ≤ {u}" for i, u in d.index_ranges.items()})
         if ranges:
             out.append(f"  - indices in range: {', '.join(ranges)}")
         out.append("")
-    rel = _REL.get(type(d.statement).__name__, "=")
-    if isinstance(d.statement, sp.Rel):
-        rel = _REL.get(d.statement.rel_op.replace("==", "="), d.statement.rel_op)
-    out += ["Statement:", f"  {pretty(d.statement.lhs)} {rel} {pretty(d.statement.rhs)}", "", "Steps:"]
+    out += ["Statement:", f"  {pretty(d.statement)}", "", "Steps:"]
     previous = None
     for k, st in enumerate(d.steps, 1):
         lhs = pretty(st.lhs) if st.lhs != previous else " " * min(len(pretty(st.lhs)), 12)

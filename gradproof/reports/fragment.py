@@ -241,7 +241,7 @@ def to_latex(expr: sp.Basic) -> str:
     return GradproofLatexPrinter({"mul_symbol": None, "order": "none"}).doprint(expr)
 
 
-_REL = {"=": "=", ">=": r"\geq", "<=": r"\leq", ">": ">", "<": "<", "!=": r"\neq"}
+_REL = {"=": "=", ">=": r"\geq", "<=": r"\leq", ">": ">", "<": "<", "!=": r"\neq", "=>": r"\Longrightarrow"}
 
 
 def derivation_lines(d: Derivation) -> list[tuple[str, str, str, str]]:
