@@ -33,8 +33,10 @@ __all__ = [
     "UnknownDerivationError",
     "assert_gradient",
     "bias_variance_experiment",
+    "assert_steps",
     "catalog",
     "check_gradient",
+    "check_steps",
     "derivation",
     "verify",
 ]
@@ -53,6 +55,8 @@ _LAZY = {
     "CheckOptions": "gradproof.verify.options",
     "assert_gradient": "gradproof.verify.check",
     "bias_variance_experiment": "gradproof.experiments.bias_variance",
+    "check_steps": "gradproof.steps.check",
+    "assert_steps": "gradproof.steps.check",
 }
 
 
@@ -76,6 +80,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.model import Derivation
     from gradproof.derivations.registry import catalog, derivation
     from gradproof.experiments.bias_variance import bias_variance_experiment
+    from gradproof.steps.check import assert_steps, check_steps
     from gradproof.verify.check import assert_gradient, check_gradient
     from gradproof.verify.derivation_check import verify_derivation as verify
     from gradproof.verify.options import CheckOptions

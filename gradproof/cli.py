@@ -21,6 +21,7 @@ COMMANDS = {
     "check": "check",
     "bias-variance": "bias_variance",
     "report": "report",
+    "check-steps": "check_steps",
 }
 
 

@@ -12,6 +12,7 @@ import sympy as sp
 import gradproof
 from gradproof.derivations import mlp
 from gradproof.derivations.model import Step
+from gradproof.verify.autograd import autograd_gradients
 
 
 @pytest.fixture(scope="module")
@@ -64,14 +65,21 @@ def test_backprop_matches_autograd_on_deep_networks():
     rng = np.random.default_rng(5)
     for act in mlp.ACTIVATIONS:
         params, x, y = mlp._random_network(rng, 3, act)
-        for (gW, gb), (aW, ab) in zip(mlp.backprop(params, x, y, act), mlp._torch_grads(params, x, y, act, "cpu")):
-            np.testing.assert_allclose(gW, aW, rtol=1e-10, atol=1e-14)
-            np.testing.assert_allclose(gb, ab, rtol=1e-10, atol=1e-14)
+        point = mlp._as_point(params)
+        auto = autograd_gradients(lambda p: mlp._torch_loss(p, x, y, act), point, "cpu")
+        derived = mlp._as_point(mlp.backprop(params, x, y, act))
+        assert derived.keys() == auto.keys() == point.keys()
+        for name in point:
+            np.testing.assert_allclose(derived[name], auto[name], rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.parametrize("bug", ["no-activation-derivative", "transposed"])
 def test_buggy_backprop_fails_both_witnesses(bug):
-    witnesses = mlp.random_network_witnesses(seed=0, bug=bug)
+    from gradproof.derivations.numeric_checks import NumericExperiment
+    from gradproof.verify.numeric_checks import run_numeric_check
+
+    buggy = NumericExperiment("buggy backprop", lambda seed: mlp.network_cases(seed, bug=bug))
+    witnesses = run_numeric_check(buggy, seed=0, device="cpu")
     assert {w.method for w in witnesses} == {"finite differences", "autograd"}
     assert not any(w.ok for w in witnesses)
 

@@ -173,7 +173,7 @@ def test_sys_exit_in_the_loss_is_an_input_error(user, capsys):
 
 # -- non-ASCII titles -----------------------------------------------------------------------
 def test_accented_title_keeps_its_accents():
-    from gradproof.reports.fragment import escape_text
+    from gradproof.derivations.latex_text import escape_text
 
     # before: "Müller" came out as "Muller" and "Łódź" as "odz"-like text, silently
     assert escape_text("Müller, Señor, façade, Łódź, straße, naïve") == (

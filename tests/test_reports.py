@@ -9,9 +9,10 @@ import pytest
 
 from gradproof.cli import main
 from gradproof.errors import InputError
+from gradproof.derivations.latex import to_latex
+from gradproof.derivations.latex_text import escape_text, text_to_latex
+from gradproof.derivations.layout import width
 from gradproof.reports import build_report
-from gradproof.reports.fragment import escape_text, text_to_latex, to_latex
-from gradproof.reports.layout import width
 
 from .reports_helpers import assert_golden
 
@@ -88,7 +89,7 @@ def test_lecture_term_order():
 
 def test_long_right_hand_sides_are_broken():
     from gradproof.derivations.registry import derivation
-    from gradproof.reports.layout import layout_steps
+    from gradproof.derivations.layout import layout_steps
 
     steps = layout_steps(derivation("cross-entropy-kl"), 24.0)
     assert any(len(s.pieces) > 1 for s in steps)
@@ -97,7 +98,7 @@ def test_long_right_hand_sides_are_broken():
 def _rows_fit(steps, budget):
     """Every row of a laid-out derivation fits: the widest unstacked lhs, the relation and the
     piece (continuation pieces indented) together within ``budget`` ems."""
-    from gradproof.reports.layout import CONTINUATION_INDENT, RELATION_WIDTH
+    from gradproof.derivations.layout import CONTINUATION_INDENT, RELATION_WIDTH
 
     column = max((width(s.lhs) for s in steps if not s.stacked), default=0.0)
     for s in steps:
@@ -112,7 +113,7 @@ def _rows_fit(steps, budget):
 def test_every_derivation_fits_its_budget_with_the_widest_left_side(budget):
     """The left column of an ``align`` is as wide as its widest left-hand side, for every row."""
     from gradproof.derivations.registry import catalog
-    from gradproof.reports.layout import layout_steps
+    from gradproof.derivations.layout import layout_steps
 
     for d in catalog():
         _rows_fit(layout_steps(d, budget), budget)
@@ -120,7 +121,7 @@ def test_every_derivation_fits_its_budget_with_the_widest_left_side(budget):
 
 def test_a_sum_inside_brackets_is_broken_inside_them():
     from gradproof.derivations.registry import derivation
-    from gradproof.reports.layout import layout_steps
+    from gradproof.derivations.layout import layout_steps
 
     steps = layout_steps(derivation("bias-variance-decomposition"), 24.0)
     broken = [s for s in steps if s.pieces[0].startswith("\\mathbb{E}\\Bigl[")]
@@ -141,8 +142,8 @@ def _toy(*steps):
 
 
 def test_a_left_side_too_wide_to_share_gets_a_row_of_its_own():
-    from gradproof.reports.fragment import align_rows
-    from gradproof.reports.layout import layout_steps
+    from gradproof.derivations.fragment import align_rows
+    from gradproof.derivations.layout import layout_steps
 
     d = _toy(
         (lambda w, x, i: x[i], lambda w, x, i: x[i] + 1, "short"),
@@ -157,7 +158,7 @@ def test_a_left_side_too_wide_to_share_gets_a_row_of_its_own():
 
 def test_beamer_frames_share_steps_evenly():
     from gradproof.reports.beamer import MAX_STEPS, chunks
-    from gradproof.reports.layout import StepRows
+    from gradproof.derivations.layout import StepRows
 
     one_line = StepRows("x", "=", ("y",), "why")
     for count in range(1, 23):
@@ -168,7 +169,7 @@ def test_beamer_frames_share_steps_evenly():
 
 def test_beamer_long_reasons_count_as_lines():
     from gradproof.reports.beamer import FRAME_HEIGHT, _height
-    from gradproof.reports.layout import StepRows
+    from gradproof.derivations.layout import StepRows
 
     short, long = StepRows("x", "=", ("y",), "why"), StepRows("x", "=", ("y",), "because " * 40)
     assert _height(long) > _height(short) + 2 * 0.8
@@ -401,7 +402,7 @@ def test_pdf_without_tex_says_so_and_keeps_the_tex(tmp_path, monkeypatch, capsys
 def test_sums_in_brackets_break_only_where_groups_are_closed():
     import sympy as sp
 
-    from gradproof.reports.layout import split_rhs
+    from gradproof.derivations.layout import split_rhs
 
     k = sp.Symbol("k")
     terms = sum(sp.Symbol(f"a_{i}") * sp.exp(sp.Symbol(f"b_{i}")) for i in range(8))

@@ -22,6 +22,7 @@ from gradproof.derivations.model import (
     Input,
     Step,
 )
+from gradproof.derivations.numeric_checks import EqualityCase, GradientCase, NumericExperiment
 
 d = sp.Symbol("d", integer=True, positive=True)  # number of parameters
 k, l = sp.symbols("k l", integer=True, positive=True)
@@ -106,53 +107,71 @@ def steepest_descent_direction() -> Derivation:
             "ε ↦ L(w + εu) on a smooth loss against Σ_k g_k u_k with g from its gradient, and no random "
             "unit direction beats −g/‖g‖.",
         ),
-        numeric_checks=(lambda seed=0, device=None: direction_witnesses(seed),),
+        numeric_checks=(FIRST_ORDER, NO_STEEPER_DIRECTION),
         symbols=((g, "gradient ∇L(w)"), (u, "unit direction"), (gnorm, "‖g‖, the gradient's length"),
                  (D_u, "directional derivative"), (d, "number of parameters")),
     )
 
 
-def _softplus_loss(w: np.ndarray, A: np.ndarray, t: np.ndarray) -> float:
+def _problem(rng: np.random.Generator, dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return rng.normal(size=(30, dim)), rng.integers(0, 2, size=30).astype(float), rng.normal(size=dim)
+
+
+def _loss(w: np.ndarray, A: np.ndarray, t: np.ndarray) -> float:
+    """Logistic regression with a little L2: a smooth loss to move along."""
     z = A @ w
     return float(np.mean(np.logaddexp(0.0, z) - t * z) + 0.05 * w @ w)
 
 
-def _softplus_grad(w: np.ndarray, A: np.ndarray, t: np.ndarray) -> np.ndarray:
+def _gradient(w: np.ndarray, A: np.ndarray, t: np.ndarray) -> np.ndarray:
     z = A @ w
     return A.T @ (1 / (1 + np.exp(-z)) - t) / len(t) + 0.1 * w
 
 
-def direction_witnesses(seed: int = 0, directions: int = 2000) -> list:
-    """On a smooth loss (logistic regression with L2): (1) finite differences of ε ↦ L(w + εu)
-    agree with Σ_k g_k u_k; (2) no random unit direction has a smaller slope than −g/‖g‖."""
-    from gradproof.verify import finite_diff
-    from gradproof.verify.derivation_check import FD_FLOOR_RTOL, Witness
-
+def first_order_cases(seed: int = 0) -> list[GradientCase]:
+    """d/dε L(w + εu) at ε = 0 is Σ_k g_k u_k: the derived slope as the 'gradient' in ε."""
     rng = np.random.default_rng(seed + 4241)
-    worst_fd, worst_gap, tol = 0.0, -np.inf, FD_FLOOR_RTOL
+    cases = []
     for dim in (2, 5, 20):
-        A, t = rng.normal(size=(30, dim)), rng.integers(0, 2, size=30).astype(float)
-        w = rng.normal(size=dim)
-        grad = _softplus_grad(w, A, t)
-        for _ in range(3):
-            v = rng.normal(size=dim)
-            v /= np.linalg.norm(v)
-            fd = finite_diff.jacobian(lambda e, v=v, w=w, A=A, t=t: np.array(_softplus_loss(w + e[0] * v, A, t)),
-                                      np.zeros(1))
-            derived = float(grad @ v)
-            err = abs(float(fd.value.reshape(-1)[0]) - derived) / max(abs(derived), float(np.linalg.norm(grad)))
-            worst_fd = max(worst_fd, err)
-            tol = max(tol, 10 * float(fd.error.reshape(-1)[0]) / max(abs(derived), float(np.linalg.norm(grad))))
+        A, t, w = _problem(rng, dim)
+        v = rng.normal(size=dim)
+        v /= np.linalg.norm(v)
+
+        def loss(point, A=A, t=t, w=w, v=v):
+            return _loss(w + float(point["eps"]) * v, A, t)
+
+        def torch_loss(point, A=A, t=t, w=w, v=v):
+            import torch
+
+            At, tt = torch.as_tensor(A, device=point["eps"].device), torch.as_tensor(t, device=point["eps"].device)
+            wv = torch.as_tensor(w, device=At.device) + point["eps"] * torch.as_tensor(v, device=At.device)
+            z = At @ wv
+            return torch.mean(torch.nn.functional.softplus(z) - tt * z) + 0.05 * wv @ wv
+
+        cases.append(GradientCase(f"{dim} parameters", {"eps": np.array(0.0)},
+                                  {"eps": np.array(_gradient(w, A, t) @ v)}, loss, torch_loss))
+    return cases
+
+
+def steepest_cases(seed: int = 0, directions: int = 2000) -> list[EqualityCase]:
+    """The smallest slope over random unit directions and u* = −g/‖g‖ is exactly −‖g‖."""
+    rng = np.random.default_rng(seed + 4243)
+    cases = []
+    for dim in (2, 5, 20):
+        A, t, w = _problem(rng, dim)
+        g_ = _gradient(w, A, t)
         us = rng.normal(size=(directions, dim))
         us /= np.linalg.norm(us, axis=1, keepdims=True)
-        best = -np.linalg.norm(grad)
-        worst_gap = max(worst_gap, float(best - (us @ grad).min()) / abs(best))
-    return [
-        Witness("finite differences", worst_fd <= tol, worst_fd, tol,
-                "d/dε L(w + εu) at 0 against Σ_k g_k u_k (logistic loss, 2, 5 and 20 parameters)"),
-        Witness("evaluation", worst_gap <= 1e-12, None, None,
-                f"{directions} random unit directions per size: none has a slope below −‖g‖"),
-    ]
+        slopes = np.append(us @ g_, g_ @ (-g_ / np.linalg.norm(g_)))
+        cases.append(EqualityCase(f"{dim} parameters, {directions} random directions and −g/‖g‖",
+                                  np.array(-np.linalg.norm(g_)), np.array(slopes.min())))
+    return cases
+
+
+FIRST_ORDER = NumericExperiment("d/dε L(w + εu) at 0 against Σ_k g_k u_k (logistic loss; 2, 5, 20 parameters)",
+                                first_order_cases)
+NO_STEEPER_DIRECTION = NumericExperiment("no random unit direction has a slope below −‖g‖ (2, 5, 20 parameters)",
+                                         steepest_cases)
 
 
 def build() -> list[Derivation]:

@@ -23,6 +23,7 @@ from gradproof.derivations.model import (
     Input,
     Step,
 )
+from gradproof.derivations.numeric_checks import EqualityCase, MonteCarloCase, NumericExperiment
 from gradproof.derivations.sampling import WITH, WITHOUT, K, MinibatchExpect
 
 N = sp.Symbol("N", integer=True, positive=True)  # samples in the dataset
@@ -137,7 +138,7 @@ def minibatch_gradient_variance() -> Derivation:
             "moments under each scheme (steps 1–4). The numeric witnesses enumerate every minibatch of small "
             "datasets exactly and run a seeded Monte Carlo on larger ones.",
         ),
-        numeric_checks=(lambda seed=0, device=None: variance_witnesses(seed),),
+        numeric_checks=(VARIANCE_ENUMERATION, VARIANCE_MONTE_CARLO),
         symbols=((g, "per-sample gradients"), (gbar, "full gradient"), (ghat, "minibatch gradient"),
                  (K, "K_a: how many times sample a is in the minibatch"), (sigma2, "variance of the g_a"),
                  (N, "number of samples"), (B, "minibatch size")),
@@ -160,50 +161,65 @@ def enumerated_variance(g_values: np.ndarray, B_: int, replace: bool) -> float:
     return float(np.mean((means - g_values.mean()) ** 2))
 
 
-def monte_carlo_variance(g_values: np.ndarray, B_: int, replace: bool, draws: int, rng) -> tuple[float, float]:
-    """(mean of (ĝ − ḡ)² over ``draws`` random minibatches, its standard error)."""
+def minibatch_squared_errors(g_values: np.ndarray, B_: int, replace: bool, draws: int, rng) -> np.ndarray:
+    """(ĝ − ḡ)² for ``draws`` random minibatches: their mean estimates the variance."""
     n_ = len(g_values)
     if replace:
         idx = rng.integers(0, n_, size=(draws, B_))
     else:
         idx = np.argsort(rng.random((draws, n_)), axis=1)[:, :B_]
-    sq = (g_values[idx].mean(axis=1) - g_values.mean()) ** 2
+    return (g_values[idx].mean(axis=1) - g_values.mean()) ** 2
+
+
+def monte_carlo_variance(g_values: np.ndarray, B_: int, replace: bool, draws: int, rng) -> tuple[float, float]:
+    """(mean of (ĝ − ḡ)² over ``draws`` random minibatches, its standard error)."""
+    sq = minibatch_squared_errors(g_values, B_, replace, draws, rng)
     return float(sq.mean()), float(sq.std(ddof=1) / math.sqrt(draws))
 
 
-#: Monte Carlo draws per (N, B, scheme); 4 standard errors is the agreement bar
+ENUMERATED = ((4, 1), (5, 2), (6, 3), (6, 6), (7, 4))  # (N, B): every minibatch listed
+SAMPLED = ((50, 8), (200, 32), (1000, 500))  # (N, B): random minibatches
 MC_DRAWS = 20000
-MC_SIGMAS = 4.0
 
 
-def variance_witnesses(seed: int = 0) -> list:
-    """Exact enumeration on small datasets and Monte Carlo on larger ones, both schemes."""
-    from gradproof.verify.derivation_check import EVALUATION_RTOL, Witness
+def _scheme(replace: bool) -> str:
+    return "with replacement" if replace else "without replacement"
 
+
+def enumeration_cases(seed: int = 0) -> list[EqualityCase]:
     rng = np.random.default_rng(seed + 7919)
-    worst, cases = 0.0, []
-    for n_, B_ in ((4, 1), (5, 2), (6, 3), (6, 6), (7, 4)):
+    cases = []
+    for n_, B_ in ENUMERATED:
         values = rng.normal(size=n_)
         for replace in (True, False):
-            exact = enumerated_variance(values, B_, replace)
-            derived = formula_variance(values, B_, replace)
-            worst = max(worst, abs(exact - derived) / max(1.0, abs(exact)))
-        cases.append(f"N={n_},B={B_}")
-    enum_ok = worst <= EVALUATION_RTOL
-    out = [Witness("evaluation", enum_ok, worst, EVALUATION_RTOL,
-                   "every minibatch enumerated, with and without replacement (" + "; ".join(cases) + ")")]
-    mc_worst, mc_cases = 0.0, []
-    for n_, B_ in ((50, 8), (200, 32), (1000, 500)):
+            cases.append(EqualityCase(f"N={n_}, B={B_}, {_scheme(replace)}",
+                                      np.array(formula_variance(values, B_, replace)),
+                                      np.array(enumerated_variance(values, B_, replace))))
+    return cases
+
+
+def monte_carlo_cases(seed: int = 0) -> list[MonteCarloCase]:
+    rng = np.random.default_rng(seed + 7907)
+    cases = []
+    for n_, B_ in SAMPLED:
         values = rng.standard_t(5, size=n_)  # heavy-ish tails: a harder test than a Gaussian
         for replace in (True, False):
-            mean, se = monte_carlo_variance(values, B_, replace, MC_DRAWS, rng)
-            z = abs(mean - formula_variance(values, B_, replace)) / se
-            mc_worst = max(mc_worst, z)
-        mc_cases.append(f"N={n_},B={B_}")
-    out.append(Witness("Monte Carlo", mc_worst <= MC_SIGMAS, None, None,
-                       f"{MC_DRAWS} minibatches per case, seed {seed}: largest gap {mc_worst:.2f} standard errors "
-                       f"(bar {MC_SIGMAS:g}; " + "; ".join(mc_cases) + ")"))
-    return out
+            cases.append(MonteCarloCase(f"N={n_}, B={B_}, {_scheme(replace)}",
+                                        np.array(formula_variance(values, B_, replace)),
+                                        minibatch_squared_errors(values, B_, replace, MC_DRAWS, rng)))
+    return cases
+
+
+VARIANCE_ENUMERATION = NumericExperiment(
+    "the variance over every minibatch, listed, against the derived formulas ("
+    + "; ".join(f"N={a_}, B={b_}" for a_, b_ in ENUMERATED) + "; both schemes)",
+    enumeration_cases,
+)
+VARIANCE_MONTE_CARLO = NumericExperiment(
+    f"mean of (ĝ − ḡ)² over {MC_DRAWS} random minibatches against the derived variance ("
+    + "; ".join(f"N={a_}, B={b_}" for a_, b_ in SAMPLED) + "; both schemes)",
+    monte_carlo_cases,
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,7 +273,7 @@ def iterations_per_epoch() -> Derivation:
         ),
         notes=("A numeric witness splits range(N) into batches for every N ≤ 300 and B ≤ 64 and compares "
                "the number of batches and the last one's size with the derived T and r.",),
-        numeric_checks=(lambda seed=0, device=None: epoch_witnesses(),),
+        numeric_checks=(EPOCH_SPLITS,),
         symbols=((Ns, "samples"), (Bs, "batch size"), (T, "iterations per epoch"), (r, "last batch size"),
                  (m, "N/B when B divides N")),
     )
@@ -268,24 +284,22 @@ def split_into_batches(n_samples: int, batch: int) -> list[range]:
     return [range(s, min(s + batch, n_samples)) for s in range(0, n_samples, batch)]
 
 
-def epoch_witnesses(max_samples: int = 300, max_batch: int = 64) -> list:
+def epoch_cases(seed: int = 0, max_samples: int = 300, max_batch: int = 64) -> list[EqualityCase]:
     """The derived T and r, compiled from the derivation's own expressions, against an actual
     split of range(N) into batches, for every N ≤ ``max_samples`` and B ≤ ``max_batch``."""
-    from gradproof.verify.derivation_check import Witness
-
     d = iterations_per_epoch()
     n_grid, b_grid = np.meshgrid(np.arange(1, max_samples + 1), np.arange(1, max_batch + 1), indexing="ij")
-    derived = {
-        name: sp.lambdify((Ns, Bs), d.expand_definitions(sym), "numpy")(n_grid, b_grid) for name, sym in (("T", T), ("r", r))
-    }
-    bad = []
-    for (row, col), n_ in np.ndenumerate(n_grid):
-        batches = split_into_batches(int(n_), int(b_grid[row, col]))
-        t_, r_ = derived["T"][row, col], derived["r"][row, col]
-        if t_ != len(batches) or r_ != len(batches[-1]):
-            bad.append(f"N={n_}, B={b_grid[row, col]}: derived T={t_}, r={r_}; split: {len(batches)}, {len(batches[-1])}")
-    detail = f"{n_grid.size} (N, B) pairs split into batches" + (f"; {bad[0]}" if bad else "")
-    return [Witness("evaluation", not bad, None, None, detail)]
+    derived = {name: np.asarray(sp.lambdify((Ns, Bs), d.expand_definitions(sym), "numpy")(n_grid, b_grid), float)
+               for name, sym in (("T", T), ("r", r))}
+    splits = [[split_into_batches(int(n_), int(b_)) for n_, b_ in zip(nr, br)] for nr, br in zip(n_grid, b_grid)]
+    counted = np.array([[len(s_) for s_ in row] for row in splits], dtype=float)
+    last_sizes = np.array([[len(s_[-1]) for s_ in row] for row in splits], dtype=float)
+    where = f"N = 1..{max_samples}, B = 1..{max_batch}"
+    return [EqualityCase(f"{where}: iterations T", derived["T"], counted),
+            EqualityCase(f"{where}: last batch r", derived["r"], last_sizes)]
+
+
+EPOCH_SPLITS = NumericExperiment("T and r against range(N) split into batches of B, every N ≤ 300, B ≤ 64", epoch_cases)
 
 
 def build() -> list[Derivation]:

@@ -7,13 +7,14 @@ symbolic widths K (of h_{l−1}), J (of layer l) and I (of layer l+1), with φ a
 the activation derivatives for σ, tanh and ReLU are separate steps.  Denominator layout:
 ∂L/∂W_l has the shape of W_l (J × K).
 
-The symbolic proof covers one generic layer; :func:`random_network_witnesses` then runs the
+The symbolic proof covers one generic layer; :data:`RANDOM_NETWORKS` then runs the
 derived recursion as plain NumPy backprop on random networks of 1–3 hidden layers with each
 activation and compares it with finite differences and PyTorch autograd of the forward pass.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from gradproof.derivations.model import (
     Input,
     Step,
 )
+from gradproof.derivations.numeric_checks import GradientCase, NumericExperiment
 
 D = sp.Derivative
 K, J, I = sp.symbols("K J I", integer=True, positive=True)  # widths of layers l−1, l, l+1
@@ -181,7 +183,7 @@ def mlp_backprop() -> Derivation:
             "Numeric witnesses: backprop from these formulas on random networks with 1, 2 and 3 hidden "
             "layers and each activation, against finite differences and autograd of the forward pass.",
         ),
-        numeric_checks=(random_network_witnesses,),
+        numeric_checks=(RANDOM_NETWORKS,),
         symbols=((h, "h_{l−1}, the layer input"), (W, "W_l"), (b, "b_l"), (V, "W_{l+1}"), (c, "b_{l+1}"),
                  (g, "δ_{l+1} = ∂L/∂a_{l+1}"), (A, "a_l, pre-activations"), (H, "h_l = φ(a_l)"),
                  (A2, "a_{l+1}"), (z, "free pre-activations of layer l"), (u, "free pre-activations of layer l+1"),
@@ -295,75 +297,56 @@ def _random_network(rng: np.random.Generator, depth: int, act: str) -> tuple[lis
     raise RuntimeError("could not draw a ReLU network away from its kinks")  # pragma: no cover
 
 
-def _torch_grads(params: list, x: np.ndarray, y: np.ndarray, act: str, device: Any) -> list:
+def _torch_loss(point: Mapping[str, Any], x: np.ndarray, y: np.ndarray, act: str) -> Any:
+    """The forward pass of :func:`_forward` on float64 tensors ``point["W_1"], point["b_1"], …``."""
     import torch
 
-    ts = [(torch.tensor(Wl, dtype=torch.float64, device=device, requires_grad=True),
-           torch.tensor(bl, dtype=torch.float64, device=device, requires_grad=True)) for Wl, bl in params]
-    hcur = torch.tensor(x, dtype=torch.float64, device=device)
+    layers = len(point) // 2
+    hcur = torch.as_tensor(x, dtype=torch.float64, device=point["W_1"].device)
     fn = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}[act]
-    for n, (Wl, bl) in enumerate(ts):
-        a = Wl @ hcur + bl
-        hcur = a if n == len(ts) - 1 else fn(a)
-    yt = torch.tensor(y, dtype=torch.float64, device=device)
-    loss = torch.logsumexp(hcur, 0) - yt @ hcur
-    flat = [p for pair in ts for p in pair]
-    grads = torch.autograd.grad(loss, flat)
-    return [(grads[2 * n].cpu().numpy(), grads[2 * n + 1].cpu().numpy()) for n in range(len(ts))]
+    for n in range(1, layers + 1):
+        a = point[f"W_{n}"] @ hcur + point[f"b_{n}"]
+        hcur = a if n == layers else fn(a)
+    yt = torch.as_tensor(y, dtype=torch.float64, device=hcur.device)
+    return torch.logsumexp(hcur, 0) - yt @ hcur
 
 
-def random_network_witnesses(seed: int = 0, device: Any = None, *, bug: str | None = None,
-                             depths: tuple[int, ...] = (1, 2, 3)) -> list:
-    """Backprop from the derived formulas on random networks (each depth × σ, tanh, ReLU) against
-    Richardson finite differences and torch autograd (float64), errors relative to each gradient's
-    scale.  Returns one Witness per method."""
-    from gradproof.verify import finite_diff
-    from gradproof.verify.derivation_check import AUTOGRAD_RTOL, FD_FLOOR_RTOL, SCALE_FLOOR, Witness
+def _as_point(params: list) -> dict[str, np.ndarray]:
+    return {f"{which}_{n + 1}": value for n, pair in enumerate(params) for which, value in zip("Wb", pair)}
 
-    if device is None:
-        device = "cpu"
+
+def _as_params(point: Mapping[str, np.ndarray]) -> list:
+    return [(point[f"W_{n}"], point[f"b_{n}"]) for n in range(1, len(point) // 2 + 1)]
+
+
+DEPTHS = (1, 2, 3)
+
+
+def network_cases(seed: int = 0, *, bug: str | None = None, depths: tuple[int, ...] = DEPTHS) -> list[GradientCase]:
+    """Backprop from the derived formulas on random networks (each depth × σ, tanh, ReLU), one
+    :class:`GradientCase` per network with ∂L/∂W_l and ∂L/∂b_l for every layer.  ``bug`` plants
+    a known error in the backprop (see :func:`backprop`), for tests that the witnesses catch it."""
     rng = np.random.default_rng(seed + 7919)
-    fd_worst = ag_worst = 0.0
-    fd_tol = FD_FLOOR_RTOL
-    fd_ok = ag_ok = True
-    fd_where = ag_where = ""
-    count = 0
+    cases = []
     for depth in depths:
         for act in ACTIVATIONS:
             params, x, y = _random_network(rng, depth, act)
             derived = backprop(params, x, y, act, bug=bug)
-            auto = _torch_grads(params, x, y, act, device)
-            count += 1
-            for n, ((Wl, bl), (gW, gb), (aW, ab)) in enumerate(zip(params, derived, auto)):
-                for which, value, grad, ag in (("W", Wl, gW, aW), ("b", bl, gb, ab)):
-                    def loss_at(v, n=n, which=which, params=params, x=x, y=y, act=act):
-                        ps = [list(pair) for pair in params]
-                        ps[n][0 if which == "W" else 1] = v
-                        return _forward([tuple(pair) for pair in ps], x, y, act)[0]
+            cases.append(GradientCase(
+                where=f"{act}, {depth} hidden layer(s)",
+                point=_as_point(params),
+                gradient=_as_point(derived),
+                loss=lambda point, x=x, y=y, act=act: _forward(_as_params(point), x, y, act)[0],
+                torch_loss=lambda point, x=x, y=y, act=act: _torch_loss(point, x, y, act),
+            ))
+    return cases
 
-                    fd = finite_diff.jacobian(loss_at, value)
-                    scale = max(float(np.max(np.abs(grad))), float(np.max(fd.error)), SCALE_FLOOR)
-                    diff = np.abs(fd.value - grad)
-                    allowed = np.maximum(10.0 * fd.error, FD_FLOOR_RTOL * scale)
-                    if float(np.max(diff)) / scale > fd_worst:
-                        fd_worst = float(np.max(diff)) / scale
-                        fd_tol = max(FD_FLOOR_RTOL, float(np.max(allowed)) / scale)
-                    if np.any(diff > allowed):
-                        fd_ok = False
-                        fd_where = f"{act}, {depth} hidden layer(s), ∂L/∂{which}_{n + 1}"
-                    ag_scale = max(float(np.max(np.abs(grad))), float(np.max(np.abs(ag))), SCALE_FLOOR)
-                    ag_rel = float(np.max(np.abs(ag - grad))) / ag_scale
-                    ag_worst = max(ag_worst, ag_rel)
-                    if ag_rel > AUTOGRAD_RTOL:
-                        ag_ok = False
-                        ag_where = f"{act}, {depth} hidden layer(s), ∂L/∂{which}_{n + 1}"
-    what = (f"backprop from the derived recursion on {count} random networks "
-            f"({', '.join(map(str, depths))} hidden layers × σ, tanh, ReLU; softmax cross-entropy output)")
-    return [
-        Witness("finite differences", fd_ok, fd_worst, fd_tol,
-                what if fd_ok else f"{what}: mismatch at {fd_where}"),
-        Witness("autograd", ag_ok, ag_worst, AUTOGRAD_RTOL, what if ag_ok else f"{what}: mismatch at {ag_where}"),
-    ]
+
+RANDOM_NETWORKS = NumericExperiment(
+    f"backprop from the derived recursion on {len(DEPTHS) * len(ACTIVATIONS)} random networks "
+    f"({', '.join(map(str, DEPTHS))} hidden layers × σ, tanh, ReLU; softmax cross-entropy output)",
+    network_cases,
+)
 
 
 def build() -> list[Derivation]:

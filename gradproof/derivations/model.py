@@ -13,6 +13,7 @@ import difflib
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
@@ -20,6 +21,7 @@ import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from gradproof.derivations.numeric_checks import NumericExperiment
 from gradproof.errors import InputError
 
 # "!=" holds at every point (σ(z) ≠ 0 for all z); it is checked at points, never shown.
@@ -214,9 +216,9 @@ class Derivation:
     result: tuple[Any, tuple] | None = None
     example_specs: tuple[ExampleSpec, ...] = ()
     notes: tuple[str, ...] = ()
-    # extra numeric witnesses beyond claims: callables (seed=, device=) -> iterable of
-    # gradproof.verify.derivation_check.Witness (e.g. backprop on random networks of several depths)
-    numeric_checks: tuple[Any, ...] = ()
+    # numeric experiments beyond the claims, described as data (gradproof.derivations.numeric_checks:
+    # e.g. backprop on random networks of several depths); gradproof.verify runs and judges them
+    numeric_checks: tuple[NumericExperiment, ...] = ()
     symbols: tuple[tuple[Any, str], ...] = ()
 
     def __repr__(self) -> str:
@@ -435,14 +437,19 @@ class Derivation:
 
     def latex(self) -> str:
         """A paste-ready ``align*`` fragment with each step's reason as ``\\text{}``."""
-        from gradproof.reports.fragment import derivation_align
+        from gradproof.derivations.fragment import derivation_align
 
         return derivation_align(self)
 
 
-def _exact_value(kind: str, rng: random.Random) -> sp.Rational:
-    from gradproof.derivations.prove import _rational
+def _rational(rng: random.Random, lo: float, hi: float) -> sp.Rational:
+    value = Fraction(rng.randint(1, 999), 1000) * Fraction(hi - lo).limit_denominator(100) + Fraction(
+        lo
+    ).limit_denominator(100)
+    return sp.Rational(value.numerator, value.denominator)
 
+
+def _exact_value(kind: str, rng: random.Random) -> sp.Rational:
     if kind == "real":
         return _rational(rng, -2, 2)
     if kind in ("positive", "simplex", "onehot", "simplex-rows", "onehot-rows", "unit"):
@@ -461,8 +468,6 @@ def _exact_value(kind: str, rng: random.Random) -> sp.Rational:
 def _rational_unit_vector(count: int, rng: random.Random) -> list:
     """A random unit vector with exact rational entries: the inverse stereographic projection of a
     rational point t of R^(count-1), (2t, S - 1)/(S + 1) with S = ‖t‖², has norm exactly 1."""
-    from gradproof.derivations.prove import _rational
-
     t = [_rational(rng, -2, 2) for _ in range(count - 1)]
     total = sp.Integer(0) + sum(v**2 for v in t)
     out = [2 * v / (total + 1) for v in t] + [(total - 1) / (total + 1)]

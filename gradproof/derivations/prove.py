@@ -24,7 +24,6 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass
-from fractions import Fraction
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -39,13 +38,28 @@ FAILED = "failed"
 
 
 @dataclass(frozen=True)
+class Counterexample:
+    """Where the two sides of a step differ: the sizes, free-index values and exact input values
+    of the point, and the value of each side there."""
+
+    sizes: dict
+    indices: dict
+    values: dict
+    lhs: Any
+    rhs: Any
+
+
+@dataclass(frozen=True)
 class StepRecord:
-    """How one step was established: ``method`` is SHOWN, CHECKED or FAILED."""
+    """How one step was established: ``method`` is SHOWN, CHECKED or FAILED.  A FAILED step
+    whose sides were found to differ carries the ``counterexample``; without one it could not
+    be evaluated."""
 
     index: int
     reason: str
     method: str
     detail: str
+    counterexample: Counterexample | None = None
 
     @property
     def ok(self) -> bool:
@@ -354,12 +368,6 @@ def is_zero(expr: sp.Expr, facts: Any = True, depth: int = 0) -> tuple[bool, str
 # exact checking at random rational points
 
 
-def _rational(rng: random.Random, lo: float, hi: float) -> sp.Rational:
-    value = Fraction(rng.randint(1, 999), 1000) * Fraction(hi - lo).limit_denominator(100) + Fraction(
-        lo
-    ).limit_denominator(100)
-    return sp.Rational(value.numerator, value.denominator)
-
 
 def _index_symbols(expr: sp.Expr) -> set:
     """Free symbols, including the indices of a derivative's variables: ``∂L/∂W_qr`` has free
@@ -410,6 +418,21 @@ def check_numerically(
     """Evaluate ``lhs ⋈ rhs`` to 50 digits at exact rational inputs, for every combination of
     free indices (or a sample, see :func:`index_combinations`), at the sizes of
     :meth:`Derivation.proof_sizes`; returns (holds, what was done)."""
+    ok, detail, _ = check_at_points(derivation, lhs, rhs, relation, seed=seed, sizes=sizes)
+    return ok, detail
+
+
+def check_at_points(
+    derivation: Derivation,
+    lhs: sp.Expr,
+    rhs: sp.Expr,
+    relation: str,
+    *,
+    seed: int = 0,
+    sizes: Sequence[int] | None = None,
+) -> tuple[bool, str, Counterexample | None]:
+    """:func:`check_numerically` that also returns the first point where the sides differ
+    (None when the step holds at every point, or could not be evaluated)."""
     rng = random.Random(seed)
     counts = 0
     for size_set in derivation.proof_sizes(sizes):
@@ -431,20 +454,28 @@ def check_numerically(
             values = derivation.sample_exact(size_set, rng)
             for combo in index_combinations(ranges, rng):
                 sub = dict(zip(free_indices, combo))
-                left = derivation.substitute(unroll(concrete_lhs.xreplace(sub)).doit(), values)
-                right = derivation.substitute(unroll(concrete_rhs.xreplace(sub)).doit(), values)
+                left_point = unroll(concrete_lhs.xreplace(sub)).doit()
+                right_point = unroll(concrete_rhs.xreplace(sub)).doit()
+                left = derivation.substitute(left_point, values)
+                right = derivation.substitute(right_point, values)
                 a, b = sp.N(left, 50), sp.N(right, 50)
                 if not (a.is_number and b.is_number):
-                    return False, f"could not evaluate to a number: {a} vs {b}"
+                    return False, f"could not evaluate to a number: {a} vs {b}", None
                 counts += 1
                 if not _relation_holds(a, b, relation):
                     where = ", ".join(f"{k}={v}" for k, v in {**size_set, **sub}.items())
+                    used = left_point.free_symbols | right_point.free_symbols
+                    used |= left_point.atoms(sp.Indexed) | right_point.atoms(sp.Indexed)
+                    witness = Counterexample(
+                        sizes=dict(size_set), indices=sub,
+                        values={k: v for k, v in values.items() if k in used}, lhs=left, rhs=right,
+                    )  # fmt: skip
                     return False, (
                         f"fails at {where}: left {sp.N(a, 8)}, right {sp.N(b, 8)} (exact rational inputs)"
-                    )
+                    ), witness
     if counts == 0:
-        return False, "no index values to evaluate at any size"
-    return True, f"{counts} evaluations to 50 digits hold (sizes {derivation.proof_size_text(sizes)})"
+        return False, "no index values to evaluate at any size", None
+    return True, f"{counts} evaluations to 50 digits hold (sizes {derivation.proof_size_text(sizes)})", None
 
 
 def unroll(expr: sp.Expr) -> sp.Expr:
@@ -551,10 +582,10 @@ def prove_step(
         outcome = None
     if outcome is not None:
         return outcome.record(index, step.reason)
-    ok, detail = check_numerically(derivation, lhs, rhs, step.relation, seed=seed + index, sizes=sizes)
+    ok, detail, witness = check_at_points(derivation, lhs, rhs, step.relation, seed=seed + index, sizes=sizes)
     if ok:
         return StepRecord(index, step.reason, CHECKED, f"{fallback_reason}; {detail}")
-    return StepRecord(index, step.reason, FAILED, f"{fallback_reason}; {detail}")
+    return StepRecord(index, step.reason, FAILED, f"{fallback_reason}; {detail}", witness)
 
 
 def prove(derivation: Derivation, *, seed: int = 0, sizes: Sequence[int] | None = None) -> ProofResult:

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 from gradproof.reports import parts
 from gradproof.reports.figures import PREAMBLE as FIGURE_PREAMBLE
 from gradproof.reports.figures import Figure
-from gradproof.reports.fragment import align_rows, escape_text, text_to_latex
-from gradproof.reports.layout import layout_steps
+from gradproof.derivations.fragment import align_rows
+from gradproof.derivations.latex_text import escape_text, text_to_latex
+from gradproof.derivations.layout import layout_steps
 from gradproof.reports.tables import example_table
 from gradproof.reports.verified import box
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from gradproof.reports import parts
 from gradproof.reports.figures import PREAMBLE as FIGURE_PREAMBLE
 from gradproof.reports.figures import Figure
-from gradproof.reports.fragment import escape_text, text_to_latex
-from gradproof.reports.layout import STACK_SHARE, StepRows, layout_steps, width
+from gradproof.derivations.latex_text import escape_text, text_to_latex
+from gradproof.derivations.layout import STACK_SHARE, StepRows, layout_steps, width
 from gradproof.reports.tables import example_table
 from gradproof.reports.verified import summary_sentences
 

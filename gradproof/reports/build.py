@@ -26,7 +26,7 @@ class ReportOptions:
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
             raise InputError(f"format {self.format!r}: use one of {', '.join(FORMATS)}")
-        from gradproof.reports.fragment import check_typesettable
+        from gradproof.derivations.latex_text import check_typesettable
 
         for option, value in (("--title", self.title), ("--author", self.author)):
             if not isinstance(value, str):
@@ -35,7 +35,8 @@ class ReportOptions:
 
 
 def _fragment(derivations, options: ReportOptions) -> str:
-    from gradproof.reports.fragment import PACKAGES, escape_text
+    from gradproof.derivations.fragment import PACKAGES
+    from gradproof.derivations.latex_text import escape_text
     from gradproof.reports.output import comment_line
 
     head = [

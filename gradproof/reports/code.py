@@ -18,7 +18,8 @@ import types
 from collections.abc import Callable
 
 from gradproof.errors import InputError
-from gradproof.reports.fragment import escape_text, to_latex
+from gradproof.derivations.latex import to_latex
+from gradproof.derivations.latex_text import escape_text
 from gradproof.reports.output import comment_line
 
 # reductions whose second positional argument is an axis latexify would print as an operand
@@ -213,7 +214,7 @@ def function_report(
 ) -> str:
     """An article showing the function's code, its formula (latexify-py) and, with ``against``,
     the derived result it should implement."""
-    from gradproof.reports.fragment import check_typesettable
+    from gradproof.derivations.latex_text import check_typesettable
 
     if title is not None:
         check_typesettable(title, "--title")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradproof.reports.fragment import to_latex
+from gradproof.derivations.latex import to_latex
 
 PACKAGES = ("pgfplots",)
 PREAMBLE = "\\usepackage{pgfplots}\n\\pgfplotsset{compat=1.16}\n"

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
-from gradproof.reports.fragment import text_to_latex, to_latex
-from gradproof.reports.layout import scaled
+from gradproof.derivations.latex import to_latex
+from gradproof.derivations.latex_text import text_to_latex
+from gradproof.derivations.layout import scaled
 
 if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.model import Derivation

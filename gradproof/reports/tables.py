@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from gradproof.reports.fragment import text_to_latex
+from gradproof.derivations.latex_text import text_to_latex
 
 #: entries of a vector shown before the rest is elided
 MAX_ENTRIES = 8

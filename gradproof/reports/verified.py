@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from gradproof.reports.fragment import escape_text
+from gradproof.derivations.latex_text import escape_text
 
 
 def sci(x: float) -> str:

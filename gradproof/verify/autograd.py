@@ -28,3 +28,19 @@ def autograd_jacobian(
 
     jac = torch.autograd.functional.jacobian(f, tensors[wrt], vectorize=False)
     return jac.detach().cpu().numpy()
+
+
+def autograd_gradients(
+    loss: Callable[[Mapping[str, Any]], Any],
+    point: Mapping[str, np.ndarray],
+    device: Any,
+) -> dict[str, np.ndarray]:
+    """Gradient of the scalar ``loss(point)`` with respect to every entry of ``point``, by one
+    reverse pass in float64 on ``device``; NumPy arrays of each parameter's shape."""
+    import torch
+
+    tensors = {
+        k: torch.tensor(np.asarray(v), dtype=torch.float64, device=device, requires_grad=True) for k, v in point.items()
+    }
+    grads = torch.autograd.grad(loss(tensors), list(tensors.values()))
+    return {k: g.detach().cpu().numpy() for k, g in zip(tensors, grads)}

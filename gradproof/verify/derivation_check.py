@@ -28,31 +28,18 @@ from gradproof.errors import InputError
 from gradproof.verify import finite_diff
 from gradproof.verify.autograd import autograd_jacobian
 from gradproof.verify.device import describe_device, resolve_device
-
-# float64 tolerances, relative to the scale of the quantity compared
-AUTOGRAD_RTOL = 1e-9
-EVALUATION_RTOL = 1e-9
-FD_FLOOR_RTOL = 1e-7  # finite differences are judged by their own error estimate, but never tighter
-# Gradients are compared relative to their own scale, but a gradient that underflows at an adversarial
-# point (every entry ~1e-44 when one logit dominates) is compared on this scale instead, so that a
-# 2e-44 vs 0 difference is not a "100% error"; random points still catch errors in such gradients.
-SCALE_FLOOR = 1e-12
-EPS = float(np.finfo(np.float64).eps)
-
-
-@dataclass(frozen=True)
-class Witness:
-    """One method's verdict: its largest error (relative to the compared quantity's scale)."""
-
-    method: str
-    ok: bool
-    max_error: float | None
-    tolerance: float | None
-    detail: str
-
-    def __str__(self) -> str:
-        err = "" if self.max_error is None else f" max rel. error {self.max_error:.1e} (tol {self.tolerance:.0e})"
-        return f"  [{'ok ' if self.ok else 'FAIL'}] {self.method}:{err} — {self.detail}"
+from gradproof.verify.judge import (  # noqa: F401 - the tolerances are part of this module's API
+    AUTOGRAD_RTOL,
+    EVALUATION_RTOL,
+    FD_FLOOR_RTOL,
+    SCALE_FLOOR,
+    Tally,
+    Witness,
+    judge_autograd,
+    judge_fd,
+    judge_values,
+)
+from gradproof.verify.numeric_checks import run_numeric_check
 
 
 @dataclass(frozen=True)
@@ -138,9 +125,7 @@ def _name_of(symbol: Any) -> str:
 def _check_gradient_claim(d: Derivation, claim: GradientClaim, device: Any, rng: np.random.Generator) -> list[Witness]:
     wrt = _name_of(claim.wrt)
     label = claim.label or f"∂/∂{wrt}"
-    fd_worst, fd_tol, ag_worst = 0.0, FD_FLOOR_RTOL, 0.0
-    fd_ok = ag_ok = True
-    fd_where = ag_where = ""
+    fd_tally, ag_tally = Tally("finite differences", FD_FLOOR_RTOL), Tally("autograd", AUTOGRAD_RTOL)
     count = 0
     for sizes in _size_variants(d):
         forward = compile_expr(d, claim.function, claim.function_index, sizes, "numpy")
@@ -151,47 +136,23 @@ def _check_gradient_claim(d: Derivation, claim: GradientClaim, device: Any, rng:
             derived = gradient(values)
             fd = finite_diff.jacobian(lambda w, values=values, f=forward: f({**values, wrt: w}), values[wrt])
             fd_value = fd.value.reshape(derived.shape)
-            fd_error = fd.error.reshape(derived.shape)
-            scale = max(
-                float(np.max(np.abs(derived), initial=0.0)), float(np.max(fd_error, initial=0.0)), SCALE_FLOOR
-            )
-            diff = np.abs(fd_value - derived)
-            allowed = np.maximum(10.0 * fd_error, FD_FLOOR_RTOL * scale)
-            rel = float(np.max(diff, initial=0.0)) / scale
-            if rel > fd_worst:
-                fd_worst = rel
-                fd_tol = max(FD_FLOOR_RTOL, float(np.max(allowed)) / scale)
-            if np.any(diff > allowed):
-                fd_ok = False
-                worst = np.unravel_index(int(np.argmax(diff - allowed)), diff.shape)
-                fd_where = f"at a {kind} point, entry {worst}: FD {fd_value[worst]:.6g}, derived {derived[worst]:.6g}"
-
+            verdict = judge_fd(derived, fd_value, fd.error.reshape(derived.shape))
+            bad = verdict.bad
+            fd_tally.add(verdict, "" if bad is None else
+                         f"at a {kind} point, entry {bad}: FD {fd_value[bad]:.6g}, derived {derived[bad]:.6g}")
             ag = autograd_jacobian(forward_t, values, wrt, device).reshape(derived.shape)
-            ag_scale = max(
-                float(np.max(np.abs(derived), initial=0.0)), float(np.max(np.abs(ag), initial=0.0)), SCALE_FLOOR
-            )
-            ag_diff = np.abs(ag - derived)
-            ag_rel = float(np.max(ag_diff, initial=0.0)) / ag_scale
-            ag_worst = max(ag_worst, ag_rel)
-            # Two float64 formulas for the same gradient differ by rounding of their terms, which
-            # can be far larger than the result when saturated terms cancel (a batch sum of ±1
-            # residuals): allow a few hundred ulps of the function's own size on top of the rtol.
-            ag_atol = 256 * EPS * max(1.0, float(np.max(np.abs(forward(values)), initial=0.0)))
-            if np.any(ag_diff > AUTOGRAD_RTOL * ag_scale + ag_atol):
-                ag_ok = False
-                worst = np.unravel_index(int(np.argmax(ag_diff)), ag_diff.shape)
-                ag_where = f"at a {kind} point, entry {worst}: autograd {ag[worst]:.6g}, derived {derived[worst]:.6g}"
+            verdict = judge_autograd(derived, ag, forward(values))
+            bad = verdict.bad
+            ag_tally.add(verdict, "" if bad is None else
+                         f"at a {kind} point, entry {bad}: autograd {ag[bad]:.6g}, derived {derived[bad]:.6g}")
     sizes_text = ", ".join(", ".join(f"{k}={v}" for k, v in s.items()) or "scalar" for s in _size_variants(d))
-    where = f"{label}: {count} points ({sizes_text})"
-    return [
-        Witness("finite differences", fd_ok, fd_worst, fd_tol, where if fd_ok else f"{label}: mismatch {fd_where}"),
-        Witness("autograd", ag_ok, ag_worst, AUTOGRAD_RTOL, where if ag_ok else f"{label}: mismatch {ag_where}"),
-    ]
+    what = f"{label}: {count} points ({sizes_text})"
+    return [fd_tally.witness(what, failed=label), ag_tally.witness(what, failed=label)]
 
 
 def _check_identity_claim(d: Derivation, claim: IdentityClaim, rng: np.random.Generator) -> Witness:
     label = claim.label or "identity"
-    worst, ok, where, count = 0.0, True, "", 0
+    worst, where, count = 0.0, "", 0
     for sizes in _size_variants(d):
         left = compile_expr(d, claim.lhs, claim.index, sizes, "numpy")
         right = compile_expr(d, claim.rhs, claim.index, sizes, "numpy")
@@ -199,24 +160,17 @@ def _check_identity_claim(d: Derivation, claim: IdentityClaim, rng: np.random.Ge
             count += 1
             a, b = left(values), right(values)
             if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-                ok, where = False, f"non-finite value at a {kind} point"
+                where = where or f"non-finite value at a {kind} point"
                 continue
-            scale = np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
-            tol = EVALUATION_RTOL * scale
-            if claim.relation == "=":
-                excess = np.abs(a - b) - tol
-                worst = max(worst, float(np.max(np.abs(a - b) / scale, initial=0.0)))
-            elif claim.relation in (">=", ">"):
-                excess = (b - a) - tol  # strict inequalities: checked up to float64 rounding
-            else:
-                excess = (a - b) - tol
-            if np.any(excess > 0):
-                ok = False
-                bad = np.unravel_index(int(np.argmax(excess)), np.shape(excess)) if np.ndim(excess) else ()
+            verdict = judge_values(a, b, claim.relation)
+            worst = max(worst, verdict.error)
+            if not verdict.ok and not where:
+                bad = verdict.bad
                 av = a[bad] if np.ndim(a) else a
                 bv = b[bad] if np.ndim(b) else b
                 entry = f", entry {bad}" if bad else ""
                 where = f"fails at a {kind} point{entry}: {float(av):.6g} {claim.relation} {float(bv):.6g}"
+    ok = not where
     detail = f"{label}: holds at {count} points" if ok else f"{label}: {where}"
     return Witness("evaluation", ok, worst if claim.relation == "=" else None,
                    EVALUATION_RTOL if claim.relation == "=" else None, detail)
@@ -250,7 +204,7 @@ def verify_derivation(name_or_derivation: Any, device: Any = "auto", *, seed: in
         else:  # pragma: no cover - a programming error in a derivation module
             raise TypeError(f"{d.name}: unknown claim type {type(claim).__name__}")
     for check in d.numeric_checks:
-        witnesses += list(check(seed=seed, device=torch_device))
+        witnesses += run_numeric_check(check, seed=seed, device=torch_device)
     return DerivationVerification(
         d.name, d.title, proof, tuple(witnesses), describe_device(torch_device), time.perf_counter() - start
     )

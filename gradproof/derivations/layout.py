@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import sympy as sp
 
 from gradproof.derivations.text import ordered_terms
-from gradproof.reports.fragment import _REL, text_to_latex, to_latex
+from gradproof.derivations.latex import RELATION_LATEX, to_latex
+from gradproof.derivations.latex_text import text_to_latex
 
 if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.model import Derivation
@@ -282,5 +283,5 @@ def layout_steps(d: Derivation, budget: float) -> list[StepRows]:
         full = lhs or to_latex(step.lhs)
         if width(full) > STACK_SHARE * budget:
             full = scaled(full, budget - column)
-        out.append(StepRows(lhs, _REL[step.relation], pieces, text_to_latex(step.reason), full, stack))
+        out.append(StepRows(lhs, RELATION_LATEX[step.relation], pieces, text_to_latex(step.reason), full, stack))
     return out

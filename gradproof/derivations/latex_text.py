@@ -1,26 +1,17 @@
-"""Paste-ready LaTeX for one derivation: an ``align*`` with each step's reason beside it.
+"""Plain-text reasons and titles as LaTeX that pdflatex accepts.
 
 Reasons are written for people in plain text with a little Unicode (``∂``, ``Σ``, ``≥``) and
-sub/superscript tokens (``z_j``, ``e^{a+b}``); :func:`text_to_latex` turns them into LaTeX that
-pdflatex accepts, escaping everything else so no text can inject commands.
+sub/superscript tokens (``z_j``, ``e^{a+b}``); :func:`text_to_latex` turns them into LaTeX,
+escaping everything else so no text can inject commands.  :func:`escape_text` is the plain
+escaper for user-supplied names and titles.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
-from typing import TYPE_CHECKING
-
-import sympy as sp
-from sympy.printing.latex import LatexPrinter
 
 from gradproof.errors import InputError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from gradproof.derivations.model import Derivation
-
-PACKAGES = ("amsmath", "amssymb", "graphicx")
 
 _UNICODE_MATH = {
     "∂": r"\partial ", "Σ": r"\sum ", "∑": r"\sum ", "≥": r"\geq ", "≤": r"\leq ", "≠": r"\neq ",
@@ -181,110 +172,3 @@ _TOKENS = re.compile(f"(?P<code>{_CODE_TOKEN.pattern})|(?P<math>{_MATH_TOKEN.pat
 def _prose(text: str) -> str:
     """Plain text between math tokens; a `` - `` between spaces is a minus sign, not a hyphen."""
     return escape_text(text).replace(" - ", r" \ensuremath{-} ")
-
-
-class GradproofLatexPrinter(LatexPrinter):
-    """SymPy's printer with lecture notation for derivatives: ∂s_i/∂z_j, not ∂/∂z_j s_i."""
-
-    def _print_Derivative(self, expr: sp.Derivative) -> str:
-        if len(expr.variables) == 1:
-            var = self._print(expr.variables[0])
-            inner = expr.expr
-            if isinstance(inner, (sp.Symbol, sp.Indexed)):
-                return rf"\frac{{\partial {self._print(inner)}}}{{\partial {var}}}"
-            return rf"\frac{{\partial}}{{\partial {var}}} {self.parenthesize(inner, 1000)}"
-        return super()._print_Derivative(expr)
-
-    def _print_Mul(self, expr: sp.Mul) -> str:
-        # lecture order: numbers, then plain symbols (p_i, s_i), then everything else
-        # (p_i log q_i rather than log(q_i) p_i)
-        def rank(a: sp.Basic) -> int:
-            if a.is_Number:
-                return 0
-            if isinstance(a, (sp.Symbol, sp.Indexed)):
-                return 1
-            return 2
-
-        args = list(expr.args)
-        ordered = sorted(args, key=rank)
-        if ordered != args and not any(a.is_Number and a.is_negative for a in args[1:]):
-            return super()._print_Mul(sp.Mul(*ordered, evaluate=False))
-        return super()._print_Mul(expr)
-
-    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
-        from gradproof.derivations.text import ordered_terms
-
-        ordered = ordered_terms(expr)
-        if ordered != list(expr.args):
-            return super()._print_Add(sp.Add(*ordered, evaluate=False), order="none")
-        return super()._print_Add(expr, order=order)
-
-    def _print_KroneckerDelta(self, expr: sp.KroneckerDelta, exp: str | None = None) -> str:
-        a, b = (self._print(x) for x in expr.args)
-        tex = rf"\delta_{{{a}{b}}}"
-        return rf"{tex}^{{{exp}}}" if exp else tex
-
-    def _print_Function(self, expr: sp.Function, exp: str | None = None) -> str:
-        name = expr.func.__name__
-        if name in ("KL", "H"):
-            args = ", ".join(self._print(a) for a in expr.args)
-            if name == "KL":
-                args = r" \,\|\, ".join(self._print(a) for a in expr.args)
-                tex = rf"\operatorname{{KL}}\left({args}\right)"
-            else:
-                tex = rf"H\left({args}\right)"
-            return rf"{tex}^{{{exp}}}" if exp else tex
-        return super()._print_Function(expr, exp)
-
-
-def to_latex(expr: sp.Basic) -> str:
-    return GradproofLatexPrinter({"mul_symbol": None, "order": "none"}).doprint(expr)
-
-
-_REL = {"=": "=", ">=": r"\geq", "<=": r"\leq", ">": ">", "<": "<", "!=": r"\neq", "=>": r"\Longrightarrow"}
-
-
-def derivation_lines(d: Derivation) -> list[tuple[str, str, str, str]]:
-    """(lhs, relation, rhs, reason) in LaTeX; lhs is empty when it repeats the line above."""
-    lines, previous = [], None
-    for step in d.steps:
-        lhs = "" if previous is not None and step.lhs == previous else to_latex(step.lhs)
-        lines.append((lhs, _REL[step.relation], to_latex(step.rhs), text_to_latex(step.reason)))
-        previous = step.lhs
-    return lines
-
-
-#: width in ems that a fragment's equation (lhs, relation and rhs) may take before it is broken
-FRAGMENT_BUDGET = 30.0
-
-
-def _reason_text(reason: str) -> str:
-    return rf"\text{{({reason})}}"
-
-
-def align_rows(steps: list, *, reason: Callable[[str], str] = _reason_text) -> list[str]:
-    """``align*`` rows for laid-out steps (see :mod:`gradproof.reports.layout`): the first row of
-    a step carries the reason in a third column, continuation rows start with ``+``/``−``; a
-    left-hand side too wide to share a row comes on a row of its own, starting at the relations."""
-    rows = []
-    for s in steps:
-        why = reason(s.reason)
-        if s.stacked:
-            rows.append(rf"  &\rlap{{$\displaystyle {s.lhs}$}}")
-            rows.append(rf"  &{s.rel} {s.pieces[0]} && {why}")
-        else:
-            rows.append(rf"  {s.lhs} &{s.rel} {s.pieces[0]} && {why}")
-        rows += [rf"  &\qquad {{}}{p}" for p in s.pieces[1:]]
-    return rows
-
-
-def derivation_align(d: Derivation) -> str:
-    """The derivation's steps as a paste-ready ``align*`` fragment (needs amsmath, amssymb,
-    graphicx); right-hand sides too long for a line are broken at their ``+``/``−``."""
-    from gradproof.reports.layout import layout_steps
-
-    rows = align_rows(layout_steps(d, FRAGMENT_BUDGET))
-    return (
-        f"% gradproof: {d.name} — needs \\usepackage{{{','.join(PACKAGES)}}}\n"
-        "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
-    )

@@ -1,0 +1,189 @@
+"""From rows to the relations a derivation claims.
+
+* Rows end at ``\\\\``.  A row ``A &= B`` states A = B; a following row ``&= C`` states B = C; a
+  row with its own left side starts a new chain; ``A = B = C`` on one row is two steps.
+* A row with no relation continues the expression before it (a long right-hand side over two
+  lines), or, before any relation, is a left side whose ``&=`` comes on the next row.
+* In Markdown, a ``$$`` block that starts with a relation continues the previous block's chain.
+* The first row of a chain whose left side is a name with no definition (``L &= …``) defines it;
+  so does ``:=`` anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lark import Token, Tree
+
+from gradproof.steps.parse import parse_tokens
+from gradproof.steps.source import Source
+from gradproof.steps.tokens import Row, _has_relation, block_rows
+
+# how each relation is written when a step is shown
+REL_LATEX = {"=": "=", "<": "<", ">": ">", "<=": r"\le", ">=": r"\ge", "!=": r"\neq", ":=": ":=",
+             "≈": r"\approx", "∝": r"\propto"}  # fmt: skip
+
+
+@dataclass
+class LogicalRow:
+    """Rows joined where an expression continues over ``\\\\``: the tokens of one statement."""
+
+    tokens: list[Token]
+    offset: int  # of its first character in the file
+    rows: list[Row] = field(default_factory=list)
+    block: int = 0
+    tree: Tree | None = None
+
+    @property
+    def leads(self) -> bool:
+        """True when the row has its own left side (does not start with a relation)."""
+        return bool(self.tokens) and self.tokens[0].type != "REL"
+
+
+@dataclass
+class Relation:
+    """One claimed relation ``lhs ⋈ rhs``; ``starts_chain`` when ``lhs`` is a written left side."""
+
+    lhs: Any  # parse tree
+    relation: str
+    rhs: Any
+    offset: int  # of the row it is on
+    line: int
+    latex: str
+    lhs_latex: str
+    rhs_latex: str
+    starts_chain: bool
+    chain: int
+    row: LogicalRow
+    defines: str | None = None  # the name it defines (status "defined")
+
+
+def logical_rows(source: Source) -> list[LogicalRow]:
+    out: list[LogicalRow] = []
+    for number, block in enumerate(source.blocks):
+        pending: LogicalRow | None = None
+        current: LogicalRow | None = None
+        for row in block_rows(source, block):
+            tokens = row.tokens
+            if not tokens:
+                continue
+            if not _has_relation(tokens):
+                if current is not None and pending is None:
+                    current.tokens += tokens  # a long expression continued on the next row
+                    current.rows.append(row)
+                elif pending is not None:
+                    pending.tokens += tokens
+                    pending.rows.append(row)
+                else:
+                    pending = LogicalRow(list(tokens), row.offset, [row], number)
+                continue
+            if pending is not None:
+                current = LogicalRow(pending.tokens + list(tokens), pending.offset, pending.rows + [row], number)
+                pending = None
+            else:
+                current = LogicalRow(list(tokens), row.offset, [row], number)
+            out.append(current)
+        # a block's trailing expression with no relation states nothing to check
+    for lrow in out:
+        lrow.tree = parse_tokens(source, lrow.tokens, end_offset=lrow.offset)
+    return out
+
+
+def relations(source: Source, rows: list[LogicalRow]) -> list[Relation]:
+    """The relations claimed, chained as described in the module docstring."""
+    out: list[Relation] = []
+    previous_rhs: tuple | None = None  # (tree, latex)
+    chain = -1
+    for lrow in rows:
+        kids = lrow.tree.children
+        line, _ = source.position(lrow.offset)
+        if kids and isinstance(kids[0], Tree):
+            lhs = (kids[0], display(source, _tree_tokens(kids[0])))
+            pairs = kids[1:]
+            chain += 1
+            starts = True
+        else:
+            if previous_rhs is None:
+                raise source.error(lrow.offset, "this row starts with a relation, but no formula comes before it")
+            lhs = previous_rhs
+            pairs = kids
+            starts = False
+        for q in range(0, len(pairs), 2):
+            rel_token, rhs_tree = pairs[q], pairs[q + 1]
+            rhs = (rhs_tree, display(source, _tree_tokens(rhs_tree)))
+            rel = str(rel_token.value)
+            latex = f"{lhs[1]} {REL_LATEX.get(rel, rel)} {rhs[1]}"
+            out.append(Relation(lhs[0], rel, rhs[0], lrow.offset, line, latex, lhs[1], rhs[1],
+                                starts and q == 0, chain, lrow))  # fmt: skip
+            lhs = rhs
+        previous_rhs = lhs
+    return out
+
+
+def _tree_tokens(tree: Any) -> list[Token]:
+    if isinstance(tree, Token):
+        return [tree]
+    out: list[Token] = []
+    for c in tree.children:
+        if c is not None:
+            out += _tree_tokens(c)
+    return out
+
+
+def display(source: Source, tokens: list[Token]) -> str:
+    """The LaTeX of a formula as the user wrote it: the source of its tokens, with what was
+    dropped (spacing, ``\\left``, reasons) left out and a macro shown by its name."""
+    pieces: list[str] = []
+    last_end: int | None = None
+    last_macro: int | None = None
+    for t in tokens:
+        start, end = t.start_pos, t.end_pos
+        if end == start:  # from a macro's replacement: the macro's name, once
+            if last_macro != start:
+                pieces.append((" " if pieces else "") + _macro_name(source.text, start))
+                last_macro = start
+            last_end = None
+            continue
+        last_macro = None
+        if last_end is None:
+            start = _sizing_before(source.text, start)
+        text = source.text[start:end]
+        if last_end is not None and start > last_end:
+            gap = source.text[last_end:start]
+            pieces.append(gap if _harmless(gap) else " ")
+        elif last_end is None and pieces:
+            pieces.append(" ")
+        pieces.append(text)
+        last_end = end
+    out = "".join(pieces)
+    return " ".join(out.split())
+
+
+# what may stay between two tokens of a displayed formula: spacing and sizing, not a row or
+# cell break, a comment, a label or a reason
+_BREAKS = ("&", "\\\\", "%", "\\label", "\\tag", "\\text", "\\nonumber", "\\notag", "\\intertext", "\n")
+
+
+def _sizing_before(text: str, start: int) -> int:
+    """Include a ``\\left`` (or ``\\bigl``) just before a run's first token."""
+    from gradproof.steps.tokens import _SIZES
+
+    q = start
+    while q > 0 and text[q - 1] in " \t":
+        q -= 1
+    for cmd in _SIZES:
+        if text.startswith(cmd, q - len(cmd)) and (q - len(cmd) == 0 or text[q - len(cmd) - 1] != "\\"):
+            return q - len(cmd)
+    return start
+
+
+def _harmless(gap: str) -> bool:
+    return not any(b in gap for b in _BREAKS)
+
+
+def _macro_name(text: str, k: int) -> str:
+    q = k + 1
+    while q < len(text) and text[q].isalpha():
+        q += 1
+    return text[k:q]

@@ -1,0 +1,298 @@
+"""Checking a hand-written derivation line by line, with the one prover gradproof has.
+
+The whole flow: find the math (:mod:`.source`), read the rows (:mod:`.tokens`, :mod:`.parse`),
+chain them into relations (:mod:`.chains`), read the declarations (:mod:`.declarations`), then
+hand every relation to :func:`gradproof.derivations.prove.prove_step` as a step of one
+derivation, and explain the first one that fails (:mod:`.explain`).
+
+Statuses: SHOWN → ``proved``; CHECKED → ``checked`` (at exact points, *not* proved); FAILED with
+a point where the sides differ → ``failed``; FAILED without one (nothing could be evaluated) →
+``unestablished``.  A wrong step is never reported proved: that is the prover's promise, and
+this module adds no rule of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+from gradproof.derivations.model import Step
+from gradproof.derivations.prove import CHECKED, FAILED, SHOWN, StepRecord, prove_step
+from gradproof.errors import InputError
+from gradproof.steps.chains import Relation, logical_rows, relations
+from gradproof.steps.context import index_symbol
+from gradproof.steps.declarations import declare, definition_target
+from gradproof.steps.errors import StepsSyntaxError
+from gradproof.steps.points import StepsDerivation
+from gradproof.steps.result import StepReport, StepResult
+from gradproof.steps.source import Source, read_source
+from gradproof.steps.tensors import as_component, is_tensor
+
+# relations of the file → relations of the derivation model
+_MODEL_RELATION = {"=": "=", ":=": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "!=": "!="}
+_COMPOSE = {("=", r): r for r in ("=", "<", ">", "<=", ">=")} | {(r, "="): r for r in ("<", ">", "<=", ">=")} | {
+    ("<", "<"): "<", ("<", "<="): "<", ("<=", "<"): "<", ("<=", "<="): "<=",
+    (">", ">"): ">", (">", ">="): ">", (">=", ">"): ">", (">=", ">="): ">=",
+}  # fmt: skip
+
+
+@dataclass
+class Built:
+    """A relation of the file with both sides built, ready for the prover."""
+
+    relation: Relation
+    lhs: Any
+    rhs: Any
+    op: str
+
+
+@dataclass
+class Analysis:
+    """A file read and built: its relations and the derivation they are steps of."""
+
+    source: Source
+    built: list[Built]
+    derivation: StepsDerivation
+    context: Any
+
+
+def check_steps(source: Any, *, format: str = "auto") -> StepReport:
+    """Check every step of a hand-written derivation.
+
+    ``source``: a :class:`pathlib.Path` (read as a file, ``.tex`` or ``.md``) or a string of
+    LaTeX or Markdown.  ``format``: ``"auto"``, ``"tex"`` or ``"md"``.  A file that cannot be
+    read gives a report whose ``error`` names the line and column (``.ok`` is False).
+
+    >>> r = check_steps(r'''
+    ... % gradproof: index j = 1..n
+    ... \\begin{align*}
+    ...   \\frac{\\partial}{\\partial z_j} \\sum_{k=1}^{n} z_k^2 &= 2 z_j
+    ... \\end{align*}''')
+    >>> r.ok, r.steps[0].status
+    (True, 'proved')
+    """
+    text, name = _read(source)
+    try:
+        parsed = read_source(text, name=name, format=format)
+        analysis = analyse(parsed)
+    except StepsSyntaxError as exc:
+        return StepReport(file=name, error=exc)
+    except RecursionError:
+        where = parsed.blocks[0].start if parsed.blocks else 0
+        return StepReport(file=name, error=parsed.error(where, "a formula is nested too deeply to read"))
+    return run(analysis)
+
+
+def assert_steps(source: Any, *, format: str = "auto") -> StepReport:
+    """:func:`check_steps`, raising ``AssertionError`` with the report unless every step holds."""
+    __tracebackhide__ = True
+    report = check_steps(source, format=format)
+    if not report.ok:
+        raise AssertionError(str(report))
+    return report
+
+
+def _read(source: Any) -> tuple[str, str]:
+    if isinstance(source, Path):
+        if source.is_dir():
+            raise InputError(f"{source}: is a folder, not a .tex or .md file")
+        try:
+            return source.read_text(encoding="utf-8"), str(source)
+        except FileNotFoundError:
+            raise InputError(f"{source}: no such file") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        except OSError as exc:
+            raise InputError(f"{source}: cannot be read ({exc.strerror})") from None
+    if isinstance(source, str):
+        return source, "<string>"
+    raise InputError(f"check_steps takes a pathlib.Path or a string of LaTeX/Markdown, got {type(source).__name__}")
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def analyse(source: Source) -> Analysis:
+    """Read, chain and build every relation of ``source`` (raises StepsSyntaxError)."""
+    rows = logical_rows(source)
+    rels = relations(source, rows)
+    if not rels:
+        raise source.error(len(source.text.rstrip()) if not source.blocks else source.blocks[0].start,
+                           "no relation to check: no math block (align*, equation, \\[…\\], $$…$$) with = or ≤ in it")  # fmt: skip
+    decl = declare(source, [r.tree for r in rows])
+    ctx = decl.ctx
+    _mark_definitions(rels, ctx)
+    decl.build()
+    for rel in rels:
+        if rel.defines is not None:
+            decl.define(rel.lhs, rel.rhs, rel.line)
+    built: list[Built] = []
+    hidden: dict = {}
+    cache: dict[int, Any] = {}  # a row's right side is the next row's left side: build it once
+
+    def side(tree: Any) -> Any:
+        if id(tree) not in cache:
+            cache[id(tree)] = (decl.builder.expr(tree, {}), tree)  # the tree kept alive with its id
+        return cache[id(tree)][0]
+
+    for rel in rels:
+        if rel.defines is not None:
+            built.append(Built(rel, side(rel.lhs), side(rel.rhs), "defined"))
+            continue
+        lhs, rhs = _components(source, rel, side(rel.lhs), side(rel.rhs), hidden)
+        built.append(Built(rel, lhs, rhs, rel.relation))
+    derivation = _derivation(source, ctx, built, hidden)
+    return Analysis(source, built, derivation, ctx)
+
+
+def _mark_definitions(rels: list[Relation], ctx: Any) -> None:
+    """The first row of a chain whose left side is an undefined name defines it (and ``:=``)."""
+    reserved = set(ctx.indices) | set(ctx.sizes) | set(ctx.functions) | set(ctx.vectors) | set(ctx.randoms)
+    used: set[str] = set()  # a name used as an input in an earlier row stays an input
+    for rel in rels:
+        earlier = set(used)
+        used |= _names(rel.lhs) | _names(rel.rhs)
+        if rel.relation == ":=" or (rel.starts_chain and rel.relation == "="):
+            target = definition_target(rel.lhs)
+            if target is None:
+                if rel.relation == ":=":
+                    raise ctx.source.error(rel.offset, "the left side of := is a name (L, s_i)")
+                continue
+            name, _ = target
+            if name in ctx.definitions or name in reserved or name in ("e", "pi", "sigma", "delta"):
+                if rel.relation == ":=" and name in ctx.definitions:
+                    raise ctx.source.error(rel.offset, f"{name} is defined twice")
+                continue
+            if _mentions(rel.rhs, name) or name in earlier:
+                continue
+            rel.defines = name
+            ctx.definitions[name] = None  # built once every name is known
+
+
+def _names(tree: Any) -> set[str]:
+    from lark import Token, Tree
+
+    if isinstance(tree, Token):
+        return {str(tree.value)} if tree.type == "NAME" else set()
+    if isinstance(tree, Tree):
+        return set().union(*[_names(c) for c in tree.children if c is not None])
+    return set()
+
+
+def _mentions(tree: Any, name: str) -> bool:
+    from lark import Token, Tree
+
+    if isinstance(tree, Token):
+        return tree.type == "NAME" and str(tree.value) == name
+    if isinstance(tree, Tree):
+        return any(_mentions(c, name) for c in tree.children if c is not None)
+    return False
+
+
+def _components(source: Source, rel: Relation, lhs: Any, rhs: Any, hidden: dict) -> tuple[Any, Any]:
+    """A vector (or matrix) relation states one relation per component: give it free component
+    indices running over the shape."""
+    shapes = [v.ranges for v in (lhs, rhs) if is_tensor(v)]
+    if not shapes:
+        return _scalar_side(source, rel, lhs), _scalar_side(source, rel, rhs)
+    if len(shapes) == 2 and (len(shapes[0]) != len(shapes[1]) or any(
+            sp.simplify(a[0] - b[0]) != 0 or sp.simplify(a[1] - b[1]) != 0 for a, b in zip(*shapes))):  # fmt: skip
+        raise source.error(rel.offset, "the two sides have different shapes")
+    indices = []
+    for axis, (lo, hi) in enumerate(shapes[0]):
+        key = (axis, lo, hi)
+        if key not in hidden:
+            hidden[key] = index_symbol(f"kappa{'' if axis == 0 else axis + 1}_{len(hidden) + 1}", lo)
+        indices.append(hidden[key])
+    return as_component(lhs, tuple(indices)), as_component(rhs, tuple(indices))
+
+
+def _scalar_side(source: Source, rel: Relation, value: Any) -> Any:
+    from gradproof.steps.parse import _Operator
+
+    if isinstance(value, _Operator):
+        raise source.error(rel.offset, "a derivative operator with nothing to act on")
+    if not isinstance(value, sp.Basic):
+        raise source.error(rel.offset, "this side is not a formula")
+    return value
+
+
+def _derivation(source: Source, ctx: Any, built: list[Built], hidden: dict) -> StepsDerivation:
+    steps = tuple(Step(b.lhs, b.rhs, b.relation.latex, _MODEL_RELATION.get(b.op, "="))
+                  for b in built if b.op in _MODEL_RELATION)  # fmt: skip
+    ranges = ctx.index_ranges()
+    for (_axis, lo, hi), sym in hidden.items():
+        ranges[sym] = (lo, hi)
+    sizes = {sym: 3 + k for k, sym in enumerate(sorted(ctx.sizes.values(), key=str))}
+    sizes = {s: max(v, ctx.min_sizes.get(s, 1)) for s, v in sizes.items()}
+    last = steps[-1].expr if steps else sp.true
+    return StepsDerivation(
+        name=source.name, title=source.name, summary="", statement=last, steps=steps,
+        definitions=tuple(d for d in ctx.definitions.values() if d is not None),
+        assumptions=ctx.assumptions(), index_ranges=ranges, sizes=sizes, min_sizes=dict(ctx.min_sizes),
+        context=ctx,
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def establish(analysis: Analysis, lhs: Any, rhs: Any, op: str, index: int, latex: str = "") -> StepRecord:
+    """``lhs op rhs`` through the prover (``≈`` and ``∝`` are never established)."""
+    if op not in _MODEL_RELATION:
+        return StepRecord(index, latex, FAILED, f"{op} states an approximation, which is not checked")
+    step = Step(lhs, rhs, latex, _MODEL_RELATION[op])
+    return prove_step(analysis.derivation, step, index, seed=0)
+
+
+def status_of(record: StepRecord) -> str:
+    if record.method == SHOWN:
+        return "proved"
+    if record.method == CHECKED:
+        return "checked"
+    return "failed" if record.counterexample is not None else "unestablished"
+
+
+def run(analysis: Analysis) -> StepReport:
+    from gradproof.steps.explain import counterexample_json, diagnose
+
+    report = StepReport(file=analysis.source.name, warnings=list(analysis.context.warnings))
+    first_failed: int | None = None
+    # per chain: the last expression that follows from the chain's start, and the relation the
+    # rows since then claim between it and the current row's left side
+    good: dict[int, list] = {}
+    for k, b in enumerate(analysis.built):
+        rel = b.relation
+        if b.op == "defined":
+            report.steps.append(StepResult(rel.line, "defined", rel.latex, "definition"))
+            good[rel.chain] = [b.rhs, "="]
+            continue
+        record = establish(analysis, b.lhs, b.rhs, b.op, k + 1, rel.latex)
+        result = StepResult(rel.line, status_of(record), rel.latex, record.detail)
+        if rel.starts_chain or rel.chain not in good:
+            good[rel.chain] = [b.lhs, "="]
+        state = good[rel.chain]
+        claimed = _COMPOSE.get((state[1], b.op)) if state[1] is not None else None
+        if state[1] == "=" and state[0] is b.lhs:
+            holds = result.ok  # on track: the row itself relates the last correct expression
+        elif first_failed is not None or not result.ok:
+            again = establish(analysis, state[0], b.rhs, claimed or b.op, k + 1, rel.latex) if claimed else None
+            holds = again is not None and again.method in (SHOWN, CHECKED)
+        else:
+            holds = False
+        if first_failed is None and not result.ok:
+            first_failed = k
+            if record.counterexample is not None:
+                result.counterexample = counterexample_json(record.counterexample)
+            result.diagnosis = diagnose(analysis, b, record)
+        elif first_failed is not None:
+            result.follows_from_last_correct = holds
+        if holds:
+            good[rel.chain] = [b.rhs, "="]
+        else:
+            state[1] = claimed
+        report.steps.append(result)
+    return report

@@ -1,0 +1,156 @@
+"""The exact points a hand-written step is checked at.
+
+A file's derivation is a :class:`~gradproof.derivations.model.Derivation` whose inputs are not
+listed in advance: every input a step mentions gets an exact rational value when it is first met,
+drawn from its declared domain (``p_i > 0``, ``0 < p < 1``, ``y_i \\in \\{0,1\\}``); a vector with
+an assumed sum (Σ_i y_i = 1) is drawn whole so that its sum is right.  Unknown functions
+(``% gradproof: function f(x)``) become random smooth functions and quantities of unknown
+distribution random three-point laws, so a claim about "any f" is tested against a concrete one.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import sympy as sp
+
+from gradproof.derivations.model import Derivation
+from gradproof.steps.context import Context, Domain
+from gradproof.steps.expectation import evaluate_opaque, registry_entry, sample_law
+
+
+def _rational(rng: random.Random, lo: float, hi: float) -> sp.Rational:
+    """An exact rational strictly between ``lo`` and ``hi`` (a thousandth of the way or more)."""
+    lo_q, hi_q = (Fraction(x).limit_denominator(100) for x in (lo, hi))
+    value = lo_q + Fraction(rng.randint(1, 999), 1000) * (hi_q - lo_q)
+    return sp.Rational(value.numerator, value.denominator)
+
+
+class PointValues(dict):
+    """Exact values of one random draw, filled as inputs are met (see :meth:`StepsDerivation.substitute`)."""
+
+    def __init__(self, sizes: dict, rng: random.Random) -> None:
+        super().__init__()
+        self.sizes = sizes
+        self.rng = rng
+        self.functions: dict = {}
+        self.laws: dict = {}
+
+
+@dataclass(eq=False)
+class StepsDerivation(Derivation):
+    """A derivation read from a file; see the module docstring."""
+
+    context: Context | None = None
+    _inputs_sorted: list = field(default_factory=list)
+
+    def proof_sizes(self, values: Any = None) -> list[dict]:
+        """With no size symbols every draw is one point: draw 8 times as often (24 points)."""
+        sizes = super().proof_sizes(values)
+        return sizes * 8 if sizes == [{}] else sizes
+
+    def sample_exact(self, sizes: Any, rng: random.Random) -> PointValues:
+        values = PointValues({k: int(v) for k, v in sizes.items()}, rng)
+        ctx = self.context
+        for fact in ctx.sum_facts:  # vectors with a stated sum are drawn whole
+            lo, hi = (int(sp.sympify(b).xreplace({s: sp.Integer(v) for s, v in sizes.items()})) for b in (fact.lo, fact.hi))
+            entries = [fact.base[q] for q in range(lo, hi + 1)]
+            if not entries:
+                continue
+            domain = ctx.domain(str(fact.base.label))
+            raw = [_draw(domain, rng) for _ in entries]
+            target = sp.sympify(fact.value).xreplace({s: sp.Integer(v) for s, v in sizes.items()})
+            if domain.lo is not None and domain.lo >= 0 and target > 0 and sum(raw) > 0:
+                raw = [r * target / sum(raw) for r in raw]  # a scaled simplex: every entry keeps its sign
+            else:
+                raw[-1] = target - sum(raw[:-1])
+            for e, v in zip(entries, raw):
+                values[e] = v
+        for name, info in ctx.functions.items():
+            if info.body is None:
+                values.functions[info.function] = _random_function(len(info.params), rng)
+        for rq in ctx.randoms.values():
+            if rq.distribution == "any":
+                values.laws[rq.symbol] = sample_law(rng, _rational)
+        return values
+
+    def substitute(self, expr: sp.Expr, values: Any) -> sp.Expr:
+        if not isinstance(values, PointValues):
+            return super().substitute(expr, values)
+        for f, lam in values.functions.items():
+            if expr.has(f):
+                expr = expr.replace(f, lam).doit()
+        if values.laws:
+            expr = evaluate_opaque(expr, values.laws)
+        labels = {b.label for b in expr.atoms(sp.IndexedBase)}
+        for atom in sorted(expr.atoms(sp.Indexed) | expr.free_symbols, key=sp.default_sort_key):
+            if atom in values or atom in labels or not _is_input(atom):
+                continue
+            values[atom] = self._draw_for(atom, values)
+        return expr.xreplace({k: v for k, v in values.items() if isinstance(k, sp.Basic)})
+
+    def _draw_for(self, atom: Any, values: PointValues) -> Any:
+        ctx = self.context
+        rq = registry_entry(atom)
+        if rq is not None:  # a random quantity outside an expectation: any value it can take
+            support = rq.support()
+            if support is not None:
+                return values.rng.choice([v for v, _ in support])
+            return _rational(values.rng, -2, 2)
+        name = str(atom.base.label) if isinstance(atom, sp.Indexed) else atom.name
+        return _draw(ctx.domain(name), values.rng)
+
+
+def _is_input(atom: Any) -> bool:
+    """After sizes and free indices are substituted and sums unrolled, every remaining symbol is
+    an input, except the indices of sums that could not be unrolled (Dummies that are not random
+    quantities)."""
+    if isinstance(atom, sp.Indexed):
+        return all(i.is_Integer for i in atom.indices)
+    if isinstance(atom, sp.Dummy):
+        return registry_entry(atom) is not None
+    return isinstance(atom, sp.Symbol)
+
+
+def _draw(domain: Domain, rng: random.Random) -> Any:
+    if domain.values is not None:
+        return sp.sympify(rng.choice(list(domain.values)))
+    lo, hi = domain.lo, domain.hi
+    if lo is not None and hi is not None:
+        value = _between(rng, lo, hi)
+    elif lo is not None:
+        value = lo + _rational(rng, 0.05, 2)
+    elif hi is not None:
+        value = hi - _rational(rng, 0.05, 2)
+    else:  # mostly small, sometimes larger: a claim true only near 0 should not pass
+        scale = rng.choice((2, 2, 8))
+        value = _rational(rng, -scale, scale)
+    if domain.nonzero and value == 0:
+        value = sp.Rational(1, 7)
+    return value
+
+
+def _between(rng: random.Random, lo: Any, hi: Any) -> Any:
+    """A rational strictly inside (lo, hi)."""
+    t = sp.Rational(rng.randint(1, 999), 1000)
+    return sp.sympify(lo) + t * (sp.sympify(hi) - sp.sympify(lo))
+
+
+def _random_function(arity: int, rng: random.Random) -> sp.Lambda:
+    """A random smooth function: a cubic, a sine and an exponential with exact coefficients, in
+    each argument, plus a product of the first two — no identity that needs a special function
+    holds for it by accident."""
+    xs = sp.symbols(f"_x0:{arity}", real=True)
+
+    def r(lo: float = -1, hi: float = 1) -> Any:
+        return _rational(rng, lo, hi)
+
+    body = r()
+    for x in xs:
+        body += r() * x + r() * x**2 + r() * x**3 + r() * sp.sin(r(0.5, 2) * x + r()) + r() * sp.exp(r(-1, 1) * x)
+    if arity >= 2:
+        body += r() * xs[0] * xs[1]
+    return sp.Lambda(xs, body)

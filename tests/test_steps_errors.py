@@ -1,0 +1,137 @@
+"""Input the step checker cannot read: every error names the line and column, never a traceback,
+never a silently wrong reading."""
+
+from __future__ import annotations
+
+import pytest
+
+from gradproof.steps.check import check_steps
+from tests.steps_helpers import tex
+
+
+def error_of(src: str, **kw):
+    report = check_steps(src, **kw)
+    assert report.error is not None, str(report)
+    assert report.exit_code == 2 and not report.ok
+    return report.error
+
+
+def test_parse_error_names_line_and_column():
+    err = error_of("\\begin{align*}\na &= b + \\\\\n &= c\n\\end{align*}\n")
+    assert (err.line, err.column) == (2, 9) or err.line == 2
+    assert str(err).startswith("<string>:2:")
+
+
+def test_unexpected_token_position():
+    err = error_of("\\begin{align*}\n x &= (a + b))\n\\end{align*}\n")
+    assert (err.line, err.column) == (2, 14)
+    assert "')'" in err.message
+
+
+def test_undeclared_free_index():
+    err = error_of(tex("\\frac{\\partial L}{\\partial z_j} &= 0"))
+    assert "index j is not declared" in err.message
+    assert (err.line, err.column) == (2, 30)
+
+
+def test_undeclared_sum_index_without_limits():
+    err = error_of(tex("\\sum_k z_k &= 0"))
+    assert "index k is not declared" in err.message
+
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ("a &= \\foo b", "unknown command \\foo"),
+        ("a &= b \\pm c", "±"),
+        ("a &= b + \\dots + c", "…"),
+        ("a &= \\begin{cases} 1 \\end{cases}", "cases"),
+        ("a &= \\{ b \\}", "indicator"),
+        ("a &= \\langle b \\rangle", "\\langle"),
+        ("a &= b \\\\ c &= d & e &= f", "second equation"),
+        ("a &= \\mathcal{xy}", "single letter"),
+    ],
+)
+def test_unsupported_constructs_are_clear_errors(body, words):
+    err = error_of(tex(body))
+    assert words in err.message, err.message
+    assert err.line >= 1 and err.column >= 1
+
+
+def test_newcommand_with_arguments_is_an_error_where_used():
+    src = "\\newcommand{\\sq}[1]{#1^2}\n\\begin{align*}\n\\sq{x} &= x^2\n\\end{align*}\n"
+    err = error_of(src)
+    assert "\\sq takes 1 argument" in err.message and err.line == 3
+
+
+def test_recursive_macro_is_an_error():
+    err = error_of("\\newcommand{\\a}{\\a + 1}\n\\[ \\a = 2 \\]\n")
+    assert "expands forever" in err.message
+
+
+def test_unclosed_environment_and_braces():
+    assert "never closed" in error_of("\\begin{align*}\n a &= b\n").message
+    assert "never closed" in error_of("\\[ a = {b \\]").message
+    assert "never opened" in error_of("\\[ a = b} \\]").message
+
+
+def test_no_math_is_an_error_not_a_pass():
+    err = error_of("Just prose, no formulas.\n")
+    assert "no relation to check" in err.message
+
+
+def test_a_row_starting_with_a_relation_needs_a_formula_before():
+    assert "no formula comes before" in error_of(tex("&= b")).message
+
+
+def test_bad_declarations():
+    assert "range" in error_of(tex("a &= a", "index i")).message
+    assert "lo..hi" in error_of(tex("a &= a", "index i = n")).message
+    assert "assumptions the checker reads" in error_of(tex("a &= a", "assume x^2 + y > 3")).message
+    assert "distribution" in error_of(tex("a &= a", "random m \\sim \\mathrm{Poisson}(3)")).message
+    err = error_of(tex("a &= a", "define = 3"))
+    assert err.line == 1
+
+
+def test_a_name_declared_both_a_size_and_an_index():
+    err = error_of(tex("\\sum_{k=1}^{n} z_k &= 0", "size n", "index n = 1..m"))
+    assert "used as a size" in err.message and err.line == 2
+
+
+def test_hostile_input_is_text_not_commands():
+    # \input and \write18 are just unknown commands: nothing is executed or read
+    err = error_of(tex("a &= \\input{/etc/passwd}"))
+    assert "unknown command \\input" in err.message
+    err = error_of(tex("a &= \\write18{rm -rf /}"))
+    assert "\\write" in err.message
+
+
+def test_deep_nesting_and_long_input_do_not_crash():
+    deep = "(" * 40 + "x" + ")" * 40
+    assert check_steps(tex(f"{deep} &= x")).ok
+    deeper = "(" * 600 + "x" + ")" * 600
+    assert "nested too deeply" in error_of(tex(f"{deeper} &= x")).message
+    long = " + ".join(f"x_{{{k}}}" for k in range(1, 60))
+    report = check_steps(tex(f"{long} &= {long}"))
+    assert report.ok
+
+
+def test_binary_and_control_characters():
+    err = error_of("\\[ a = b \x00 \\]")
+    assert "unexpected character" in err.message
+    err = error_of("\\[ a = b ☃ \\]")
+    assert "☃" in err.message
+
+
+def test_non_string_source_is_refused():
+    from gradproof.errors import InputError
+
+    with pytest.raises(InputError):
+        check_steps(42)
+
+
+def test_missing_file_is_an_input_error(tmp_path):
+    from gradproof.errors import InputError
+
+    with pytest.raises(InputError, match="no such file"):
+        check_steps(tmp_path / "nope.tex")
