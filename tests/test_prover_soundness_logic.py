@@ -175,6 +175,8 @@ def test_one_variable_minimum():
     # φ(1) = 0: false at a single point, which random points miss; the rule must not show it
     assert last((phi(x), 0, "lemma", ">")).method != SHOWN
     assert last((x - sp.log(x), 2, "false", ">=")).method == FAILED  # the minimum is 1
+    # a single critical point that is a maximum, not a minimum: 1 − (r − 1)² ≥ 0 is false for |r − 1| > 1
+    assert last((1 - (r - 1) ** 2, 0, "false", ">=")).method != SHOWN
     # two critical points, unbounded below; false only for r < -2, outside the sampled (-2, 2), so
     # the point checks pass it: the rule must not call it shown
     assert last((r**3 - 3 * r, -2, "false", ">=")).method != SHOWN
