@@ -3,6 +3,10 @@
 Each subcommand lives in ``gradproof/commands/<name>.py`` with ``add_parser(subparsers)`` and
 ``run(args) -> int``.  Exit codes: 0 all good, 1 a check failed, 2 usage or input error.  Errors
 that come from the user's input print one line on stderr, never a traceback.
+
+The exit code is the verdict whatever happens to the output: commands print through
+:func:`gradproof.console.say`, which spells in ASCII what the terminal cannot encode and ignores
+a reader that went away (``| head``), so ``run`` always returns its verdict.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import argparse
 import importlib
 import sys
 
+from gradproof.console import flush, install, restore, say
 from gradproof.errors import GradproofError, InputError
 
 # subcommand -> module in gradproof.commands; one line per command
@@ -27,10 +32,15 @@ COMMANDS = {
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits 2 with a one-line message (no usage dump, no traceback)."""
+    """argparse that exits 2 with a one-line message (no usage dump, no traceback), and prints
+    help through :func:`~gradproof.console.say`."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"gradproof: error: {message} (see 'gradproof --help')\n")
+
+    def _print_message(self, message: str, file=None) -> None:  # type: ignore[override]
+        if message:
+            say(message, file=file or sys.stderr, end="")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    previous = install()
+    try:
+        return _main(argv)
+    finally:
+        flush()
+        restore(previous)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
@@ -60,13 +79,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
-        print("gradproof: interrupted", file=sys.stderr)
+        say("gradproof: interrupted", file=sys.stderr)
         return 130
     except (InputError, GradproofError) as exc:
-        print(f"gradproof: error: {exc}", file=sys.stderr)
+        say(f"gradproof: error: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # e.g. `gradproof list | head`
-        return 0
+    except BrokenPipeError:
+        # a print that bypassed console.say met a closed stdout before the command reached its
+        # verdict: never report success for work that did not finish
+        flush()
+        say("gradproof: error: the output was closed before the command finished", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

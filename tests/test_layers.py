@@ -20,6 +20,8 @@ PACKAGE = Path(gradproof.__file__).resolve().parent
 LAYERS = {
     "gradproof.errors": 0,
     "gradproof.usercode": 0,
+    "gradproof.console": 0,  # printing with an ASCII fallback: any layer may print through it
+    "gradproof.isolated": 0,  # running user code in a child process (commands use it)
     "gradproof.derivations": 1,
     "gradproof.verify": 2,
     "gradproof.steps": 2,

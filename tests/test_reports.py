@@ -411,3 +411,33 @@ def test_sums_in_brackets_break_only_where_groups_are_closed():
     for rhs in (sp.Function("E")(terms), sp.sqrt(terms)):  # inside {…}: cannot be cut, shrunk instead
         (piece,) = split_rhs(rhs, 12.0)
         assert piece.startswith(r"\resizebox{\ifdim\width>12em 12em\else\width\fi}{!}")
+
+
+# -- the latexify guard's corpus (tests/latexify_corpus.py) ----------------------------------
+def _corpus_cases():
+    from tests.latexify_corpus import EXPECT
+
+    return sorted(EXPECT.items())
+
+
+@pytest.mark.parametrize(("name", "expect"), _corpus_cases(), ids=[n for n, _ in _corpus_cases()])
+def test_latexify_guard_corpus(name, expect):
+    import inspect
+    import re
+
+    from gradproof.reports.code import render_function
+    from tests import latexify_corpus
+
+    func = inspect.unwrap(getattr(latexify_corpus, name))
+    lines, first = inspect.getsourcelines(func)
+    def_line = first + next(i for i, line in enumerate(lines) if line.lstrip().startswith("def "))
+    kind, wanted = expect
+    if kind == "render":
+        assert wanted in render_function(func)
+        return
+    with pytest.raises(InputError) as info:
+        render_function(func)
+    message = str(info.value)
+    for word in wanted:
+        word = re.sub(r"def([+-]\d+)", lambda m: f"line {def_line + int(m.group(1))}", word)
+        assert word in message, message

@@ -62,3 +62,30 @@ def test_function_report_compiles(tmp_path, monkeypatch):
     assert main(["report", "--function", "texuser_code:grad", "--against", "cross-entropy-softmax-gradient",
                  "-o", str(out), "--pdf"]) == 0  # fmt: skip
     assert "The math" in _pdf_text(out.with_suffix(".pdf"))
+
+
+def _every_title_character() -> str:
+    from gradproof.derivations.latex_text import _LETTERS, _TEXT_UNICODE, _UNICODE_MATH
+
+    accented = "éèêëàâäáãåçñóòôöõúùûüíìîïýÿćčěłńőřśšźżž"
+    return " ".join(["Title", "".join(_UNICODE_MATH), "".join(_TEXT_UNICODE), "".join(_LETTERS), accented])
+
+
+@pytest.mark.parametrize("fmt", ["article", "beamer", "function"])
+def test_a_title_with_every_mapped_character_compiles(fmt, tmp_path, monkeypatch, capsys):
+    # before: "√x" passed the check and then wrote TeX that did not compile (\sqrt took the
+    # closing brace as its argument); β was refused although the message said Greek was fine
+    title = _every_title_character()
+    assert "√" in title and "β" in title and "Ω" in title and "∏" in title
+    out = tmp_path / "t.tex"
+    if fmt == "function":
+        (tmp_path / "texuser_title.py").write_text("def grad(s, y):\n    return s - y\n")
+        monkeypatch.syspath_prepend(str(tmp_path))
+        argv = ["report", "--function", "texuser_title:grad"]
+    else:
+        argv = ["report", "sigmoid-derivative", "--format", fmt, "--no-verify", "--no-figures"]
+    code = main([*argv, "-o", str(out), "--pdf", "--title", title, "--author", "βσ Müller √2 ≤ ∞"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    text = _pdf_text(out.with_suffix(".pdf"))
+    assert "Title" in text and "√" in text and "ller" in text

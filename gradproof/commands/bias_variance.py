@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from gradproof.console import say
 from gradproof.errors import InputError
 
 
@@ -55,5 +56,5 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         n_test=args.test_size,
     )
-    print(json.dumps(result.to_dict(), indent=2) if args.json else result)
+    say(json.dumps(result.to_dict(), indent=2) if args.json else result)
     return 0 if result.ok else 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from gradproof.console import say
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("list", help="list the derivations (slug and title)")
@@ -20,7 +22,7 @@ def run_list(args: argparse.Namespace) -> int:
     items = catalog()
     width = max(len(d.name) for d in items)
     for d in items:
-        print(f"{d.name:<{width}}  {d.title}")
+        say(f"{d.name:<{width}}  {d.title}")
     return 0
 
 
@@ -29,5 +31,5 @@ def run_show(args: argparse.Namespace) -> int:
     from gradproof.derivations.text import render_text
 
     d = derivation(args.name)
-    print(d.latex() if args.latex else render_text(d), end="" if args.latex else "\n")
+    say(d.latex() if args.latex else render_text(d), end="" if args.latex else "\n")
     return 0

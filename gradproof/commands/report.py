@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from gradproof.commands.check import add_timeout_option, checked_timeout
+from gradproof.console import say
 from gradproof.errors import InputError
 
 
@@ -32,6 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="typeset your function with latexify-py (refused where it would print a wrong formula)",
     )  # fmt: skip
     parser.add_argument("--against", metavar="NAME", default=None, help="with --function: the derived result")
+    add_timeout_option(parser, "importing and typesetting --function")
     parser.set_defaults(run=run)
 
 
@@ -51,9 +54,15 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("--function: give no derivation names with --function (use --against NAME)")
         if args.format != "article":
             raise InputError("--function: only --format article is supported")
-        from gradproof.reports.code import function_report
+        from gradproof.isolated import run_isolated
 
-        tex = function_report(args.function, args.against, title=args.title, author=args.author)
+        # the user's module runs when it is imported: in a child process (see gradproof.isolated)
+        tex = run_isolated(
+            "gradproof.reports.code:function_report",
+            {"spec": args.function, "against": args.against, "title": args.title, "author": args.author},
+            timeout=checked_timeout(args.timeout),
+            what="report --function",
+        )
     else:
         if args.against is not None:
             raise InputError("--against: only meaningful with --function MODULE:FUNC")
@@ -64,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             verify=not args.no_verify, figures=not args.no_figures, device=args.device,
         )  # fmt: skip
     write_atomic(out, tex)
-    print(f"wrote {out}")
+    say(f"wrote {out}")
     if not args.pdf:
         return 0
     from gradproof.reports.compile import TexError, TexNotFoundError, compile_pdf
@@ -72,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = compile_pdf(out)
     except (TexError, TexNotFoundError) as exc:
-        print(f"gradproof: PDF not built: {exc}", file=sys.stderr)
+        say(f"gradproof: PDF not built: {exc}", file=sys.stderr)
         return 1
-    print(f"wrote {result.pdf} ({result.overfull} overfull box warning(s))")
+    say(f"wrote {result.pdf} ({result.overfull} overfull box warning(s))")
     return 0

@@ -7,6 +7,8 @@ import json
 import os
 import sys
 
+from gradproof.console import say
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="prove and numerically verify derivations (all when none named)")
@@ -17,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--jobs", "-j", type=int, default=None, metavar="N",
         help="worker processes (default: one per CPU core, at most 4, and one per 6 derivations; "
-        "1 runs in this process)",
+        "1 runs in this process; never more than there are derivations)",
     )
     p.set_defaults(run=run)
 
@@ -41,41 +43,42 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--jobs must be at least 1, got {args.jobs}")
     targets = [derivation(n).name for n in args.names] if args.names else [d.name for d in catalog()]
     # a spawned worker costs ~2.5 s of imports: worth it only for a long list
-    jobs = args.jobs if args.jobs is not None else max(1, min(4, os.cpu_count() or 1, len(targets) // 6))
+    # --jobs is clamped to the work there is: more workers than derivations only cost start-up
+    jobs = min(args.jobs, len(targets)) if args.jobs is not None else max(1, min(4, os.cpu_count() or 1, len(targets) // 6))
     progress = sys.stderr.isatty() and not args.json
     done = []
 
     def report(result) -> None:
         done.append(result)
         if progress:
-            print(f"\r[{len(done)}/{len(targets)}] {result.name} done".ljust(70), end="", file=sys.stderr, flush=True)
+            say(f"\r[{len(done)}/{len(targets)}] {result.name} done".ljust(70), end="", file=sys.stderr)
 
     results = verify_many(targets, device=args.device, seed=args.seed, jobs=jobs, on_done=report)
     if progress:
-        print("\r" + " " * 70 + "\r", end="", file=sys.stderr, flush=True)
+        say("\r" + " " * 70 + "\r", end="", file=sys.stderr)
 
     if args.json:
-        print(json.dumps({"ok": all(r.ok for r in results), "results": [r.to_dict() for r in results]}, indent=2))
+        say(json.dumps({"ok": all(r.ok for r in results), "results": [r.to_dict() for r in results]}, indent=2))
     else:
         methods = ("SymPy proof", "finite differences", "autograd", "evaluation")
         width = max(len(r.name) for r in results)
         columns = ("proof", "fin. diff.", "autograd", "evaluation")
         head = f"{'derivation':<{width}}  " + " ".join(f"{c:<11}" for c in columns) + f" {'device':<8} {'time':>6}"
-        print(head)
-        print("-" * len(head))
+        say(head)
+        say("-" * len(head))
         for r in results:
             proof = r.witness("SymPy proof")
             proof_cell = f"{r.proof.shown}+{r.proof.checked}" if proof and proof.ok else "FAIL"
             cells = [_cell(r.witness(m)) for m in methods[1:]]
-            print(f"{r.name:<{width}}  {proof_cell:<11} {cells[0]:<11} {cells[1]:<11} {cells[2]:<11} "
+            say(f"{r.name:<{width}}  {proof_cell:<11} {cells[0]:<11} {cells[1]:<11} {cells[2]:<11} "
                   f"{r.device.split(' ')[0]:<8} {r.seconds:5.2f}s")
         failed = [r for r in results if not r.ok]
-        print()
-        print("proof a+b: a steps shown symbolically, b checked at exact random points; errors are relative "
+        say()
+        say("proof a+b: a steps shown symbolically, b checked at exact random points; errors are relative "
               "to the gradient's scale")
         for r in failed:
-            print()
-            print(r)
+            say()
+            say(r)
         total = sum(r.seconds for r in results)
-        print(f"{len(results) - len(failed)}/{len(results)} derivations verified in {total:.1f} s")
+        say(f"{len(results) - len(failed)}/{len(results)} derivations verified in {total:.1f} s")
     return 0 if all(r.ok for r in results) else 1

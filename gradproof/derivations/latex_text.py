@@ -23,6 +23,20 @@ _UNICODE_MATH = {
     "Δ": r"\Delta ", "⟨": r"\langle ", "⟩": r"\rangle ", "₁": "_{1}", "₂": "_{2}", "≡": r"\equiv ", "∀": r"\forall ",
     "±": r"\pm ", "½": r"\tfrac{1}{2}", "∓": r"\mp ", "≪": r"\ll ", "≫": r"\gg ", "⋅": r"\cdot ",
 }
+# every Greek letter, so a title or an author may use any of them (capitals that look Latin are Latin)
+_GREEK = dict(zip("αβγδεζηθικλμνξοπρςστυφχψωϑϕϖϱϵϰµ", (
+    r"\alpha \beta \gamma \delta \varepsilon \zeta \eta \theta \iota \kappa \lambda \mu \nu \xi o \pi \rho "
+    r"\varsigma \sigma \tau \upsilon \varphi \chi \psi \omega \vartheta \phi \varpi \varrho \epsilon \varkappa \mu"
+).split()))  # fmt: skip
+_GREEK.update(zip("ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ", (
+    r"\mathrm{A} \mathrm{B} \Gamma \Delta \mathrm{E} \mathrm{Z} \mathrm{H} \Theta \mathrm{I} \mathrm{K} \Lambda "
+    r"\mathrm{M} \mathrm{N} \Xi \mathrm{O} \Pi \mathrm{P} \Sigma \mathrm{T} \Upsilon \Phi \mathrm{X} \Psi \Omega"
+).split()))  # fmt: skip
+_UNICODE_MATH.update({ch: command + " " for ch, command in _GREEK.items() if ch not in _UNICODE_MATH})
+# √ on its own in text: \sqrt would take the next character (or a closing brace) as its argument
+_UNICODE_MATH.update({"√": r"\surd ", "∏": r"\prod "})
+#: the math characters a title or author may contain, for messages
+TITLE_MATH = "√ ∑ ∏ ≤ ≥ ≠ ± × · ∂ ∇ ∞ → ∈"
 # typographic characters of plain text and their LaTeX spelling (pdflatex without inputenc setup)
 _TEXT_UNICODE = {
     "–": "--", "—": "---", "…": r"\ldots{}", "‘": "`", "’": "'", "“": "``", "”": "''", "′": "'", "\u00a0": "~",
@@ -86,7 +100,7 @@ def _latin(ch: str) -> str | None:
 def untypesettable(text: str) -> list[str]:
     """The characters of ``text`` that :func:`escape_text` cannot spell for pdflatex."""
     bad = []
-    for ch in str(text):
+    for ch in unicodedata.normalize("NFC", str(text)):
         if ord(ch) < 128 or ch in _TEXT_ESCAPES or ch in _UNICODE_MATH or ch in _TEXT_UNICODE:
             continue
         if _latin(ch) is None and ch not in bad:
@@ -102,14 +116,14 @@ def check_typesettable(text: str, option: str) -> None:
         listed = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in bad[:5])
         raise InputError(
             f"{option} {str(text)!r}: pdflatex cannot typeset {listed}; accented Latin letters, Greek "
-            "letters and common math symbols are fine"
+            f"letters and the math symbols {TITLE_MATH} are fine"
         )
 
 
 def escape_text(text: str) -> str:
     """Escape arbitrary text for LaTeX text mode (user-supplied names, titles, labels)."""
     out = []
-    for ch in str(text):
+    for ch in unicodedata.normalize("NFC", str(text)):
         if ch in _TEXT_ESCAPES:
             out.append(_TEXT_ESCAPES[ch])
         elif ch in _UNICODE_MATH:

@@ -30,6 +30,9 @@ __all__ = ["BiasVarianceResult", "BiasVarianceRow", "bias_variance_experiment", 
 #: The true function, written out for tables and JSON.
 TRUE_FUNCTION = "f(x) = 4x^4 - 4x^2 + x on [-1, 1]"
 
+#: The highest polynomial degree accepted (the basis is built column by column: ~0.1 ms each).
+MAX_DEGREE = 10_000
+
 # How many standard errors the measured gap may be before `.ok` says the identity failed.
 _Z_LIMIT = 4.0
 
@@ -154,6 +157,13 @@ def _check_degrees(degrees: Any) -> tuple[int, ...]:
     if isinstance(degrees, (str, bytes)) or not isinstance(degrees, Iterable):
         raise InputError(f"bias_variance_experiment: degrees must be a sequence of integers, got {degrees!r}")
     checked = tuple(_check_int(f"degrees[{i}]", d, 0) for i, d in enumerate(degrees))
+    too_high = [d for d in checked if d > MAX_DEGREE]
+    if too_high:
+        raise InputError(
+            f"bias_variance_experiment: degree {too_high[0]} is above the limit {MAX_DEGREE:,} (its Legendre basis "
+            f"alone would be {too_high[0] + 1:,} columns built one by one: seconds to minutes and about "
+            f"{memory_needed(2, 30, 200, too_high[0]) / 2**30:.1f} GiB); use degrees up to {MAX_DEGREE:,}"
+        )
     if not checked:
         raise InputError("bias_variance_experiment: degrees is empty; give at least one degree")
     if len(set(checked)) != len(checked):
@@ -185,19 +195,30 @@ def _available_bytes(dev: Any) -> int | None:
     return None
 
 
+def memory_needed(n_datasets: int, n_train: int, n_test: int, top_degree: int) -> int:
+    """Bytes the experiment holds at its peak, estimated from its arrays (all float64)."""
+    columns = top_degree + 1
+    # per dataset: train noise, targets and fit (3 × n_train); test noise, targets, predictions,
+    # squared errors and a temporary (5 × n_test); coefficients; a CPU copy of the noise
+    data = 8 * n_datasets * (3 * n_train + 5 * n_test + columns)
+    # the Legendre bases at the training and test points: a list of columns and the stacked matrix
+    # (twice the values) plus each column tensor's own overhead (~0.5 kB)
+    basis = 2 * 8 * (n_train + n_test) * columns + 2 * 512 * columns
+    # the SVD of the design (U, Σ, Vᵀ, LAPACK workspace) and the pseudo-inverse
+    svd = 3 * 8 * columns * min(n_train, columns)
+    return data + basis + svd
+
+
 def _check_memory(n_datasets: int, n_train: int, n_test: int, top_degree: int, dev: Any) -> None:
     """Refuse sizes whose float64 arrays cannot fit, instead of swapping for minutes or being
     killed by the out-of-memory killer without a word."""
-    # live at once: train noise, targets and fit (3 × n_train); test noise, targets, predictions,
-    # squared errors and a temporary (5 × n_test); coefficients (degree + 1); plus a CPU copy of
-    # the noise before it moves to the device
-    needed = 8 * n_datasets * (3 * n_train + 5 * n_test + top_degree + 1)
+    needed = memory_needed(n_datasets, n_train, n_test, top_degree)
     available = _available_bytes(dev)
     if available is not None and needed > 0.8 * available:
         raise InputError(
             f"bias_variance_experiment: {n_datasets} datasets x ({n_train} training + {n_test} test) points "
-            f"need about {needed / 2**30:.1f} GiB, more than the {available / 2**30:.1f} GiB free on "
-            f"{dev.type}; use fewer datasets or points"
+            f"at degree up to {top_degree} need about {needed / 2**30:.1f} GiB, more than the "
+            f"{available / 2**30:.1f} GiB free on {dev.type}; use fewer datasets, points or a lower degree"
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from gradproof.reports.output import write_atomic
 
 #: seconds one pdflatex run may take
 TIME_LIMIT = 180
+#: lines from the end of the log shown when pdflatex fails without a "!" error
+LOG_LINES = 12
 FLAGS = ("-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error")
 
 
@@ -69,7 +72,44 @@ def first_error(log: str, tex_lines: list[str]) -> str:
                 source = tex_lines[number - 1].strip()
                 return f"line {number}: {message.strip()}\n  {source[:200]}"
             return message.strip()
-    return "pdflatex failed without an error message (see the log)"
+    tail = [line for line in lines if line.strip()][-LOG_LINES:]
+    if not tail:
+        return "pdflatex failed without writing a log or any output"
+    return "pdflatex failed without an error message; the end of its log:\n  " + "\n  ".join(tail)
+
+
+def _run_tex(argv: list[str], cwd: str, env: dict, time_limit: float, tex_path: Path) -> str:
+    """One pdflatex run in its own process group; at the time limit the whole group is killed
+    (pdflatex's children, e.g. a font generator, must not outlive it).  Returns its terminal output."""
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        out, _ = proc.communicate(timeout=time_limit)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise TexError(f"{tex_path}: pdflatex did not finish within {time_limit:g} s") from None
+    except BaseException:
+        _kill_group(proc)
+        raise
+    finally:
+        _kill_group(proc, only_stragglers=True)
+    return out.decode("latin-1")
+
+
+def _kill_group(proc: subprocess.Popen, *, only_stragglers: bool = False) -> None:
+    """Kill pdflatex's process group: everything it started (or, after a normal exit, whatever
+    it left behind)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if not only_stragglers:
+        try:
+            proc.communicate(timeout=5)
+        except (subprocess.TimeoutExpired, ValueError):
+            pass
 
 
 def count_overfull(log: str) -> int:
@@ -88,18 +128,15 @@ def compile_pdf(tex_path: str | os.PathLike, *, time_limit: int = TIME_LIMIT) ->
         log, runs = "", 0
         for _ in (1, 2):
             runs += 1
-            try:
-                subprocess.run(
-                    [exe, *FLAGS, "report.tex"], cwd=tmp, env=env, stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=time_limit, check=False,
-                )  # fmt: skip
-            except subprocess.TimeoutExpired:
-                raise TexError(f"{tex_path}: pdflatex did not finish within {time_limit} s") from None
+            output = _run_tex([exe, *FLAGS, "report.tex"], tmp, env, time_limit, tex_path)
             log_file = Path(tmp) / "report.log"
             log = log_file.read_text(encoding="latin-1") if log_file.exists() else ""
             pdf = Path(tmp) / "report.pdf"
             if not pdf.exists() or re.search(r"^! ", log, flags=re.M):
-                raise TexError(f"{tex_path}: LaTeX error at {first_error(log, source.splitlines())}")
+                # the temporary folder (and its log) is gone once we return: show what matters now
+                detail = first_error(log or output, source.splitlines())
+                where = "" if detail.startswith("pdflatex failed") else "LaTeX error at "
+                raise TexError(f"{tex_path}: {where}{detail}")
             if "{beamer}" not in source and "Rerun to get" not in log:
                 break  # an article without cross-references is done in one run
         target = write_atomic(tex_path.with_suffix(".pdf"), pdf.read_bytes())

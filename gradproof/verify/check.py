@@ -70,7 +70,7 @@ def check_gradient(
     _refuse_overflowing(f0, grads)
     dims = _LazyDims(loss, grad, plist)
     records = []
-    notes: set[str] = set()
+    notes: set[str] = {f"{p.name!r} was {p.converted_from}, checked as float64" for p in plist if p.converted_from}
     for i, p in enumerate(plist):
         rng = np.random.default_rng(np.random.SeedSequence([int(opts.seed) % 2**63, i]))
         records.append(_check_parameter(problem, p, grads.get(p.name), f0, spread, opts, rng, dims, notes))

@@ -237,6 +237,7 @@ def verify_many(
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     by_name: dict[str, DerivationVerification] = {}
+    jobs = min(int(jobs), len(names))  # a worker per derivation at most: the rest would only start up
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(_verify_in_worker, name, str(device), seed): name for name in names}
         for future in as_completed(futures):

@@ -7,6 +7,7 @@ the valid ones.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -72,8 +73,11 @@ class CheckOptions:
                 raise InputError(f"{name} must be non-negative, got {getattr(self, name)!r}")
         for name in ("rtol", "atol"):
             value = getattr(self, name)
-            if value is not None and not (float(value) >= 0.0):
-                raise InputError(f"{name} must be a non-negative number, got {value!r}")
+            if value is None:
+                continue
+            # an infinite tolerance would pass anything, NaN would fail everything: both refused
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+                raise InputError(f"{name} must be a finite non-negative number, got {value!r}")
 
 
 def merge_options(options: CheckOptions | None, overrides: dict[str, Any]) -> CheckOptions:

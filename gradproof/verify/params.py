@@ -47,6 +47,7 @@ class Param:
     value: np.ndarray  # float64 master copy
     dtype: Any  # original dtype (NumPy or torch)
     torch_device: Any = None  # None for NumPy parameters
+    converted_from: str | None = None  # an integer or boolean dtype checked as float64
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -73,6 +74,13 @@ def _to_float64(value: Any, where: str) -> tuple[np.ndarray, Any, Any]:
     """(float64 copy, original dtype, torch device or None) of an array-like."""
     if is_torch(value):
         torch = _torch()
+        if value.is_meta:
+            raise InputError(f"{where} is a tensor on the 'meta' device: it has a shape but no values to check")
+        if value.layout != torch.strided:
+            raise InputError(
+                f"{where} is a sparse tensor ({str(value.layout).replace('torch.', '')}); pass a dense one "
+                "(tensor.to_dense())"
+            )
         if value.is_complex():
             raise InputError(f"{where} is complex; only real parameters can be checked")
         dtype = value.dtype if value.is_floating_point() else torch.float64
@@ -112,6 +120,8 @@ def normalize_params(params: Any, options: CheckOptions) -> tuple[list[Param], b
     for name, value in items:
         where = "params" if single else f"parameter {name!r}"
         array, dtype, tdev = _to_float64(value, where)
+        original = str(getattr(value, "dtype", "")).replace("torch.", "")
+        converted = original if original and original != str(dtype).replace("torch.", "") else None
         if tdev is not None and device is not None:
             tdev = device
         if array.size == 0:
@@ -125,7 +135,7 @@ def normalize_params(params: Any, options: CheckOptions) -> tuple[list[Param], b
             what = "NaN" if np.isnan(array[idx]) else "infinity"
             at = f" at index {list(idx)}" if idx else ""
             raise InputError(f"{where} contains {what}{at}: parameters must be finite")
-        out.append(Param(str(name), array, dtype, tdev))
+        out.append(Param(str(name), array, dtype, tdev, converted))
     return out, single
 
 
@@ -299,6 +309,10 @@ def grad_to_numpy(value: Any) -> tuple[np.ndarray | None, float, str | None]:
     if value is None:
         return None, dtype_eps("float64"), "grad returned None"
     if is_torch(value):
+        if value.is_meta:
+            return None, dtype_eps("float64"), "grad returned a tensor on the 'meta' device (no values)"
+        if value.layout != _torch().strided:  # a sparse gradient (embeddings): its values, densely
+            value = value.to_dense()
         eps = dtype_eps(value.dtype) if value.is_floating_point() else dtype_eps("float64")
         return value.detach().to("cpu").double().numpy().copy(), eps, None
     try:

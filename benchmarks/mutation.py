@@ -1,0 +1,279 @@
+"""Targeted mutation testing of the checking core: does the test suite notice a one-line change?
+
+Each mutation below replaces one exact piece of one line of ``gradproof/verify/`` or
+``gradproof/derivations/prove.py`` — a tolerance loosened, a comparison flipped, a witness
+ignored, a rewrite rule made unsound — in a temporary copy of the tree, and runs the tests that
+should notice (``pytest -x``).  A mutant is *killed* when they fail, *survived* when they pass,
+and *stale* when the line it targets no longer exists (the code moved on: update the list).
+
+    python benchmarks/mutation.py                 # all mutations, 2 at a time
+    python benchmarks/mutation.py --list          # what would run
+    python benchmarks/mutation.py --only P1 V4    # some of them
+    python benchmarks/mutation.py --jobs 1 --timeout 900
+
+A full mutmut run over these modules takes hours on 2 cores; this list takes about 30-60 minutes
+and says for each change which tests were run.  Survivors are listed at the end with the note
+kept for each (why it is harmless) — a survivor without a note is a gap in the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+VERIFY_TESTS = ("tests/test_pins.py", "tests/test_verify_derivations.py")
+CHECK_TESTS = (
+    "tests/test_check_gradient.py",
+    "tests/test_check_gradient_detection.py",
+    "tests/test_check_gradient_properties.py",
+    "tests/test_qa_regressions.py",
+    "tests/test_honest_input.py",
+)
+PROVER_TESTS = ("tests/test_prover_soundness.py", "tests/test_pins.py", "tests/test_derivations_core.py")
+
+
+@dataclass(frozen=True)
+class Mutation:
+    key: str
+    path: str
+    old: str  # must occur exactly once in the file
+    new: str
+    what: str
+    tests: tuple[str, ...]
+    note: str = ""  # for an expected survivor: why it is harmless
+
+
+def _m(key, path, old, new, what, tests, note=""):
+    return Mutation(key, path, old, new, what, tuple(tests), note)
+
+
+DC = "gradproof/verify/derivation_check.py"
+JU = "gradproof/verify/judge.py"
+CK = "gradproof/verify/check.py"
+DI = "gradproof/verify/directional.py"
+FD = "gradproof/verify/finite_diff.py"
+OP = "gradproof/verify/options.py"
+PA = "gradproof/verify/params.py"
+KI = "gradproof/verify/kinks.py"
+PR = "gradproof/derivations/prove.py"
+SM = "gradproof/derivations/softmax.py"
+
+MUTATIONS = [
+    # -- derivation witnesses (verify()): tolerances in judge.py, witnesses in derivation_check.py --------
+    _m("V1", JU, "AUTOGRAD_RTOL = 1e-9", "AUTOGRAD_RTOL = 1e-4", "autograd tolerance 1e-9 -> 1e-4", VERIFY_TESTS),
+    _m("V2", JU, "EVALUATION_RTOL = 1e-9", "EVALUATION_RTOL = 1e-4", "evaluation tolerance 1e-9 -> 1e-4", VERIFY_TESTS),
+    _m("V3", JU, "FD_FLOOR_RTOL = 1e-7", "FD_FLOOR_RTOL = 1e-3", "finite-difference floor 1e-7 -> 1e-3", VERIFY_TESTS),
+    _m("V4", DC, "        return all(w.ok for w in self.witnesses)",
+       '        return all(w.ok for w in self.witnesses if w.method != "SymPy proof")',
+       "verify().ok ignores the SymPy proof witness", VERIFY_TESTS),
+    _m("V5", DC, "        Witness(\"SymPy proof\", proof.ok,", "        Witness(\"SymPy proof\", True,",
+       "the SymPy proof witness always ok", VERIFY_TESTS),
+    _m("V6", JU, "allowed = np.maximum(10.0 * fd_error,", "allowed = np.maximum(1e4 * fd_error,",
+       "finite differences trust their error estimate 1000x less", VERIFY_TESTS),
+    _m("V7", JU, "    if not np.any(excess > 0):", "    if not np.all(excess > 0):",
+       "a comparison fails only when every entry is off", VERIFY_TESTS),
+    _m("V8", JU, "_worst(diff - (AUTOGRAD_RTOL * scale + atol))", "_worst(diff - (AUTOGRAD_RTOL * scale + 1e6 * atol))",
+       "autograd absolute slack 256 ulp -> 2.6e8 ulp", VERIFY_TESTS),
+    _m("V9", JU, "        excess = (b - a) - tol\n", "        excess = (a - b) - tol\n", "'>=' claims judged as '<='",
+       VERIFY_TESTS + ("tests/test_derivations_core.py",)),
+    _m("V10", DC, "    return [base, {k: v + 1 for k, v in base.items()}]", "    return [base]",
+       "numeric witnesses at one size only", VERIFY_TESTS,
+       "harmless for the catalog: no derivation's claim is right at its own size and wrong one size up; "
+       "the proof checks many sizes"),
+    _m("V11", DC, '        ("adversarial", sample_inputs(d, sizes, rng, adversarial=True)),', "",
+       "no adversarial points", VERIFY_TESTS,
+       "no derivation's gradient formula is wrong only at extreme logits; the adversarial point guards "
+       "the numerically stable forms, which tests/test_derivations_* exercise directly"),
+    _m("V12", JU, "        excess = tol - np.abs(a - b)", "        excess = -tol - np.abs(a - b)",
+       "'!=' holds even for values equal to rounding", VERIFY_TESTS),
+    _m("V13", DC, "    if jobs <= 1 or len(names) <= 1", "    if jobs <= 0 or len(names) <= 0",
+       "single derivations sent to a worker pool", VERIFY_TESTS,
+       "equivalent: a pool of one gives the same results, only slower"),
+    _m("V14", JU, "    scale = max(float(np.max(np.abs(derived), initial=0.0)), float(np.max(np.abs(autograd), initial=0.0)), SCALE_FLOOR)",
+       "    scale = max(float(np.max(np.abs(derived), initial=0.0)), float(np.max(np.abs(autograd), initial=0.0)), 1.0)",
+       "autograd compared on a scale of at least 1", VERIFY_TESTS),
+    # -- check_gradient ------------------------------------------------------------------------------
+    _m("C1", CK, "NONDETERMINISM = 1e-8", "NONDETERMINISM = 1e-2", "nondeterminism threshold 1e-8 -> 1e-2",
+       CHECK_TESTS),
+    _m("C2", CK, "LARGEST_CHECKABLE = 1e150", "LARGEST_CHECKABLE = 1e300", "overflow limit 1e150 -> 1e300",
+       CHECK_TESTS),
+    _m("C3", CK, "    if dirs.n_bad == 0 and (basis is None or basis.n_bad == 0):",
+       "    if dirs.n_bad <= 1 and (basis is None or basis.n_bad <= 1):", "one disagreeing direction tolerated",
+       CHECK_TESTS),
+    _m("C4", CK, "    if spread > NONDETERMINISM *", "    if False and spread > NONDETERMINISM *",
+       "nondeterminism never refused", CHECK_TESTS),
+    _m("C5", CK, "            if np.isfinite(candidate).all() and all(run(candidate.reshape(x.shape)).ok):",
+       "            if np.isfinite(candidate).all():", "any same-size gradient diagnosed as transposed", CHECK_TESTS),
+    _m("C6", DI, "NOISE_SAFETY = 6.0", "NOISE_SAFETY = 600.0", "rounding-noise allowance 6 -> 600 sigma", CHECK_TESTS),
+    _m("C7", DI, "        tol = math.hypot(2.0 * trunc, NOISE_SAFETY * noise_r) + extra",
+       "        tol = math.hypot(2.0 * trunc, NOISE_SAFETY * noise_r) + extra + 1e-4 * scale_k",
+       "directional tolerance plus 1e-4 relative", CHECK_TESTS),
+    _m("C8", DI, "extra = 16.0 * grad_eps * gnorm * vnorm", "extra = 1e6 * grad_eps * gnorm * vnorm",
+       "gradient precision term 16 -> 1e6 ulp", CHECK_TESTS),
+    _m("C9", DI, "abs(rich) <= tol and math.isfinite(tol)", "abs(rich) <= tol", "an infinite tolerance passes",
+       CHECK_TESTS),
+    _m("C10", DI, "    rich = (4.0 * res[t / 2] - res[t]) / 3.0", "    rich = res[t]",
+       "no Richardson extrapolation (plain central difference)", CHECK_TESTS),
+    _m("C11", DI, "            accepted = _kink_retry(", "            accepted = None and _kink_retry(",
+       "kinks never accepted", CHECK_TESTS),
+    _m("C12", DI, "        return rng.standard_normal(shape)", "        return np.abs(rng.standard_normal(shape))",
+       "non-negative directions (torch fast_mode's weakness)", CHECK_TESTS),
+    _m("C13", KI, "        if smooth and abs(res) <= tol:", "        if abs(res) <= tol:",
+       "one-sided derivative accepted without smoothness", CHECK_TESTS),
+    _m("C14", KI, "    if sr and sl and rr * rl < 0:", "    if sr and sl and rr * rl <= 1e300:",
+       "any gradient accepted between one-sided derivatives", CHECK_TESTS),
+    _m("C15", OP, 'if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:',
+       "if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:",
+       "infinite rtol/atol accepted", CHECK_TESTS),
+    _m("C16", PA, "        return np.array(array, dtype=dtype)  # always a fresh copy",
+       "        return array if dtype is np.float64 else np.array(array, dtype=dtype)",
+       "user code receives the master copy (no copy)", CHECK_TESTS),
+    _m("C17", PA, "        if not np.isfinite(out):", "        if False:", "a non-finite loss accepted", CHECK_TESTS),
+    _m("C18", FD, "        error[(...,) + idx] = np.abs(d_h - d_h2) + rounding",
+       "        error[(...,) + idx] = 100 * (np.abs(d_h - d_h2) + rounding)",
+       "finite-difference error bound 100x larger", VERIFY_TESTS + ("tests/test_finite_diff.py",)),
+    _m("C19", FD, "        richardson = (4.0 * d_h2 - d_h) / 3.0", "        richardson = d_h",
+       "finite differences without Richardson", VERIFY_TESTS + ("tests/test_finite_diff.py",)),
+    # -- the prover ------------------------------------------------------------------------------------
+    _m("P1", PR, 'EXACT_TOLERANCE = sp.Float("1e-40", 50)', 'EXACT_TOLERANCE = sp.Float("1e-3", 50)',
+       "exact-point tolerance 1e-40 -> 1e-3", PROVER_TESTS),
+    _m("P2", PR, "DEFAULT_PROOF_SIZES = (1, 2, 3, 4, 7, 20)", "DEFAULT_PROOF_SIZES = (3,)",
+       "exact-point checks at one size", PROVER_TESTS),
+    _m("P3", PR, "        return bool(a - b >= -EXACT_TOLERANCE * scale)", "        return bool(b - a >= -EXACT_TOLERANCE * scale)",
+       "'>=' checked as '<='", PROVER_TESTS),
+    _m("P4", PR, "        return bool(a < b)", "        return bool(a <= b)", "'<' checked as '<='", PROVER_TESTS,
+       "at random exact rational points a strict inequality never meets equality; a claim that is "
+       "equal at a measure-zero set cannot be told apart by sampling"),
+    _m("P5", PR, "        return bool(abs(a - b) > EXACT_TOLERANCE * scale)", "        return True",
+       "'!=' always holds", PROVER_TESTS),
+    _m("P6", PR, "            if cond == sp.true:", "            if cond != sp.false:",
+       "a summed-out delta drops its range condition", PROVER_TESTS),
+    _m("P7", PR, "            if a == var and var not in b.free_symbols:", "            if a == var:",
+       "delta summed out even when its other side contains the summation index", PROVER_TESTS),
+    _m("P8", PR, "        if dep == 1 and count.is_nonnegative:", "        if dep == 1:",
+       "Σ 1 = count even when the range may run backwards", PROVER_TESTS),
+    _m("P9", PR, "    body = sp.expand(sp.expand_log(function), log=False)",
+       "    body = sp.expand(sp.expand_log(function, force=True), log=False)",
+       "log(ab) = log a + log b without positivity", PROVER_TESTS),
+    _m("P10", PR, "            positive = bool(s.function.is_positive) and nonempty",
+       "            positive = bool(s.function.is_positive)", "a possibly empty sum held positive", PROVER_TESTS),
+    _m("P11", PR, "        if not unsure:\n            return e\n", "        if True:\n            return e\n",
+       "Karr's convention for sums that may run backwards", PROVER_TESTS),
+    _m("P12", PR, "        key = (lo, hi)\n", "        key = lo\n", "sums over different ranges merged", PROVER_TESTS),
+    _m("P13", PR, "            if ok1 and ok2:", "            if ok1 or ok2:", "a case split needs only one case",
+       PROVER_TESTS),
+    _m("P14", PR, "if d.free_symbols <= free and not _bound_in(expr, d)]", "if d.free_symbols <= free]",
+       "case split on deltas of summation indices", PROVER_TESTS),
+    _m("P15", PR, "            if var.is_positive and not lo.is_positive:", "            if False:",
+       "positive summation index from 0 not refused", PROVER_TESTS),
+    _m("P16", PR, "            terms = [unroll(inner.subs(var, sp.Integer(v))) for v in range(int(lo), int(hi) + 1)]",
+       "            terms = [unroll(inner.subs(var, sp.Integer(v))) for v in range(int(lo), int(hi))]",
+       "unrolled sums lose their last term", PROVER_TESTS),
+    _m("P17", PR, "        return self.statement_is_last_step and all(s.ok for s in self.steps)",
+       "        return all(s.ok for s in self.steps)", "a proof need not end at its statement", PROVER_TESTS),
+    _m("P18", PR, "MAX_INDEX_COMBINATIONS = 64", "MAX_INDEX_COMBINATIONS = 1", "one index combination per draw",
+       PROVER_TESTS),
+    _m("P19", PR, "    cond = sp.And(sp.Ge(value, lo), sp.Le(value, hi))", "    cond = sp.And(sp.Ge(value, lo - 1), sp.Le(value, hi))",
+       "delta range off by one at the bottom", PROVER_TESTS),
+    _m("P20", PR, "    if lo.is_positive:\n        return sp.Dummy(name, integer=True, positive=True)",
+       "    if lo.is_nonnegative:\n        return sp.Dummy(name, integer=True, positive=True)",
+       "indices from 0 renamed as positive", PROVER_TESTS),
+    _m("P21", PR, "    if counts == 0:\n        return False,", "    if counts == 0:\n        return True,",
+       "a step with nothing to evaluate counts as checked", PROVER_TESTS),
+    _m("P22", PR, "        if rebinds & set(sub):\n            return e", "        if False:\n            return e",
+       "an inner sum reusing an outer index renamed anyway", PROVER_TESTS),
+    _m("P23", PR, "    if sp.simplify(opaque) == 0 or sp.simplify(sp.expand_log(opaque)) == 0:",
+       "    if sp.simplify(opaque) == 0 or sp.simplify(sp.expand_log(opaque, force=True)) == 0:",
+       "simplify with forced log expansion", PROVER_TESTS),
+    _m("P24", PR, "    e = e.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: sp.refine(x, facts))",
+       "    e = e.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: x.args[0][0])",
+       "a Piecewise replaced by its first branch", PROVER_TESTS),
+    # -- a derivation's data: a step rewritten to another, still true, statement --------------------------
+    _m("D1", SM, "Step(s[i] / s[j], sp.exp(z[i] - z[j]),", "Step(s[i] / s[j], sp.exp(z[i]) / sp.exp(z[j]),",
+       "a softmax step rewritten to an equivalent statement", ("tests/test_pins.py", "tests/test_derivations_core.py")),
+    _m("P25", PR, "    return sp.simplify(a.lhs - b.lhs) == 0 and sp.simplify(a.rhs - b.rhs) == 0",
+       "    return sp.simplify(a.lhs - b.lhs) == 0", "the last step's right side need not be the statement's",
+       PROVER_TESTS),
+]
+
+
+def _copy_tree(dest: Path) -> None:
+    ignore = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".pytest_cache", "*.egg-info", "build", "dist")
+    for name in ("gradproof", "tests"):
+        shutil.copytree(ROOT / name, dest / name, ignore=ignore)
+    for name in ("pyproject.toml",):
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, dest / name)
+
+
+def run_one(m: Mutation, timeout: float) -> tuple[str, float, str]:
+    """('killed' | 'survived' | 'stale' | 'timeout', seconds, first failing test or note)."""
+    start = time.perf_counter()
+    source = (ROOT / m.path).read_text(encoding="utf-8")
+    if source.count(m.old) != 1:
+        return "stale", 0.0, f"{m.path}: the targeted text occurs {source.count(m.old)} times"
+    with tempfile.TemporaryDirectory(prefix=f"gradproof-mutant-{m.key}-") as tmp:
+        tmp_path = Path(tmp)
+        _copy_tree(tmp_path)
+        (tmp_path / m.path).write_text(source.replace(m.old, m.new), encoding="utf-8")
+        env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+        argv = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                *[t for t in m.tests if (tmp_path / t.split("::")[0]).exists()]]  # fmt: skip
+        try:
+            done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return "timeout", time.perf_counter() - start, f"tests ran past {timeout:g} s"
+    seconds = time.perf_counter() - start
+    if done.returncode == 0:
+        return "survived", seconds, m.note
+    if done.returncode in (2, 3, 4):  # interrupted, internal error, usage: the mutant broke collection
+        return "killed", seconds, "(import or collection error)"
+    failed = next((line.split(" - ")[0] for line in done.stdout.splitlines() if line.startswith("FAILED ")), "")
+    return "killed", seconds, failed.replace("FAILED ", "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="*", metavar="KEY", help="run only these mutations (e.g. P1 V4)")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once (default 2)")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per mutant's tests (default 1800)")
+    parser.add_argument("--list", action="store_true", help="list the mutations and exit")
+    args = parser.parse_args(argv)
+    chosen = [m for m in MUTATIONS if not args.only or m.key in args.only]
+    if args.list:
+        for m in chosen:
+            print(f"{m.key:4} {m.path}: {m.what}  [{', '.join(Path(t).name for t in m.tests)}]")
+        return 0
+    print(f"{len(chosen)} mutations, {args.jobs} at a time\n")
+    print(f"{'key':4} {'verdict':9} {'seconds':>7}  mutation -> first failing test / note")
+    results: dict[str, tuple[str, float, str]] = {}
+
+    def task(m: Mutation) -> None:
+        results[m.key] = verdict, seconds, detail = run_one(m, args.timeout)
+        print(f"{m.key:4} {verdict:9} {seconds:7.0f}  {m.what} -> {detail}", flush=True)
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        list(pool.map(task, chosen))
+    counts = {v: sum(r[0] == v for r in results.values()) for v in ("killed", "survived", "stale", "timeout")}
+    print("\n" + ", ".join(f"{n} {v}" for v, n in counts.items() if n))
+    survivors = [m for m in chosen if results[m.key][0] == "survived"]
+    if survivors:
+        print("\nsurvivors:")
+        for m in survivors:
+            print(f"  {m.key} {m.path}: {m.what}\n      {m.note or 'NO NOTE: a gap in the tests'}")
+    unexplained = [m for m in survivors if not m.note] + [m for m in chosen if results[m.key][0] in ("stale", "timeout")]
+    return 1 if unexplained else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
