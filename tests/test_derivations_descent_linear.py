@@ -97,10 +97,10 @@ def test_bias_as_weight_example():
     ex = gradproof.derivation("bias-as-weight").examples[0]
     x, y, wt = np.array([1.0, 2.0]), 1.0, np.array([0.5, -0.25, 0.1])
     z = wt[:2] @ x + wt[2]
-    np.testing.assert_array_equal(ex.values["x̃"], [1.0, 2.0, 1.0])
-    assert float(ex.values["w̃ᵀx̃"]) == pytest.approx(z) and float(ex.values["wᵀx + b"]) == pytest.approx(z)
-    np.testing.assert_allclose(ex.values["∂ℓ̃/∂w̃"], (z - y) * np.array([1.0, 2.0, 1.0]))
-    np.testing.assert_allclose(ex.values["(∂ℓ/∂w, ∂ℓ/∂b)"], ex.values["∂ℓ̃/∂w̃"])
+    np.testing.assert_array_equal(ex.values["augmented input (x, 1)"], [1.0, 2.0, 1.0])
+    assert float(ex.values["augmented model"]) == pytest.approx(z) and float(ex.values["wᵀx + b"]) == pytest.approx(z)
+    np.testing.assert_allclose(ex.values["augmented gradient"], (z - y) * np.array([1.0, 2.0, 1.0]))
+    np.testing.assert_allclose(ex.values["(∂ℓ/∂w, ∂ℓ/∂b)"], ex.values["augmented gradient"])
 
 
 def test_bias_as_weight_wrong_variants_fail():

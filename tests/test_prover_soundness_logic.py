@@ -205,6 +205,8 @@ def test_rounding_rule():
     assert one(B * (T - 1), N - 1, "<").method == FAILED  # the last batch may hold a single sample
     assert one(N - B * (T - 1), 1, ">=").method == SHOWN  # integer: > 0 means ≥ 1
     assert one(N - B * (T - 1), 2, ">=").method == FAILED
+    # ⌈x⌉ ≥ x + 1/2 is false (x an integer); d + 1 > 0 proves d ≥ 0 only for an integer d
+    assert one(T, N / B + sp.Rational(1, 2), ">=").method != SHOWN
 
 
 RELS = {"=": sp.Eq, ">=": sp.Ge, "<=": sp.Le, ">": sp.Gt, "<": sp.Lt, "!=": sp.Ne}

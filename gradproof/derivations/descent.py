@@ -104,7 +104,7 @@ def steepest_descent_direction() -> Derivation:
         ),
         notes=(
             "The first-order expansion behind D_u L is checked numerically: finite differences of "
-            "ε ↦ L(w + εu) on a smooth loss against Σ_k g_k u_k with g from its gradient, and no random "
+            "L(w + εu) as a function of ε, on a smooth loss against Σ_k g_k u_k with g from its gradient, and no random "
             "unit direction beats −g/‖g‖.",
         ),
         numeric_checks=(FIRST_ORDER, NO_STEEPER_DIRECTION),

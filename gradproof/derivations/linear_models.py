@@ -1,5 +1,5 @@
 """Two conventions of linear models: the squared error with and without the factor ½, and the bias
-folded into the weights with an augmented input x̃ = (x, 1)."""
+folded into the weights with an augmented input (x, 1)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def squared_error_gradient() -> Derivation:
     grad_half = sp.Mul(-1, resid, x[k], evaluate=False)
     return Derivation(
         name="squared-error-gradient",
-        title="Gradient of the squared error, with and without the factor ½",
+        title="Gradient of the squared error, with and without the factor 1/2",
         summary="For ŷ = wᵀx, ∂/∂w_k (y − ŷ)² = −2(y − ŷ)x_k; with the convention ½(y − ŷ)² the 2 cancels and "
         "the gradient is −(y − ŷ)x_k. The two losses have the same minimisers, and a gradient step of size α "
         "on (y − ŷ)² is a step of size 2α on ½(y − ŷ)²: the factor is absorbed into the learning rate, "
@@ -85,8 +85,8 @@ def squared_error_gradient() -> Derivation:
 
 wt = sp.IndexedBase("wtilde", real=True)  # the augmented weights (w, b)
 xt = sp.IndexedBase("xtilde", real=True)  # the augmented input (x, 1)
-wo = sp.IndexedBase("w", real=True)  # the original weights, w_k = w̃_k
-b = sp.Symbol("b", real=True)  # the original bias, b = w̃_{d+1}
+wo = sp.IndexedBase("w", real=True)  # the original weights, w_k = wtilde_k
+b = sp.Symbol("b", real=True)  # the original bias, b = wtilde_{d+1}
 z = sp.Symbol("z", real=True)
 zt = sp.Symbol("ztilde", real=True)
 ell = sp.Symbol("ell", real=True)
@@ -101,9 +101,11 @@ def bias_as_weight() -> Derivation:
     return Derivation(
         name="bias-as-weight",
         title="The bias as one more weight",
-        summary="Append a constant 1 to the input, x̃ = (x, 1), and the bias to the weights, w̃ = (w, b). Then "
-        "w̃ᵀx̃ = wᵀx + b: the same model. The gradients agree too: ∂ℓ/∂w̃_k = ∂ℓ/∂w_k for k ≤ d and "
-        "∂ℓ/∂w̃_{d+1} = ∂ℓ/∂b, because the derivative of w̃ᵀx̃ with respect to w̃_{d+1} is the constant input 1. "
+        summary=r"Append a constant 1 to the input, $\tilde{x} = (x, 1)$, and the bias to the weights, "
+        r"$\tilde{w} = (w, b)$. Then $\tilde{w}^\top \tilde{x} = w^\top x + b$: the same model. The gradients "
+        r"agree too: $\partial \ell/\partial \tilde{w}_k = \partial \ell/\partial w_k$ for $k \le d$ and "
+        r"$\partial \ell/\partial \tilde{w}_{d+1} = \partial \ell/\partial b$, because the derivative of "
+        r"$\tilde{w}^\top \tilde{x}$ with respect to $\tilde{w}_{d+1}$ is the constant input 1. "
         "That is why code can treat the bias as a weight on a constant feature, and why the perceptron's "
         "threshold c merges into the bias.",
         statement=sp.And(sp.Eq(zt, z), sp.Eq(D(ellt, wt[k]), D(ell, wo[k])), sp.Eq(D(ellt, wt[last]), D(ell, b))),
@@ -123,14 +125,14 @@ def bias_as_weight() -> Derivation:
         inputs=(
             Input(x, (d,), "real", "one sample's features"),
             Input(y, (), "real", "the target"),
-            Input(wt, (d + 1,), "real", "the augmented weights w̃ = (w, b)"),
+            Input(wt, (d + 1,), "real", "the augmented weights (w, b)"),
         ),
         definitions=(
             Definition(ellt, (), (zt - y) ** 2 / 2, r"\tilde{\ell} = \frac{1}{2}(\tilde{z} - y)^2"),
             Definition(ell, (), (z - y) ** 2 / 2, r"\ell = \frac{1}{2}(z - y)^2"),
             Definition(zt, (), sp.Sum(wt[m] * xt[m], (m, 1, last)), r"\tilde{z} = \sum_{m=1}^{d+1} \tilde{w}_m \tilde{x}_m"),
             Definition(z, (), sp.Sum(wo[m] * x[m], (m, 1, d)) + b, r"z = \sum_m w_m x_m + b"),
-            # x̃_m = x_m for m ≤ d and 1 for m = d + 1, written with δ_{m,d+1} (no Piecewise: the
+            # xtilde_m = x_m for m ≤ d and 1 for m = d + 1, written with δ_{m,d+1} (no Piecewise: the
             # prover resolves a δ of an index against its range at once)
             Definition(xt, (m,), x[m] * (1 - sp.KroneckerDelta(m, last)) + sp.KroneckerDelta(m, last),
                        r"\tilde{x}_m = x_m for m \le d, \tilde{x}_{d+1} = 1"),
@@ -141,24 +143,24 @@ def bias_as_weight() -> Derivation:
         index_ranges={k: d, m: d + 1, j: d + 1},
         sizes={d: 2},
         claims=(
-            IdentityClaim(zt, z, label="w̃ᵀx̃ = wᵀx + b"),
+            IdentityClaim(zt, z, label="augmented model = wᵀx + b"),
             GradientClaim(ellt, wt, sp.Mul(miss, xt[j], evaluate=False), (), (j,),
-                          "∂ℓ̃/∂w̃_j = (z − y) x̃_j: (z − y)x for the weights, z − y for the bias"),
+                          "augmented gradient = (z − y)(x, 1): (z − y)x for the weights, z − y for the bias"),
             GradientClaim(ell, wt, sp.Piecewise((miss * x[j], j <= d), (miss, True)), (), (j,),
                           "the original model's gradient, ordered as (∂ℓ/∂w, ∂ℓ/∂b)"),
         ),
         result=(zt, ()),
         example_specs=(
-            ExampleSpec("x = (1, 2), y = 1, w = (0.5, −0.25), b = 0.1, so w̃ = (0.5, −0.25, 0.1)",
+            ExampleSpec("x = (1, 2), y = 1, w = (0.5, −0.25), b = 0.1: augmented weights (0.5, −0.25, 0.1)",
                         {"x": [1.0, 2.0], "y": 1.0, "wtilde": [0.5, -0.25, 0.1]},
-                        (("x̃", xt[j], (j,)), ("w̃ᵀx̃", zt, ()), ("wᵀx + b", z, ()),
-                         ("∂ℓ̃/∂w̃", sp.Mul(miss, xt[j], evaluate=False), (j,)),
+                        (("augmented input (x, 1)", xt[j], (j,)), ("augmented model", zt, ()), ("wᵀx + b", z, ()),
+                         ("augmented gradient", sp.Mul(miss, xt[j], evaluate=False), (j,)),
                          ("(∂ℓ/∂w, ∂ℓ/∂b)", sp.Piecewise((miss * x[j], j <= d), (miss, True)), (j,)))),
         ),
-        notes=("The augmented weights w̃ are the inputs; the original w and b are read off them "
-               "(w_k = w̃_k, b = w̃_{d+1}), so both models are evaluated at the same parameters.",),
+        notes=(r"The augmented weights $\tilde{w}$ are the inputs; the original $w$ and $b$ are read off them "
+               r"($w_k = \tilde{w}_k$, $b = \tilde{w}_{d+1}$), so both models are evaluated at the same parameters.",),
         symbols=((x, "features"), (xt, "augmented input (x, 1)"), (wt, "augmented weights (w, b)"),
-                 (wo, "weights"), (b, "bias"), (z, "wᵀx + b"), (zt, "w̃ᵀx̃"), (ell, "loss of the original model"),
+                 (wo, "weights"), (b, "bias"), (z, "wᵀx + b"), (zt, "the augmented model's output"), (ell, "loss of the original model"),
                  (ellt, "loss of the augmented model"), (d, "number of features")),
     )
 

@@ -237,7 +237,7 @@ def iterations_per_epoch() -> Derivation:
     return Derivation(
         name="iterations-per-epoch",
         title="Iterations per epoch and the last batch",
-        summary="An epoch passes every one of N samples once, in batches of B. It takes T = ⌈N/B⌉ "
+        summary=r"An epoch passes every one of N samples once, in batches of B. It takes $T = \lceil N/B \rceil$ "
         "iterations: T batches of B hold all N samples, T − 1 do not. The first T − 1 batches are full "
         "and the last holds r = N − B(T − 1) samples, between 1 and B; it is full exactly when B divides N.",
         statement=sp.And(sp.Le(Ns, Bs * T), sp.Lt(Bs * (T - 1), Ns), sp.Ge(r, 1), sp.Le(r, Bs)),
@@ -257,13 +257,13 @@ def iterations_per_epoch() -> Derivation:
         ),
         assumptions=(Assumption("batches are consecutive and hold B samples, except possibly the last"),),
         claims=(
-            IdentityClaim(T, sp.ceiling(Ns / Bs), label="T = ⌈N/B⌉"),
+            IdentityClaim(T, sp.ceiling(Ns / Bs), label="T = ceil(N/B)"),
             IdentityClaim(Bs * (T - 1) + r, Ns, label="(T − 1)B + r = N"),
         ),
         result=(T, ()),
         example_specs=(
             ExampleSpec("N = 1,000 samples, batches of 32", {"N": 1000, "B": 32},
-                        (("iterations T = ⌈N/B⌉", T, ()), ("last batch r", r, ()))),
+                        (("iterations T = ceil(N/B)", T, ()), ("last batch r", r, ()))),
             ExampleSpec("MNIST: N = 60,000, batches of 128", {"N": 60000, "B": 128},
                         (("iterations T", T, ()), ("last batch r", r, ()))),
             ExampleSpec("B divides N: N = 1,024, batches of 32", {"N": 1024, "B": 32},
