@@ -28,6 +28,7 @@ __all__ = [
     "CheckOptions",
     "Derivation",
     "DeviceError",
+    "GradcheckFailure",
     "GradproofError",
     "InputError",
     "UnknownDerivationError",
@@ -36,9 +37,13 @@ __all__ = [
     "assert_steps",
     "catalog",
     "check_gradient",
+    "check_jacobian",
+    "check_module",
     "check_steps",
     "derivation",
     "figure",
+    "gradcheck",
+    "gradgradcheck",
     "verify",
 ]
 
@@ -59,6 +64,12 @@ _LAZY = {
     "bias_variance_experiment": "gradproof.experiments.bias_variance",
     "check_steps": "gradproof.steps.check",
     "assert_steps": "gradproof.steps.check",
+    # vector-valued functions on the same engine; the torch front doors import torch on first use
+    "check_jacobian": "gradproof.verify.jacobian",
+    "check_module": "gradproof.verify.module",
+    "gradcheck": "gradproof.verify.torch_front",
+    "gradgradcheck": "gradproof.verify.torch_front",
+    "GradcheckFailure": "gradproof.verify.torch_rules",
 }
 
 
@@ -86,4 +97,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from gradproof.steps.check import assert_steps, check_steps
     from gradproof.verify.check import assert_gradient, check_gradient
     from gradproof.verify.derivation_check import verify_derivation as verify
+    from gradproof.verify.jacobian import check_jacobian
+    from gradproof.verify.module import check_module
+    from gradproof.verify.torch_front import gradcheck, gradgradcheck
+    from gradproof.verify.torch_rules import GradcheckFailure
     from gradproof.verify.options import CheckOptions

@@ -15,17 +15,26 @@ its own verdict.
 
 >>> ascii_spelling("‖g‖ ≤ 1e-3 ✓, ∂L/∂σ ≈ 0")
 '||g|| <= 1e-3 ok, dL/dsigma ~= 0'
+
+The mathematics printer (``gradproof show``) lays its text out in ASCII *before* wrapping when
+the terminal cannot encode Unicode (:func:`wants_ascii`, :func:`to_ascii`: ``Σ_{l=1..n}`` →
+``sum_{l=1..n}``, ``λw`` → ``lambda w``, ``δ_ij`` → ``delta_ij``), since the ASCII spellings are
+longer, and to the terminal's :func:`width`.
+
+>>> print(to_ascii("∂s_i/∂z_j = s_i(δ_ij − s_j) ≤ ¼; λw, αλ, σ′(z)"))
+ds_i/dz_j = s_i(delta_ij - s_j) <= 1/4; lambda w, alpha lambda, sigma'(z)
 """
 
 from __future__ import annotations
 
 import codecs
 import os
+import shutil
 import sys
 import unicodedata
 from typing import Any, TextIO
 
-__all__ = ["ascii_spelling", "install", "say"]
+__all__ = ["ascii_spelling", "echo", "install", "say", "to_ascii", "wants_ascii", "width"]
 
 # characters whose ASCII spelling is not their decomposition (é → e is found by NFKD)
 _SPELLING = {
@@ -90,6 +99,7 @@ def _encodable(text: str, stream: Any) -> str:
 def _silence(stream: Any) -> None:
     """After a broken pipe: point the stream's file descriptor at /dev/null, so neither later
     writes nor the flush at interpreter exit fail (which would turn the verdict into exit 120)."""
+    stream = getattr(stream, "_stream", stream)  # a _PipeSafe: the stream it wraps
     try:
         fd = stream.fileno()
     except (AttributeError, OSError, ValueError):
@@ -128,10 +138,36 @@ def flush() -> None:
             pass
 
 
-def install() -> list[tuple[Any, str]]:
+class _PipeSafe:
+    """``sys.stdout`` for the length of a command: a plain ``print`` to a reader that went away
+    (``| head``) is silenced like :func:`say`'s, instead of raising BrokenPipeError and losing the
+    command's verdict.  Everything else is the wrapped stream's."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            _silence(self._stream)
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            _silence(self._stream)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def install() -> list[tuple[Any, Any]]:
     """Give ``sys.stdout`` and ``sys.stderr`` the ASCII fallback for characters they cannot
-    encode; returns what :func:`restore` needs to undo it."""
-    previous = []
+    encode, and make a closed stdout harmless to plain ``print``; returns what :func:`restore`
+    needs to undo both."""
+    previous: list[tuple[Any, Any]] = []
     for stream in (sys.stdout, sys.stderr):
         errors = getattr(stream, "errors", None)
         if errors is None or errors == ERRORS or not hasattr(stream, "reconfigure"):
@@ -141,12 +177,107 @@ def install() -> list[tuple[Any, str]]:
         except (AttributeError, OSError, ValueError):
             continue
         previous.append((stream, errors))
+    if sys.stdout is not None and not isinstance(sys.stdout, _PipeSafe):
+        previous.append((None, sys.stdout))
+        sys.stdout = _PipeSafe(sys.stdout)
     return previous
 
 
-def restore(previous: list[tuple[Any, str]]) -> None:
-    for stream, errors in previous:
+def restore(previous: list[tuple[Any, Any]]) -> None:
+    for stream, value in previous:
+        if stream is None:  # the stdout that _PipeSafe wrapped
+            sys.stdout = value
+            continue
         try:
-            stream.reconfigure(errors=errors)
+            stream.reconfigure(errors=value)
         except (AttributeError, OSError, ValueError):
             pass
+
+
+#: columns assumed when the output is not a terminal (a pipe, a file, a notebook)
+DEFAULT_WIDTH = 100
+#: narrower terminals are laid out at this width (lines then overflow rather than becoming unreadable)
+MIN_WIDTH = 40
+
+# ASCII spellings.  Words (Greek letters, "sum") are separated from a following letter or digit by
+# a space when written out (λw → "lambda w"), see to_ascii.
+_WORDS = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "eps", "ζ": "zeta", "η": "eta",
+    "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "ξ": "xi",
+    "π": "pi", "ρ": "rho", "σ": "sigma", "τ": "tau", "υ": "upsilon", "φ": "phi", "ϕ": "phi",
+    "χ": "chi", "ψ": "psi", "ω": "omega", "Γ": "Gamma", "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda",
+    "Ξ": "Xi", "Π": "Pi", "Σ": "sum", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega", "∑": "sum", "∏": "prod",
+    "ℓ": "ell", "∇": "grad", "∞": "inf", "√": "sqrt", "∈": "in", "∉": "not in", "∀": "for all",
+}  # fmt: skip
+_SYMBOLS = {
+    "∂": "d", "≤": "<=", "≥": ">=", "≠": "!=", "≈": "~", "→": "->", "←": "<-", "⇒": "=>", "↦": "|->",
+    "−": "-", "–": "-", "—": "--", "·": "*", "⋅": "*", "×": "x", "⊙": "(.)", "‖": "||", "⟨": "<",
+    "⟩": ">", "…": "...", "′": "'", "″": "''", "ᵀ": "^T", "²": "^2", "³": "^3", "¹": "^1", "⁰": "^0",
+    "⁴": "^4", "⁻": "^-", "⁺": "^+", "⁻¹": "^-1", "₀": "_0", "₁": "_1", "₂": "_2", "½": "1/2",
+    "¼": "1/4", "±": "+/-", "∓": "-/+", "≡": "==", "∝": "~", "≪": "<<", "≫": ">>", "“": '"', "”": '"',
+    "‘": "'", "’": "'", "\u00a0": " ", "✓": "ok", "✗": "x", "ŷ": "y_hat", "Ŷ": "Y_hat", "ḡ": "g_bar",
+    "⁎": "*", "∘": "o", "∣": "|", "⌊": "floor(", "⌋": ")", "⌈": "ceil(", "⌉": ")", "𝔼": "E",
+    "𝟙": "1", "ℝ": "R", "ℕ": "N", "∅": "{}", "∩": "&", "∪": "|", "⊂": "<", "⊆": "<=",
+}  # fmt: skip
+_SUPERSCRIPT_MINUS_ONE = "⁻¹"
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def to_ascii(text: str) -> str:
+    """``text`` with every non-ASCII character spelled in ASCII (see the module docstring):
+    known math symbols by name, accented letters without their accents (é → e), anything else
+    as ``?``."""
+    text = str(text).replace(_SUPERSCRIPT_MINUS_ONE, "^-1")
+    out: list[str] = []
+    for k, ch in enumerate(text):
+        if ord(ch) < 128:
+            out.append(ch)
+            continue
+        if ch in _WORDS:
+            word = _WORDS[ch]
+            if out and out[-1] and _is_word_char(out[-1][-1]):
+                word = " " + word
+            nxt = text[k + 1] if k + 1 < len(text) else ""
+            if _is_word_char(nxt) or nxt in _WORDS:
+                word += " "
+            out.append(word)
+        elif ch in _SYMBOLS:
+            out.append(_SYMBOLS[ch])
+        else:
+            out.append(_spell(ch))
+    return "".join(out)
+
+
+def encoding_of(stream: TextIO | None = None) -> str:
+    stream = sys.stdout if stream is None else stream
+    return getattr(stream, "encoding", None) or "ascii"
+
+
+def can_encode(text: str, stream: TextIO | None = None) -> bool:
+    """Whether ``stream`` (default stdout) can write ``text`` as it is."""
+    try:
+        str(text).encode(encoding_of(stream))
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def wants_ascii(stream: TextIO | None = None) -> bool:
+    """True when ``stream`` cannot encode gradproof's Unicode mathematics (probe: Σ∂δ≤→′ᵀ⊙)."""
+    return not can_encode("Σ∂δσλ≤≥≠→′ᵀ⊙−·ŷ", stream)
+
+
+def width(stream: TextIO | None = None) -> int:
+    """Columns to lay text out in: the terminal's width (``COLUMNS`` wins when set), 100 when the
+    output is not a terminal, never fewer than :data:`MIN_WIDTH`."""
+    columns = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    return max(MIN_WIDTH, columns if columns > 0 else DEFAULT_WIDTH)
+
+
+def echo(text: str = "", *, file: TextIO | None = None, end: str = "\n") -> None:
+    """:func:`say` for one text: ASCII spellings where the stream cannot encode it, a closed pipe
+    ignored (callers that wrap text to a width ask :func:`wants_ascii` first)."""
+    say(text, file=file, end=end)

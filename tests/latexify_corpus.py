@@ -4,6 +4,7 @@ words its refusal must contain) and code it typesets rightly (rendered, with the
 Every entry records what latexify-py printed when it was added, so a reader can see the mistake.
 Real-code entries are marked with where they come from.
 """
+
 # ruff: noqa: E731
 from __future__ import annotations
 
@@ -158,6 +159,7 @@ def ce_batch_real(targets, predictions, n):  # public cross-entropy code: 1e-5 r
 def logsumexp_real(z):  # nested prefix functions with nothing after them: unambiguous
     m = np.max(z)
     return m + np.log(np.sum(np.exp(z - m)))
+
 
 def bce(p, y):
     return -(y * np.log(p) + (1 - y) * np.log(1 - p))

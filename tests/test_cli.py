@@ -19,7 +19,7 @@ def test_show_lecture_numbers(capsys):
     assert main(["show", "softmax-jacobian"]) == 0
     out = capsys.readouterr().out
     assert "0.673" in out and "0.243" in out and "0.084" in out
-    assert "0.22" in out and "-0.163" in out and "-0.057" in out
+    assert "0.22" in out and "−0.163" in out and "−0.057" in out  # the formulas' minus sign
     assert "because:" in out
 
 

@@ -128,7 +128,7 @@ def test_undecided_true_step_is_checked_not_failed():
     # SymPy cannot show the Jensen step symbolically; it must be checked at exact points and say so
     result = gradproof.derivation("cross-entropy-kl").prove()
     methods = {r.reason: r.method for r in result.steps}
-    assert methods["Jensen's inequality: log is concave and p is a probability vector"] == CHECKED
+    assert methods["Jensen's inequality: log is concave and $p$ is a probability vector"] == CHECKED
 
 
 def test_latex_fragment_has_reasons_and_is_paste_ready():

@@ -79,6 +79,23 @@ def test_pipefail_pipeline_fails_for_a_wrong_gradient(work):
     assert done.returncode == 1
 
 
+STEPS = r"""% gradproof: index i, j = 1..n
+% gradproof: define s_i = \frac{e^{z_i}}{\sum_{k=1}^{n} e^{z_k}}
+\begin{align*}
+\frac{\partial \log s_i}{\partial z_j} &= \delta_{ij} - s_j
+\end{align*}
+"""
+
+
+@pytest.mark.parametrize(("text", "verdict"), [(STEPS, 0), (STEPS.replace("- s_j", "+ s_j"), 1)], ids=["ok", "wrong"])
+def test_a_command_that_prints_with_plain_print_keeps_its_verdict(work, text, verdict):
+    # check-steps prints with print(), not console.say: the CLI's stdout guard covers it too
+    (work / "steps.tex").write_text(text)
+    code, err = _closed_stdout(["check-steps", "steps.tex"], work)
+    assert code == verdict, err
+    assert "Traceback" not in err and "output was closed" not in err
+
+
 def test_list_into_a_closed_pipe_is_still_success(work):
     code, err = _closed_stdout(["list"], work)
     assert code == 0 and "Traceback" not in err
@@ -138,8 +155,7 @@ def _alive(pid: int) -> bool:
 
 def test_a_lingering_non_daemon_thread_does_not_keep_the_command_alive(work):
     (work / "user.py").write_text(
-        "import threading, time\nimport numpy as np\n"
-        "threading.Thread(target=time.sleep, args=(600,)).start()\n" + CODE
+        "import threading, time\nimport numpy as np\nthreading.Thread(target=time.sleep, args=(600,)).start()\n" + CODE
     )
     done = gradproof("check", "user.py:loss", "user.py:grad", "--params", "p.npz", cwd=work, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -93,8 +93,11 @@ def test_params_fifo_says_what_it_is(work, capsys):
     [
         ("f = lambda x: x + 1\nf.__name__ = 'f'\nf.__qualname__ = 'f'\n", "is a lambda"),  # renamed lambda
         ("ns = {}\nexec('def f(x):\\n    return x', ns)\nf = ns['f']\n", "cannot read its source"),
-        ("def g(x):\n    return x\nf = g\nimport sys\nf.__code__ = compile('lambda x: x', 'nowhere.py', 'eval')"
-         ".co_consts[0]\n", "lambda"),
+        (
+            "def g(x):\n    return x\nf = g\nimport sys\nf.__code__ = compile('lambda x: x', 'nowhere.py', 'eval')"
+            ".co_consts[0]\n",
+            "lambda",
+        ),
     ],
     ids=["renamed-lambda", "exec", "foreign-code"],
 )

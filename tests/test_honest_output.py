@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gradproof.console import ascii_spelling, say
-from tests.test_honest_exit import CODE, gradproof
+from tests.test_honest_exit import CODE, STEPS, gradproof
 
 # how a terminal that cannot encode Unicode looks to Python: (encoding, errors) of sys.stdout
 STREAMS = {
@@ -27,6 +27,7 @@ COMMANDS = [
     (["show", "softmax-jacoban"], 2),
     (["report", "softmax-jacobian", "--no-verify", "--title", "Lecture 数学", "-o", "x.tex"], 2),
     (["bias-variance", "--datasets", "50", "--device", "cpu"], 0),
+    (["check-steps", "steps.tex"], 1),  # ✓ ≈ ✗ marks
 ]
 
 
@@ -35,6 +36,7 @@ def work(tmp_path_factory):
     d = tmp_path_factory.mktemp("enc")
     (d / "net.py").write_text(CODE.replace("def wrong", "# ∂L/∂w ≈ −2w\ndef wrong"), encoding="utf-8")
     np.savez(d / "p.npz", w=np.array([1.0, -2.0, 0.5]))
+    (d / "steps.tex").write_text(STEPS.replace("- s_j", "+ s_j"))  # one row, ✗ FAILED
     return d
 
 
@@ -54,7 +56,7 @@ def test_every_command_falls_back_to_ascii(work, monkeypatch, stream, argv, verd
     out.flush()
     err.flush()
     written, complaint = out.buffer.getvalue().decode(encoding), err.buffer.getvalue().decode(encoding)
-    assert (complaint.startswith("gradproof: error: ") if verdict == 2 else written)
+    assert complaint.startswith("gradproof: error: ") if verdict == 2 else written
     assert out.errors == errors  # the stream is handed back as it was
 
 

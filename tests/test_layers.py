@@ -22,6 +22,7 @@ LAYERS = {
     "gradproof.usercode": 0,
     "gradproof.console": 0,  # printing with an ASCII fallback: any layer may print through it
     "gradproof.isolated": 0,  # running user code in a child process (commands use it)
+    "gradproof.display": 0,  # Markdown and HTML tables for notebook displays of results
     "gradproof.derivations": 1,
     "gradproof.verify": 2,
     "gradproof.steps": 2,

@@ -46,6 +46,56 @@ def test_autograd_rejects_a_gradient_off_by_a_tiny_relative_error(error):
     assert not result.ok
 
 
+def test_finite_differences_reject_an_error_just_above_their_floor():
+    # 3e-7 relative: above the 1e-7 floor, and above what the error estimate would allow if it
+    # were trusted a thousand times less
+    wrong = GradientClaim(s[i], z, (1 + sp.Rational(3, 10**7)) * s[i] * (delta(i, j) - s[j]), (i,), (j,))
+    d = dataclasses.replace(gradproof.derivation("softmax-jacobian"), claims=(wrong,))
+    assert not verify_derivation(d, device="cpu").witness("finite differences").ok
+
+
+def test_a_single_wrong_entry_fails_both_numeric_witnesses():
+    # only the (1, 1) entry of the Jacobian is off (by 1e-4 of s_1): every comparison must fail on
+    # one bad entry, not only when all entries are off
+    right = s[i] * (delta(i, j) - s[j])
+    wrong = GradientClaim(s[i], z, right + sp.Rational(1, 10**4) * delta(i, 1) * delta(j, 1) * s[i], (i,), (j,))
+    result = verify_derivation(dataclasses.replace(gradproof.derivation("softmax-jacobian"), claims=(wrong,)),
+                               device="cpu")  # fmt: skip
+    assert not result.witness("finite differences").ok and not result.witness("autograd").ok
+    assert "entry (" in result.witness("autograd").detail
+
+
+def test_autograd_judges_small_gradients_relative_to_their_own_scale():
+    # a gradient of size ~1e-5 off by 1e-6 of itself: ~1e-11 absolute, which a tolerance relative
+    # to 1 (instead of the gradient's scale) would let through
+    small = sp.Rational(1, 10**4)
+    wrong = GradientClaim(small * s[i], z, (1 + sp.Rational(1, 10**6)) * small * s[i] * (delta(i, j) - s[j]),
+                          (i,), (j,))  # fmt: skip
+    d = dataclasses.replace(gradproof.derivation("softmax-jacobian"), claims=(wrong,))
+    assert not verify_derivation(d, device="cpu").witness("autograd").ok
+
+
+def test_a_claim_wrong_only_one_size_up_is_caught():
+    # right at the derivation's own size (n = 3), off by 1e-3 at n = 4: the numeric witnesses
+    # evaluate at both
+    right = s[i] * (delta(i, j) - s[j])
+    wrong = GradientClaim(s[i], z, right + (n - 3) * sp.Rational(1, 1000) * s[i], (i,), (j,))
+    d = dataclasses.replace(gradproof.derivation("softmax-jacobian"), claims=(wrong,))
+    assert d.sizes == {n: 3}
+    result = verify_derivation(d, device="cpu")
+    assert not result.witness("finite differences").ok and not result.witness("autograd").ok
+
+
+def test_a_claim_wrong_only_at_extreme_logits_is_caught():
+    # right wherever z_j < 40: only the adversarial points (logits of ±50) can see the error
+    right = s[i] * (delta(i, j) - s[j])
+    wrong = GradientClaim(s[i], z, right + sp.Heaviside(z[j] - 40, 0) * sp.Rational(1, 10) * s[i], (i,), (j,))
+    d = dataclasses.replace(gradproof.derivation("softmax-jacobian"), claims=(wrong,))
+    result = verify_derivation(d, device="cpu")
+    assert not result.witness("autograd").ok
+    assert "adversarial point" in result.witness("autograd").detail
+
+
 def test_autograd_accepts_the_right_gradient_to_rounding():
     result = verify_derivation("softmax-jacobian", device="cpu")
     assert result.witness("autograd").ok and result.witness("autograd").max_error < 1e-12
@@ -172,3 +222,13 @@ def test_evaluation_rejects_an_identity_off_by_a_tiny_relative_error():
     d = dataclasses.replace(gradproof.derivation("softmax-normalization"), claims=(wrong,))
     witness = verify_derivation(d, device="cpu").witness("evaluation")
     assert not witness.ok and 3e-7 < witness.max_error < 3e-6
+
+
+def test_evaluation_does_not_call_equal_values_different():
+    # "!=" between two values equal to rounding must fail, never pass on a technicality
+    equal = IdentityClaim(sp.exp(z[i]), sp.exp(z[i]), (i,), "!=")
+    d = dataclasses.replace(gradproof.derivation("softmax-normalization"), claims=(equal,))
+    assert not verify_derivation(d, device="cpu").witness("evaluation").ok
+    different = IdentityClaim(sp.exp(z[i]), -1, (i,), "!=")
+    d = dataclasses.replace(gradproof.derivation("softmax-normalization"), claims=(different,))
+    assert verify_derivation(d, device="cpu").witness("evaluation").ok

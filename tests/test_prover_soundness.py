@@ -218,3 +218,72 @@ def test_not_equal_holds_at_every_point_or_fails():
 
 def test_inequality_between_complex_values_does_not_hold():
     assert_rejected(one_step(sp.log(z[j]), -100, ">"))
+
+
+# -- the fast paths (issue 12): derivatives without SymPy's summation algorithms, cheap zero tests ------
+
+
+def test_derivative_through_a_sum_without_summation_algorithms_is_exact():
+    # the first pass evaluates ∂/∂z_j Σ_l f(z_l) as Σ_l f'(z_l) δ_lj without asking SymPy to sum anything
+    from gradproof.derivations.prove import doit_keeping_sums
+
+    lhs = D(sp.Sum(z[l] ** 2, (l, 1, n)), z[j])
+    assert_rejected(one_step(lhs, z[j]))
+    assert_rejected(one_step(lhs, 2 * z[j] + 1))
+    assert_shown(one_step(lhs, 2 * z[j]))
+    kept = doit_keeping_sums(sp.Sum(kk, (kk, 1, n)) + D(z[j] ** 3, z[j]))
+    assert kept.has(sp.Sum) and kept.has(3 * z[j] ** 2)  # the sum left for reduce_sums, the derivative done
+
+
+def test_a_step_that_needs_summation_algorithms_still_reaches_them():
+    # Σ k = n(n+1)/2 needs SymPy's summation (the second pass); its false twin must still fail
+    assert_shown(one_step(sp.Sum(kk, (kk, 1, n)), n * (n + 1) / 2))
+    assert_rejected(one_step(sp.Sum(kk, (kk, 1, n)), n**2 / 2))
+    assert_rejected(one_step(sp.Sum(kk, (kk, 1, n)), n * (n - 1) / 2))
+
+
+def test_each_cheap_zero_test_rejects_a_false_identity_and_decides_a_true_one():
+    from gradproof.derivations.prove import _ZERO_TESTS, simplifies_to_zero
+
+    a, b = sp.symbols("a b", positive=True)
+    x = sp.Symbol("x", real=True)
+    cases = [  # (false difference, true difference) for expand, together, cancel, simplify, log form
+        ((a + b) ** 2 - (a**2 + b**2), (a + b) ** 2 - (a**2 + 2 * a * b + b**2)),
+        (1 / a + 1 / b - 2 / (a + b), 1 / a + 1 / b - (a + b) / (a * b)),
+        ((x**2 - 1) / (x - 1) - (x - 1), (x**2 - 1) / (x - 1) - (x + 1)),
+        (sp.sin(x) ** 2 + sp.cos(x) ** 2 - 2, sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1),
+        (sp.log(a * b) - sp.log(a) + sp.log(b), sp.log(a * b) - sp.log(a) - sp.log(b)),
+    ]
+    for test, (false, true) in zip(_ZERO_TESTS, cases):
+        assert test(false) != 0, false
+        assert test(true) == 0, true
+    assert not any(simplifies_to_zero(false) for false, _ in cases)
+    assert all(simplifies_to_zero(true) for _, true in cases)
+
+
+def test_cheap_zero_tests_as_steps():
+    assert_rejected(one_step((s[i] + s[j]) ** 2, s[i] ** 2 + s[j] ** 2))
+    assert_shown(one_step((s[i] + s[j]) ** 2, s[i] ** 2 + 2 * s[i] * s[j] + s[j] ** 2))
+    assert_rejected(one_step(1 / s[i] + 1 / s[j], 2 / (s[i] + s[j])))
+    assert_shown(one_step(1 / s[i] + 1 / s[j], (s[i] + s[j]) / (s[i] * s[j])))
+
+
+def test_unroll_shares_repeated_subtrees_without_mixing_indices():
+    # memoised: the same inner sum at two outer index values must not be reused across them
+    inner = sp.Sum(z[mm] * z[kk], (mm, 1, kk))
+    assert sp.expand(unroll(sp.Sum(inner, (kk, 1, 3))) - (z[1] ** 2 + z[1] * z[2] + z[2] ** 2 + z[1] * z[3]
+                                                           + z[2] * z[3] + z[3] ** 2)) == 0
+    twice = sp.Sum(z[kk], (kk, 1, 2)) * sp.Sum(z[kk], (kk, 1, 3))
+    assert sp.expand(unroll(twice) - (z[1] + z[2]) * (z[1] + z[2] + z[3])) == 0
+    assert_rejected(one_step(sp.Sum(sp.Sum(1, (mm, 1, kk)), (kk, 1, n)), n * n))
+
+
+def test_shared_normal_forms_do_not_carry_a_verdict_between_steps():
+    # a chain on one left-hand side normalizes it once; each step is still judged on its own
+    lhs = D(sp.Sum(z[l] ** 2, (l, 1, n)), z[j])
+    steps = (Step(lhs, 2 * z[j], "true"), Step(lhs, 3 * z[j], "false"), Step(lhs, 2 * z[j], "true again"),
+             Step(sp.Sum(z[l], (l, 1, n - 1)), sp.Sum(z[l], (l, 1, n)), "sums over different ranges"))
+    d = Derivation(name="chain", title="chain", summary="", statement=steps[-1].expr, steps=steps,
+                   inputs=(LOGITS,), definitions=(SOFTMAX,), index_ranges=INDEX_RANGES, sizes={n: 3})
+    methods = [r.method for r in d.prove().steps]
+    assert methods == [SHOWN, FAILED, SHOWN, FAILED]

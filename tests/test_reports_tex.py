@@ -89,3 +89,18 @@ def test_a_title_with_every_mapped_character_compiles(fmt, tmp_path, monkeypatch
     assert code == 0, captured.err
     text = _pdf_text(out.with_suffix(".pdf"))
     assert "Title" in text and "√" in text and "ller" in text
+
+
+def test_function_code_keeps_its_indentation(tmp_path, monkeypatch):
+    # before: TeX dropped the leading ~ after each \\, so the body printed flush with the def
+    (tmp_path / "texuser_indent.py").write_text("def grad(s, y):\n    d = s - y\n    return d\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "code.tex"
+    assert main(["report", "--function", "texuser_indent:grad", "-o", str(out), "--pdf"]) == 0
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    layout = subprocess.run(["pdftotext", "-layout", str(out.with_suffix(".pdf")), "-"],
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    lines = {line.strip().split()[0]: line for line in layout.splitlines() if line.strip()}
+    indent = {key: len(lines[key]) - len(lines[key].lstrip()) for key in ("def", "return")}
+    assert indent["return"] > indent["def"]

@@ -27,9 +27,14 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from gradproof import console
     from gradproof.derivations.registry import derivation
-    from gradproof.derivations.text import render_text
 
     d = derivation(args.name)
-    say(d.latex() if args.latex else render_text(d), end="" if args.latex else "\n")
+    if args.latex:
+        say(d.latex(), end="")
+        return 0
+    from gradproof.derivations.text import render_text
+
+    say(render_text(d, width=console.width(), ascii=console.wants_ascii()))
     return 0

@@ -16,13 +16,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "report",
         help="write lecture-ready LaTeX: an article, Beamer slides or a paste-ready fragment",
         description=(
-            "Write the named derivations (all when none is named) as LaTeX. Exit 0 when written "
+            "Write the named derivations (all when none is named) as LaTeX, or as Markdown for course "
+            "sites (--format markdown). Exit 0 when written "
             "(and compiled with --pdf), 1 when the PDF build fails, 2 on a usage or input error."
         ),
     )
     parser.add_argument("names", nargs="*", metavar="NAME", help="derivation slugs (default: all)")
-    parser.add_argument("-o", "--output", required=True, metavar="FILE.tex", help="where to write the LaTeX")
-    parser.add_argument("--format", choices=("article", "beamer", "fragment"), default="article")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE.tex",
+                        help="where to write the LaTeX (FILE.md with --format markdown)")
+    parser.add_argument("--format", choices=("article", "beamer", "fragment", "markdown"), default="article",
+                        help="markdown: $$ math for course sites (KaTeX/MathJax), figures as PNG files beside it")
     parser.add_argument("--title", default=None, help="document title (escaped: typeset as given)")
     parser.add_argument("--author", default="", help="author line (escaped)")
     parser.add_argument("--pdf", action="store_true", help="also compile FILE.pdf with pdflatex")
@@ -42,8 +45,10 @@ def run(args: argparse.Namespace) -> int:
     from gradproof.reports.output import check_output_path, write_atomic
 
     out = check_output_path(args.output)
+    if args.format == "markdown":
+        return _run_markdown(args, out)
     if out.suffix != ".tex":
-        raise InputError(f"-o {args.output!r}: the output must be a .tex file")
+        raise InputError(f"-o {args.output!r}: the output must be a .tex file (.md only with --format markdown)")
     if args.pdf:
         # every usage error before anything is written: a refused run must leave files alone
         if args.format == "fragment":
@@ -84,4 +89,29 @@ def run(args: argparse.Namespace) -> int:
         say(f"gradproof: PDF not built: {exc}", file=sys.stderr)
         return 1
     say(f"wrote {result.pdf} ({result.overfull} overfull box warning(s))")
+    return 0
+
+
+def _run_markdown(args: argparse.Namespace, out) -> int:
+    from gradproof.reports.output import check_output_path, write_atomic
+
+    if out.suffix != ".md":
+        raise InputError(f"-o {args.output!r}: --format markdown writes a .md file")
+    if args.pdf:
+        raise InputError("--pdf: a Markdown page is not compiled; use --format article or beamer for a PDF")
+    if args.function is not None or args.against is not None:
+        raise InputError("--function/--against: only --format article is supported")
+    from gradproof.reports.markdown import markdown_report
+
+    report = markdown_report(
+        args.names, title=args.title, author=args.author, verify=not args.no_verify,
+        figures=not args.no_figures, device=args.device, figure_stem=out.stem,
+    )  # fmt: skip
+    for filename, data in report.figures.items():
+        check_output_path(out.parent / filename)
+    for filename, data in report.figures.items():
+        path = write_atomic(out.parent / filename, data)
+        print(f"wrote {path}")
+    write_atomic(out, report.text)
+    print(f"wrote {out}")
     return 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+import time
 
 from gradproof.console import say
 
@@ -18,8 +18,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument(
         "--jobs", "-j", type=int, default=None, metavar="N",
-        help="worker processes (default: one per CPU core, at most 4, and one per 6 derivations; "
-        "1 runs in this process; never more than there are derivations)",
+        help="worker processes (default: one per CPU core, at most 4, and one per 6 derivations to "
+        "compute; 1 runs in this process; never more than there are derivations)",
+    )
+    p.add_argument(
+        "--no-cache", action="store_true",
+        help="compute every result afresh, neither reading nor writing the result cache "
+        "(default: passing results are cached, keyed by the package's code, the SymPy, NumPy and "
+        "PyTorch versions, the seed and the device)",
     )
     p.set_defaults(run=run)
 
@@ -33,18 +39,20 @@ def _cell(w) -> str:  # a witness's table cell
 
 
 def run(args: argparse.Namespace) -> int:
-    from gradproof.derivations.registry import catalog, derivation
     from gradproof.errors import InputError
-    from gradproof.verify.derivation_check import verify_many
-    from gradproof.verify.device import resolve_device
+    from gradproof.verify.batch import resolve_targets, verify_catalog
+    from gradproof.verify.cache import ResultCache
 
-    resolve_device(args.device)  # a bad device is a usage error before any work starts
+    start = time.perf_counter()
+    if str(args.device).strip().lower() not in ("auto", "cpu"):
+        from gradproof.verify.device import resolve_device
+
+        resolve_device(args.device)  # a bad device is a usage error before any work starts
     if args.jobs is not None and args.jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {args.jobs}")
-    targets = [derivation(n).name for n in args.names] if args.names else [d.name for d in catalog()]
-    # a spawned worker costs ~2.5 s of imports: worth it only for a long list
-    # --jobs is clamped to the work there is: more workers than derivations only cost start-up
-    jobs = min(args.jobs, len(targets)) if args.jobs is not None else max(1, min(4, os.cpu_count() or 1, len(targets) // 6))
+    device = str(args.device).strip().lower()
+    cache = None if args.no_cache else ResultCache.open(args.seed, device)
+    targets = resolve_targets(args.names, cache)
     progress = sys.stderr.isatty() and not args.json
     done = []
 
@@ -53,12 +61,15 @@ def run(args: argparse.Namespace) -> int:
         if progress:
             say(f"\r[{len(done)}/{len(targets)}] {result.name} done".ljust(70), end="", file=sys.stderr)
 
-    results = verify_many(targets, device=args.device, seed=args.seed, jobs=jobs, on_done=report)
+    results = verify_catalog(targets, device=device, seed=args.seed, jobs=args.jobs, cache=cache, on_done=report)
     if progress:
         say("\r" + " " * 70 + "\r", end="", file=sys.stderr)
+    wall = time.perf_counter() - start
+    cached = sum(r.cached for r in results)
 
     if args.json:
-        say(json.dumps({"ok": all(r.ok for r in results), "results": [r.to_dict() for r in results]}, indent=2))
+        say(json.dumps({"ok": all(r.ok for r in results), "wall_seconds": round(wall, 3),
+                        "results": [r.to_dict() for r in results]}, indent=2))
     else:
         methods = ("SymPy proof", "finite differences", "autograd", "evaluation")
         width = max(len(r.name) for r in results)
@@ -79,6 +90,6 @@ def run(args: argparse.Namespace) -> int:
         for r in failed:
             say()
             say(r)
-        total = sum(r.seconds for r in results)
-        say(f"{len(results) - len(failed)}/{len(results)} derivations verified in {total:.1f} s")
+        from_cache = f" ({cached} from the cache; --no-cache to recompute)" if cached else ""
+        say(f"{len(results) - len(failed)}/{len(results)} derivations verified in {wall:.1f} s{from_cache}")
     return 0 if all(r.ok for r in results) else 1

@@ -113,18 +113,19 @@ def decomposition() -> Derivation:
     return Derivation(
         name="bias-variance-decomposition",
         title="Bias–variance decomposition",
-        summary="For targets y = f(x) + ε with noise of mean 0 and variance σ², independent of the "
-        "training set D, the expected squared error of the trained model M(x; D) splits into "
-        "bias² (E_D[M] − f)², variance E_D[(M − E_D[M])²] and the irreducible σ²: the cross terms "
-        "vanish because both the noise and the model's deviation from its mean average to 0. "
-        "gradproof.bias_variance_experiment measures the three parts for polynomial fits.",
+        summary=r"For targets $y = f(x) + \epsilon$ with noise of mean 0 and variance $\sigma^2$, independent "
+        r"of the training set $D$, the expected squared error of the trained model $M(x; D)$ splits into "
+        r"bias$^2$ $(\mathbb{E}_D[M] - f)^2$, variance $\mathbb{E}_D[(M - \mathbb{E}_D[M])^2]$ and the "
+        r"irreducible $\sigma^2$: the cross terms vanish because both the noise and the model's deviation from "
+        "its mean average to 0. gradproof.bias_variance_experiment measures the three parts for polynomial fits.",
         statement=sp.Eq(error, rhs),
         steps=(
-            Step(E(Delta), 0, "Δ = M - E[M] is the model's deviation from its own mean: E[Δ] = E[M] - E[M]"),
+            Step(E(Delta), 0, r"$\Delta = M - \mathbb{E}[M]$ is the model's deviation from its own mean: "
+                 r"$\mathbb{E}[\Delta] = \mathbb{E}[M] - \mathbb{E}[M]$"),
             Step(E(eps), 0, "the noise has mean 0"),
-            Step(E(eps**2), sigma**2, "E[ε^2] = Var ε + (E ε)^2 = σ^2"),
-            Step(E(eps * Delta), E(eps) * E(Delta), "ε is independent of the training set D, hence of Δ"),
-            Step(error, E(_sum(a, eps, -Delta) ** 2), "y = f(x) + ε; write M = E[M] + Δ"),
+            Step(E(eps**2), sigma**2, r"$\mathbb{E}[\epsilon^2] = \operatorname{Var} \epsilon + (\mathbb{E}\,\epsilon)^2 = \sigma^2$"),
+            Step(E(eps * Delta), E(eps) * E(Delta), r"$\epsilon$ is independent of the training set $D$, hence of $\Delta$"),
+            Step(error, E(_sum(a, eps, -Delta) ** 2), r"$y = f(x) + \epsilon$; write $M = \mathbb{E}[M] + \Delta$"),
             Step(
                 error,
                 E(_sum(a**2, eps**2, Delta**2, 2 * a * eps, -2 * a * Delta, -2 * eps * Delta)),
@@ -133,21 +134,21 @@ def decomposition() -> Derivation:
             Step(
                 error,
                 _sum(a**2, E(eps**2), E(Delta**2), 2 * a * E(eps), -2 * a * E(Delta), -2 * E(eps * Delta)),
-                "linearity of E; f(x) and E[M] are constants",
+                r"linearity of $\mathbb{E}$; $f(x)$ and $\mathbb{E}[M]$ are constants",
             ),
             Step(
                 error,
                 _sum(a**2, E(eps**2), E(Delta**2), 2 * a * E(eps), -2 * a * E(Delta), -2 * E(eps) * E(Delta)),
-                "independence: E[εΔ] = E[ε] E[Δ]",
+                r"independence: $\mathbb{E}[\epsilon\Delta] = \mathbb{E}[\epsilon]\,\mathbb{E}[\Delta]$",
             ),
             Step(
                 error,
                 _sum(a**2, E(eps**2), E(Delta**2), 2 * a * E(eps), Dot(-2, a, 0), Dot(-2, E(eps), 0)),
-                "E[Δ] = 0: both cross terms with Δ vanish",
+                r"$\mathbb{E}[\Delta] = 0$: both cross terms with $\Delta$ vanish",
             ),
-            Step(error, _sum(a**2, E(eps**2), E(Delta**2), Dot(2, a, 0)), "E[ε] = 0: the last cross term vanishes"),
-            Step(error, _sum(a**2, E(Delta**2), sigma**2), "E[ε^2] = σ^2"),
-            Step(error, rhs, "(a - b)^2 = (b - a)^2; Δ = M - E[M]: bias², variance, noise"),
+            Step(error, _sum(a**2, E(eps**2), E(Delta**2), Dot(2, a, 0)), r"$\mathbb{E}[\epsilon] = 0$: the last cross term vanishes"),
+            Step(error, _sum(a**2, E(Delta**2), sigma**2), r"$\mathbb{E}[\epsilon^2] = \sigma^2$"),
+            Step(error, rhs, r"$(a - b)^2 = (b - a)^2$; $\Delta = M - \mathbb{E}[M]$: bias$^2$, variance, noise"),
         ),
         inputs=(
             Input(f, (), "real", "f(x): the true function at the query point"),
@@ -156,15 +157,17 @@ def decomposition() -> Derivation:
             Input(q, (n,), "simplex", "q_j: probability of drawing training set j"),
         ),
         definitions=(
-            Definition(y, (), f + eps, r"y = f(x) + \varepsilon"),
+            Definition(y, (), f + eps, r"y = f(x) + \epsilon"),
             Definition(M, (), mu + Delta, r"M = \mathbb{E}_D[M] + \Delta"),
             Definition(mu, (), MEAN, r"\mathbb{E}_D[M] = \sum_j q_j m_j (D = D_j with probability q_j)"),
         ),
         assumptions=(
-            Assumption("E[ε] = 0 and Var ε = σ^2"),
-            Assumption("ε is independent of the training set D (fresh noise on the test target)"),
-            Assumption("E is over D and ε together; M depends on D only, so E[M] = E_D[M]"),
-            Assumption("numeric checks: D is one of n training sets (probabilities q_j), ε = ±σ with probability 1/2"),
+            Assumption(r"$\mathbb{E}[\epsilon] = 0$ and $\operatorname{Var} \epsilon = \sigma^2$"),
+            Assumption(r"$\epsilon$ is independent of the training set $D$ (fresh noise on the test target)"),
+            Assumption(r"$\mathbb{E}$ is over $D$ and $\epsilon$ together; $M$ depends on $D$ only, so "
+                       r"$\mathbb{E}[M] = \mathbb{E}_D[M]$"),
+            Assumption(r"numeric checks: $D$ is one of $n$ training sets (probabilities $q_j$), "
+                       r"$\epsilon = \pm\sigma$ with probability $\frac{1}{2}$"),
         ),
         index_ranges={j: n},
         sizes={n: 3},
@@ -187,8 +190,9 @@ def decomposition() -> Derivation:
             ),
         ),
         notes=(
-            "The expectation E[·] is an explicit operator on polynomials in Δ and ε (linearity, "
-            "independence, E[Δ] = 0, E[Δ²] = Var_D M, E[ε] = 0, E[ε²] = σ²); every step above holds "
+            r"The expectation $\mathbb{E}$ is an explicit operator on polynomials in $\Delta$ and $\epsilon$ "
+            r"(linearity, independence, $\mathbb{E}[\Delta] = 0$, $\mathbb{E}[\Delta^2] = \operatorname{Var}_D M$, "
+            r"$\mathbb{E}[\epsilon] = 0$, $\mathbb{E}[\epsilon^2] = \sigma^2$); every step above holds "
             "after applying it, and each rule is stated as its own step first.",
             "The numeric claim enumerates a small discrete model exactly; the tests add a seeded Monte Carlo "
             "with Gaussian noise, and gradproof.bias_variance_experiment measures the same identity for "

@@ -72,7 +72,7 @@ def sum_to_one(base: sp.IndexedBase, upper: sp.Expr = n):
 
 
 LABELS_SUM_TO_ONE = Assumption(
-    text="the labels form a probability vector: y_i ≥ 0 and Σ_i y_i = 1",
+    text=r"the labels form a probability vector: $y_i \geq 0$ and $\sum_i y_i = 1$",
     rewrite=sum_to_one(y),
 )
 
@@ -229,4 +229,11 @@ class Dot(sp.Function):
     def _sympystr(self, printer) -> str:
         return "·".join(printer.parenthesize(a, PRECEDENCE["Mul"]) for a in self.args)
 
-    _gradproof_text = _sympystr  # the CLI text printer
+    def _gradproof_text(self, printer) -> str:  # the terminal printer: p·(1/p)·a
+        parts = []
+        for a in self.args:
+            text = printer._print(a)
+            if (a.is_Add or "/" in text or (a.is_Number and a < 0)) and not text.startswith("("):
+                text = f"({text})"
+            parts.append(text)
+        return "·".join(parts)

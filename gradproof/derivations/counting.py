@@ -38,20 +38,20 @@ def parameter_count() -> Derivation:
     return Derivation(
         name="mlp-parameter-count",
         title="Parameters of a multi-layer perceptron",
-        summary="A fully connected network with layer widths n_1 (inputs), n_2, …, n_K has "
-        "Σ_l n_{l-1} n_l weights (one per edge between consecutive layers) and Σ_l n_l biases "
-        "(one per neuron), l = 2..K. For the lecture's 3-4-2 network that is 20 + 6 = 26 learnable "
+        summary=r"A fully connected network with layer widths $n_1$ (inputs), $n_2, \ldots, n_K$ has "
+        r"$\sum_l n_{l-1} n_l$ weights (one per edge between consecutive layers) and $\sum_l n_l$ biases "
+        r"(one per neuron), $l = 2, \ldots, K$. For the lecture's 3-4-2 network that is $20 + 6 = 26$ learnable "
         "parameters; the count fixes the memory that parameters and gradients take in training.",
         statement=sp.Eq(P, sp.Add(WEIGHTS, BIASES, evaluate=False)),
         steps=(
-            Step(N_NEURONS, BIASES, "every layer after the input has n_l neurons"),
+            Step(N_NEURONS, BIASES, "every layer after the input has $n_l$ neurons"),
             Step(
                 N_WEIGHTS,
                 sp.Sum(_weight_entries, (l, 2, K)),
-                "W_l connects every neuron of layer l - 1 to every neuron of layer l: one weight per edge",
+                "$W_l$ connects every neuron of layer $l - 1$ to every neuron of layer $l$: one weight per edge",
             ),
-            Step(N_WEIGHTS, WEIGHTS, "an n_l × n_{l-1} matrix has n_{l-1} n_l entries"),
-            Step(N_BIASES, sp.Sum(_bias_entries, (l, 2, K)), "one bias per neuron: b_l has n_l entries"),
+            Step(N_WEIGHTS, WEIGHTS, r"an $n_l \times n_{l-1}$ matrix has $n_{l-1} n_l$ entries"),
+            Step(N_BIASES, sp.Sum(_bias_entries, (l, 2, K)), "one bias per neuron: $b_l$ has $n_l$ entries"),
             Step(N_BIASES, BIASES, "count the entries"),
             Step(
                 P,
@@ -75,7 +75,8 @@ def parameter_count() -> Derivation:
             ),
             Definition(P, (), sp.Add(N_WEIGHTS, N_BIASES), r"P = N_W + N_b"),
         ),
-        assumptions=(Assumption("fully connected layers: W_l has shape n_l × n_{l-1}, b_l has n_l entries"),),
+        assumptions=(Assumption(r"fully connected layers: $W_l$ has shape $n_l \times n_{l-1}$, $b_l$ has $n_l$ "
+                                "entries"),),
         sizes={K: 3},
         claims=(
             IdentityClaim(P, WEIGHTS + BIASES, label="P = Σ n_{l-1} n_l + Σ n_l"),
@@ -102,7 +103,7 @@ def parameter_count() -> Derivation:
         ),
         notes=(
             "Layer 1 is the input layer: it has no weights or biases of its own, "
-            "so every sum starts at l = 2.",
+            "so every sum starts at $l = 2$.",
         ),
         symbols=(
             (width, "layer widths n_1 (inputs) … n_K (outputs)"),
@@ -146,9 +147,9 @@ def _memory_example(title: str, samples: int, bytes_each: int, *, petabytes: boo
         title,
         {"P": 300e9, "b": float(bytes_each), "S": 1e9, "B": float(samples)},
         tuple(quantities),
-        note="GB = 10^9 bytes (decimal); PB = 1024² GB (binary step, as in the lecture)"
+        note="GB = $10^9$ bytes (decimal); PB = $1024^2$ GB (binary step, as in the lecture)"
         if petabytes
-        else "GB = 10^9 bytes (decimal)",
+        else "GB = $10^9$ bytes (decimal)",
     )
 
 
@@ -158,30 +159,30 @@ def training_memory() -> Derivation:
         title="Memory to train with gradient descent",
         summary="Training with plain gradient descent must hold the parameters, their gradients (same "
         "shape; one copy, since only the batch mean is needed), the activations of every sample in the "
-        "batch (each at most the parameters' size) and the input samples: at most (B + 2)·P·b + B·S "
-        "bytes for P parameters of b bytes, batches of B samples of S bytes. For 300 billion parameters "
-        "and 1 GB samples: 3,601 GB (single) / 7,201 GB (double) for one sample per step, and "
-        "1,203,400 GB ≈ 1.15 PB / 2,405,800 GB ≈ 2.29 PB for 1,000.",
+        r"batch (each at most the parameters' size) and the input samples: at most $(B + 2) P b + B S$ "
+        "bytes for $P$ parameters of $b$ bytes, batches of $B$ samples of $S$ bytes. For 300 billion "
+        "parameters and 1 GB samples: 3,601 GB (single) / 7,201 GB (double) for one sample per step, and "
+        r"1,203,400 GB $\approx$ 1.15 PB / 2,405,800 GB $\approx$ 2.29 PB for 1,000.",
         statement=sp.Eq(M_TRAIN, MEMORY),
         steps=(
             Step(
                 M_PARAMS,
                 n_params * bytes_per_number,
-                "P numbers of b bytes each (b = 4 single, 8 double precision)",
+                "$P$ numbers of $b$ bytes each ($b = 4$ single, 8 double precision)",
             ),
             Step(
                 M_GRADS,
                 n_params * bytes_per_number,
-                "∂L/∂w has the shape of w; the per-sample gradients are summed into one buffer, "
+                r"$\frac{\partial L}{\partial w}$ has the shape of $w$; the per-sample gradients are summed into one buffer, "
                 "since only their mean is used",
             ),
             Step(
                 M_ACTS,
                 batch * n_params * bytes_per_number,
                 "each sample's activations are kept for backpropagation; "
-                "budget P numbers per sample, their upper bound",
+                "budget $P$ numbers per sample, their upper bound",
             ),
-            Step(M_INPUT, batch * sample_bytes, "the B input samples of the step"),
+            Step(M_INPUT, batch * sample_bytes, "the $B$ input samples of the step"),
             Step(
                 M_TRAIN,
                 sp.Add(M_PARAMS, M_GRADS, M_ACTS, M_INPUT, evaluate=False),
@@ -198,7 +199,7 @@ def training_memory() -> Derivation:
                 ),
                 "substitute the four parts",
             ),
-            Step(M_TRAIN, MEMORY, "collect the terms in P·b"),
+            Step(M_TRAIN, MEMORY, "collect the terms in $P b$"),
         ),
         inputs=(
             Input(n_params, (), "count", "number of parameters P"),
@@ -229,7 +230,7 @@ def training_memory() -> Derivation:
                 "one sample's activations take at most as many numbers as there are parameters "
                 "(the lecture's bound; in an MLP each neuron's output is matched by its own bias)"
             ),
-            Assumption("activations are bounded above, so M_train is the memory that is certainly enough"),
+            Assumption(r"activations are bounded above, so $M_{train}$ is the memory that is certainly enough"),
         ),
         claims=(IdentityClaim(M_TRAIN, MEMORY, label="M_train = (B + 2) P b + B S"),),
         result=(M_TRAIN, ()),
@@ -260,11 +261,11 @@ def training_memory() -> Derivation:
             ),
         ),
         notes=(
-            "Units: GB here is decimal, 10^9 bytes (300 billion × 4 bytes = 1.2·10^12 bytes = 1,200 GB), "
-            "while the lecture's PB is 1024² GB (binary step): 1,203,400 GB = 1.15 PB that way, 1.20 PB "
-            "with decimal PB (10^6 GB).",
-            "With B samples per step the gradient buffer stays one copy (gradients are accumulated), but "
-            "every sample's activations must be kept until its backward pass: B copies.",
+            r"Units: GB here is decimal, $10^9$ bytes (300 billion $\times$ 4 bytes $= 1.2 \cdot 10^{12}$ bytes "
+            "= 1,200 GB), while the lecture's PB is $1024^2$ GB (binary step): 1,203,400 GB = 1.15 PB that way, "
+            "1.20 PB with decimal PB ($10^6$ GB).",
+            "With $B$ samples per step the gradient buffer stays one copy (gradients are accumulated), but "
+            "every sample's activations must be kept until its backward pass: $B$ copies.",
         ),
         symbols=(
             (n_params, "number of parameters"),

@@ -57,16 +57,17 @@ def softmax_gradient() -> Derivation:
     return Derivation(
         name="cross-entropy-softmax-gradient",
         title="Gradient of cross-entropy through softmax",
-        summary="For L = -Σ_i y_i log s_i with s = softmax(z), ∂L/∂z_j = s_j Σ_i y_i - y_j, which is "
-        "s_j - y_j whenever the labels sum to 1 (one-hot or soft labels): prediction minus target.",
+        summary=r"For $L = -\sum_i y_i \log s_i$ with $s = \operatorname{softmax}(z)$, "
+        r"$\frac{\partial L}{\partial z_j} = s_j \sum_i y_i - y_j$, which is $s_j - y_j$ whenever the labels "
+        "sum to 1 (one-hot or soft labels): prediction minus target.",
         statement=sp.Eq(dL, s[j] - y[j]),
         steps=(
             Step(dL, -sp.Sum(y[i] * D(sp.log(s[i]), z[j]), (i, 1, n)),
-                 "linearity of the derivative; y does not depend on z"),
+                 "linearity of the derivative; $y$ does not depend on $z$"),
             Step(dL, -sp.Sum(y[i] * (delta(i, j) - s[j]), (i, 1, n)),
-                 "log-softmax gradient: ∂ log s_i/∂z_j = 1{i = j} - s_j"),
+                 r"log-softmax gradient: $\frac{\partial \log s_i}{\partial z_j} = \delta_{ij} - s_j$"),
             Step(dL, s[j] * sp.Sum(y[i], (i, 1, n)) - y[j],
-                 "the indicator keeps only i = j; s_j does not depend on i"),
+                 r"$\delta_{ij}$ keeps only the term $i = j$; $s_j$ does not depend on $i$"),
             Step(dL, s[j] - y[j], "the labels sum to 1"),
         ),
         inputs=(LOGITS, LABELS_SIMPLEX),
@@ -89,15 +90,15 @@ def logsumexp() -> Derivation:
     return Derivation(
         name="cross-entropy-logsumexp",
         title="Cross-entropy in log-sum-exp form",
-        summary="With labels summing to 1, L = log Σ_k e^{z_k} - Σ_j y_j z_j: the form frameworks "
+        summary=r"With labels summing to 1, $L = \log \sum_k e^{z_k} - \sum_j y_j z_j$: the form frameworks "
         "evaluate (the log-sum-exp is computed with the maximum subtracted), and whose gradient is "
-        "visibly softmax(z) - y.",
+        r"visibly $\operatorname{softmax}(z) - y$.",
         statement=sp.Eq(L, lse - sp.Sum(y[j] * z[j], (j, 1, n))),
         steps=(
             Step(L, -sp.Sum(y[j] * sp.log(s[j]), (j, 1, n)), "definition of the cross-entropy"),
-            Step(L, -sp.Sum(y[j] * (z[j] - lse), (j, 1, n)), "log s_j = z_j - log Σ_k e^{z_k}"),
+            Step(L, -sp.Sum(y[j] * (z[j] - lse), (j, 1, n)), r"$\log s_j = z_j - \log \sum_k e^{z_k}$"),
             Step(L, sp.Sum(y[j], (j, 1, n)) * lse - sp.Sum(y[j] * z[j], (j, 1, n)),
-                 "expand; the log-sum-exp does not depend on j"),
+                 "expand; the log-sum-exp does not depend on $j$"),
             Step(L, lse - sp.Sum(y[j] * z[j], (j, 1, n)), "the labels sum to 1"),
         ),
         inputs=(LOGITS, LABELS_SIMPLEX),
@@ -135,25 +136,26 @@ def kl() -> Derivation:
     return Derivation(
         name="cross-entropy-kl",
         title="Cross-entropy = entropy + KL divergence",
-        summary="H(p, q) = H(p) + KL(p‖q). Since KL(p‖q) ≥ 0 with equality only when q = p (Gibbs' "
-        "inequality, from Jensen's inequality for the concave log), the cross-entropy is smallest, "
-        "and equal to the entropy, when the model's distribution q matches the data's p. "
-        "Measured in bits instead of nats, every quantity is multiplied by 1/ln 2 ≈ 1.44.",
+        summary=r"$H(p, q) = H(p) + \operatorname{KL}(p \,\|\, q)$. Since $\operatorname{KL}(p \,\|\, q) \geq 0$ "
+        r"with equality only when $q = p$ (Gibbs' inequality, from Jensen's inequality for the concave log), "
+        "the cross-entropy is smallest, and equal to the entropy, when the model's distribution $q$ matches "
+        r"the data's $p$. Measured in bits instead of nats, every quantity is multiplied by "
+        r"$1/\ln 2 \approx 1.44$.",
         statement=sp.Eq(Hpq, Hp + KLpq),
         steps=(
-            Step(-KLpq, sp.Sum(p[i] * sp.log(q[i] / p[i]), (i, 1, n)), "log(a/b) = -log(b/a)"),
+            Step(-KLpq, sp.Sum(p[i] * sp.log(q[i] / p[i]), (i, 1, n)), r"$\log(a/b) = -\log(b/a)$"),
             Step(sp.Sum(p[i] * sp.log(q[i] / p[i]), (i, 1, n)),
                  sp.log(sp.Sum(p[i] * (q[i] / p[i]), (i, 1, n))),
-                 "Jensen's inequality: log is concave and p is a probability vector", "<="),
-            Step(sp.log(sp.Sum(p[i] * (q[i] / p[i]), (i, 1, n))), 0, "p_i cancels; q sums to 1; log 1 = 0"),
-            Step(KLpq, 0, "the three lines above: KL(p‖q) ≥ 0, with equality only when q = p", ">="),
-            Step(KL(p, p), 0, "log(p_i/p_i) = 0: the divergence vanishes at q = p"),
-            Step(bits_per_nat, 1 / sp.log(2), "1 nat = log_2 e bits = 1/ln 2 bits ≈ 1.44 bits"),
+                 "Jensen's inequality: log is concave and $p$ is a probability vector", "<="),
+            Step(sp.log(sp.Sum(p[i] * (q[i] / p[i]), (i, 1, n))), 0, r"$p_i$ cancels; $q$ sums to 1; $\log 1 = 0$"),
+            Step(KLpq, 0, r"the three lines above: $\operatorname{KL}(p \,\|\, q) \geq 0$, with equality only when $q = p$", ">="),
+            Step(KL(p, p), 0, r"$\log(p_i/p_i) = 0$: the divergence vanishes at $q = p$"),
+            Step(bits_per_nat, 1 / sp.log(2), r"1 nat $= \log_2 e$ bits $= 1/\ln 2$ bits $\approx 1.44$ bits"),
             Step(Hpq, sp.Add(-sp.Sum(p[i] * sp.log(p[i]), (i, 1, n)), sp.Sum(p[i] * sp.log(p[i]), (i, 1, n)),
                              -sp.Sum(p[i] * sp.log(q[i]), (i, 1, n)), evaluate=False),
-                 "definition of H(p, q); add and subtract H(p)"),
-            Step(Hpq, sp.Add(entropy, divergence, evaluate=False), "log p_i - log q_i = log(p_i/q_i)"),
-            Step(Hpq, Hp + KLpq, "definitions of H(p) and KL(p‖q)"),
+                 "definition of $H(p, q)$; add and subtract $H(p)$"),
+            Step(Hpq, sp.Add(entropy, divergence, evaluate=False), r"$\log p_i - \log q_i = \log(p_i/q_i)$"),
+            Step(Hpq, Hp + KLpq, r"definitions of $H(p)$ and $\operatorname{KL}(p \,\|\, q)$"),
         ),
         inputs=(Input(p, (n,), "simplex", "the data distribution p"),
                 Input(q, (n,), "simplex", "the model distribution q")),
@@ -167,9 +169,9 @@ def kl() -> Derivation:
             Definition(bits_per_nat, (), sp.log(sp.E, 2), "1 nat = log_2 e bits"),
         ),
         assumptions=(
-            Assumption(r"p and q are probability vectors with positive entries", rewrite=None),
-            Assumption("Σ_i p_i = 1", rewrite=sum_to_one(p)),
-            Assumption("Σ_i q_i = 1", rewrite=sum_to_one(q)),
+            Assumption("$p$ and $q$ are probability vectors with positive entries", rewrite=None),
+            Assumption(r"$\sum_i p_i = 1$", rewrite=sum_to_one(p)),
+            Assumption(r"$\sum_i q_i = 1$", rewrite=sum_to_one(q)),
         ),
         index_ranges={i: n, j: n, k: n, l: n},
         sizes={n: 4},
@@ -196,13 +198,13 @@ def sigmoid_two_class() -> Derivation:
     return Derivation(
         name="sigmoid-as-two-class-softmax",
         title="The sigmoid is a two-class softmax",
-        summary="Softmax over the two logits (z, 0) gives σ(z) for the first class and 1 - σ(z) for "
-        "the second: logistic regression is softmax regression with one logit fixed at 0.",
+        summary=r"Softmax over the two logits $(z, 0)$ gives $\sigma(z)$ for the first class and "
+        r"$1 - \sigma(z)$ for the second: logistic regression is softmax regression with one logit fixed at 0.",
         statement=sp.Eq(two_class, sigma(x)),
         steps=(
-            Step(1 - two_class, 1 - sigma(x), "the two outputs sum to 1, so the second is 1 - σ(z)"),
-            Step(two_class, sp.exp(x) / (sp.exp(x) + 1), "e^0 = 1"),
-            Step(two_class, 1 / (1 + sp.exp(-x)), "divide numerator and denominator by e^z"),
+            Step(1 - two_class, 1 - sigma(x), r"the two outputs sum to 1, so the second is $1 - \sigma(z)$"),
+            Step(two_class, sp.exp(x) / (sp.exp(x) + 1), "$e^0 = 1$"),
+            Step(two_class, 1 / (1 + sp.exp(-x)), "divide numerator and denominator by $e^z$"),
             Step(two_class, sigma(x), "definition of the sigmoid"),
         ),
         inputs=(Input(x, (), "real", "the logit of the first class (the second is 0)"),),

@@ -41,6 +41,11 @@ class GradproofLatexPrinter(LatexPrinter):
             return super()._print_Add(sp.Add(*ordered, evaluate=False), order="none")
         return super()._print_Add(expr, order=order)
 
+    def _print_Heaviside(self, expr: sp.Basic, exp: str | None = None) -> str:
+        # the unit step is H(t) in every output (SymPy's own printer writes θ(t))
+        tex = rf"H\left({self._print(expr.args[0])}\right)"
+        return rf"{tex}^{{{exp}}}" if exp else tex
+
     def _print_KroneckerDelta(self, expr: sp.KroneckerDelta, exp: str | None = None) -> str:
         a, b = (self._print(x) for x in expr.args)
         tex = rf"\delta_{{{a}{b}}}"

@@ -165,7 +165,24 @@ def _plain(text: str) -> str:
 
 
 def text_to_latex(text: str) -> str:
-    """A reason or note in plain text → safe LaTeX text with math tokens in math mode."""
+    """A reason, summary or note → safe LaTeX text.  ``$…$`` segments (the markup of
+    :mod:`gradproof.derivations.markup`) are typeset as math after their commands are checked
+    against the whitelist of :mod:`gradproof.derivations.texmath`; the text between them is
+    escaped (with the plain-text conventions below for text written without the markup)."""
+    from gradproof.derivations import markup, texmath
+
+    out = []
+    for seg in markup.segments(text):
+        if seg.kind == "math":
+            texmath.check(seg.value)
+            out.append(f"${seg.value}$")
+        else:
+            out.append(_plain_text_to_latex(seg.value))
+    return "".join(out)
+
+
+def _plain_text_to_latex(text: str) -> str:
+    """Plain text → safe LaTeX text with math tokens (z_j, e^{a+b}) in math mode."""
     text = _plain(text)
     pieces, last = [], 0
     for m in _TOKENS.finditer(text):

@@ -238,26 +238,30 @@ def _bracketed_sum(rhs: sp.Basic) -> tuple[str, sp.Add, str] | None:
     return None
 
 
-def split_rhs(rhs: sp.Basic, budget: float, rest: float | None = None) -> tuple[str, ...]:
+def split_rhs(rhs: sp.Basic, budget: float, rest: float | None = None, *, shrink: bool = True) -> tuple[str, ...]:
     """The right-hand side as one piece, or broken before top-level ``+``/``−`` into pieces: the
     first fits ``budget`` ems, the continuation pieces ``rest`` (default ``budget``).  A sum inside
     one bracket (``E[a + b + …]``) is broken inside the bracket; a term too wide on its own is
-    shrunk to fit."""
+    shrunk to fit (``shrink=False``: left as it is, for outputs without ``\\resizebox``)."""
     rest = budget if rest is None else rest
+    if not shrink:
+        return tuple(_split(rhs, budget, rest))
+    return tuple(scaled(p, budget if k == 0 else rest) for k, p in enumerate(_split(rhs, budget, rest)))
+
+
+def _split(rhs: sp.Basic, budget: float, rest: float) -> list[str]:
     whole = to_latex(rhs)
     if width(whole) <= budget:
-        return (whole,)
+        return [whole]
     if isinstance(rhs, sp.Add):
-        lines = _pack(_signed_terms(rhs), budget, rest)
-    elif (bracketed := _bracketed_sum(rhs)) is not None:
+        return _pack(_signed_terms(rhs), budget, rest)
+    if (bracketed := _bracketed_sum(rhs)) is not None:
         opening, inner, closing = bracketed
         terms = _signed_terms(inner)
         terms[0] = opening + terms[0]
         terms[-1] = terms[-1] + closing
-        lines = _pack(terms, budget, rest)
-    else:
-        return (scaled(whole, budget),)
-    return tuple(scaled(p, budget if k == 0 else rest) for k, p in enumerate(lines))
+        return _pack(terms, budget, rest)
+    return [whole]
 
 
 def layout_steps(d: Derivation, budget: float) -> list[StepRows]:

@@ -43,7 +43,8 @@ b = sp.Symbol("b", real=True)
 y0 = sp.Symbol("y", real=True)  # one label
 L = sp.Symbol("L", real=True)
 
-LAYOUT = "Denominator layout: ∂L/∂w has the shape of w (d entries), ∂L/∂b is a scalar."
+LAYOUT = (r"Denominator layout: $\frac{\partial L}{\partial w}$ has the shape of $w$ ($d$ entries), "
+          r"$\frac{\partial L}{\partial b}$ is a scalar.")
 
 
 def softplus(u: sp.Expr) -> sp.Expr:
@@ -89,16 +90,16 @@ def sigmoid_derivative() -> Derivation:
     return Derivation(
         name="sigmoid-derivative",
         title="Derivative of the sigmoid",
-        summary="σ'(z) = σ(z)(1 − σ(z)): the derivative is computed from the forward value alone. "
-        "It is at most 1/4 (at z = 0) and tends to 0 as σ saturates at 0 or 1, which is why a "
-        "squared error through a sigmoid learns slowly from confident mistakes.",
+        summary=r"$\sigma'(z) = \sigma(z)(1 - \sigma(z))$: the derivative is computed from the forward value "
+        r"alone. It is at most $\frac{1}{4}$ (at $z = 0$) and tends to 0 as $\sigma$ saturates at 0 or 1, which "
+        "is why a squared error through a sigmoid learns slowly from confident mistakes.",
         statement=sp.Eq(ds, result),
         steps=(
             Step(sigma(t), 1 / u, "definition of the sigmoid"),
-            Step(ds, sp.exp(-t) / u**2, "chain rule: d/du u^{-1} = -u^{-2} and d/dz (1 + e^{-z}) = -e^{-z}"),
+            Step(ds, sp.exp(-t) / u**2, r"chain rule: $\frac{d}{du} u^{-1} = -u^{-2}$ and $\frac{d}{dz}(1 + e^{-z}) = -e^{-z}$"),
             Step(ds, sp.Mul(U(1 / u), U(sp.exp(-t) / u), evaluate=False), "split the fraction"),
             Step(ds, sp.Mul(U(1 / u), U(1 - 1 / u), evaluate=False),
-                 "e^{-z}/(1 + e^{-z}) = 1 - 1/(1 + e^{-z})"),
+                 r"$\frac{e^{-z}}{1 + e^{-z}} = 1 - \frac{1}{1 + e^{-z}}$"),
             Step(ds, result, "definition of the sigmoid"),
         ),
         inputs=(Input(t, (), "real", "the logit"),),
@@ -115,8 +116,8 @@ def sigmoid_derivative() -> Derivation:
             ExampleSpec("z = -6: saturated", {"z": -6.0}, (("σ(z)", sigma(t), ()), ("σ'(z)", result, ()))),
             ExampleSpec("z = -800: far in the tail", {"z": -800.0},
                         (("σ(z)", sigma(t), ()), ("σ'(z)", result, ())),
-                        note="1/(1 + e^{800}) would overflow e^{800}; the stable form only exponentiates "
-                        "numbers ≤ 0 and underflows cleanly to 0"),
+                        note=r"$1/(1 + e^{800})$ would overflow $e^{800}$; the stable form only exponentiates "
+                        r"numbers $\leq 0$ and underflows cleanly to 0"),
         ),
         symbols=((t, "the logit"), (sigma, "the sigmoid σ(z) = 1/(1 + e^{−z})")),
     )
@@ -155,24 +156,25 @@ def bce_sigmoid_gradient() -> Derivation:
     return Derivation(
         name="bce-sigmoid-gradient",
         title="Gradient of binary cross-entropy through a sigmoid",
-        summary="For p = σ(wᵀx + b) and ℓ = −[y log p + (1 − y) log(1 − p)], ∂ℓ/∂w_k = (p − y)x_k and "
-        "∂ℓ/∂b = p − y: the σ'(z) factor cancels against the log, so the gradient stays large for a "
-        "confident wrong prediction. Over a batch of N samples (rows of X), the mean loss has "
-        "gradient Xᵀ(p − y)/N and ∂L/∂b = mean(p − y).",
+        summary=r"For $p = \sigma(w^\top x + b)$ and $\ell = -[y \log p + (1 - y) \log(1 - p)]$, "
+        r"$\frac{\partial \ell}{\partial w_k} = (p - y) x_k$ and $\frac{\partial \ell}{\partial b} = p - y$: "
+        r"the $\sigma'(z)$ factor cancels against the log, so the gradient stays large for a confident wrong "
+        r"prediction. Over a batch of $N$ samples (rows of $X$), the mean loss has gradient "
+        r"$X^\top(p - y)/N$ and $\frac{\partial L}{\partial b} = \operatorname{mean}(p - y)$.",
         statement=sp.Eq(dL_w, batch_w),
         steps=(
             Step(ell[a], sp.log(1 + sp.exp(z[a])) - yb[a] * z[a],
-                 "log σ(z) = -log(1 + e^{-z}) and log(1 - σ(z)) = -z - log(1 + e^{-z})"),
+                 r"$\log \sigma(z) = -\log(1 + e^{-z})$ and $\log(1 - \sigma(z)) = -z - \log(1 + e^{-z})$"),
             Step(dl_w, (logistic_factor - yb[a]) * D(z[a], w[k]),
-                 "chain rule; d/dz log(1 + e^z) = e^z/(1 + e^z)"),
+                 r"chain rule; $\frac{d}{dz}\log(1 + e^z) = \frac{e^z}{1 + e^z}$"),
             Step(dl_w, sp.Mul(err, D(z[a], w[k]), evaluate=False),
-                 "e^z/(1 + e^z) = 1/(1 + e^{-z}) = σ(z) = p"),
+                 r"$\frac{e^z}{1 + e^z} = \frac{1}{1 + e^{-z}} = \sigma(z) = p$"),
             Step(dl_w, sp.Mul(err, X[a, k], evaluate=False),
-                 "∂z_a/∂w_k = X_{ak}: only the term l = k of the sum depends on w_k"),
-            Step(dl_b, err, "the same chain, with ∂z_a/∂b = 1"),
+                 r"$\frac{\partial z_a}{\partial w_k} = X_{ak}$: only the term $l = k$ of the sum depends on $w_k$"),
+            Step(dl_b, err, r"the same chain, with $\frac{\partial z_a}{\partial b} = 1$"),
             Step(dL_b, batch_b, "linearity: the derivative of the mean is the mean of the derivatives"),
             Step(dL_w, sp.Sum(dl_w, (a, 1, N)) / N, "linearity of the derivative"),
-            Step(dL_w, batch_w, "per-sample gradient above; in matrix form (Xᵀ(p - y))_k / N"),
+            Step(dL_w, batch_w, r"per-sample gradient above; in matrix form $(X^\top(p - y))_k / N$"),
         ),
         inputs=(
             Input(X, (N, d), "real", "the batch: one sample x_a per row"),
@@ -204,10 +206,10 @@ def bce_sigmoid_gradient() -> Derivation:
             ExampleSpec("Saturated and wrong: z = -800 with y = 1",
                         {"X": [[40.0, 0.0]], "y": [1.0], "w": [-20.0, 0.0], "b": 0.0},
                         (("z", z[a], (a,)), ("ℓ", ell[a], (a,)), ("∂ℓ/∂w_k", err * X[a, k], (a, k))),
-                        note="log p = log σ(-800) underflows to log 0 = -∞ when computed naively; "
-                        "ℓ = log(1 + e^z) - yz gives 800, and the gradient -x stays large"),
+                        note=r"$\log p = \log \sigma(-800)$ underflows to $\log 0 = -\infty$ when computed naively; "
+                        r"$\ell = \log(1 + e^z) - yz$ gives 800, and the gradient $-x$ stays large"),
         ),
-        notes=(LAYOUT, "X has one sample per row (N × d); p and y are N-vectors."),
+        notes=(LAYOUT, r"$X$ has one sample per row ($N \times d$); $p$ and $y$ are $N$-vectors."),
         symbols=((X, "the batch, one sample per row"), (yb, "labels"), (w, "weights"), (b, "bias"),
                  (z, "logits z_a = Σ_k w_k X_ak + b"), (p, "predicted probabilities p_a = σ(z_a)"),
                  (ell, "per-sample loss"), (L, "mean loss over the batch"), (N, "batch size"),
@@ -250,19 +252,20 @@ def mse_sigmoid_gradient() -> Derivation:
     return Derivation(
         name="mse-sigmoid-gradient",
         title="Squared error through a sigmoid",
-        summary="For L = ½(σ(z) − y)² with z = wᵀx + b, ∂L/∂w = (σ − y)σ(1 − σ)x. The chain rule "
-        "brings in σ'(z) = σ(1 − σ) ≤ 1/4, which tends to 0 when σ saturates: a confidently wrong "
-        "prediction gets almost no gradient (it vanishes), while the cross-entropy gradient "
-        "(σ − y)x of the same model does not carry that factor and stays near -x.",
+        summary=r"For $L = \frac{1}{2}(\sigma(z) - y)^2$ with $z = w^\top x + b$, "
+        r"$\frac{\partial L}{\partial w} = (\sigma - y)\sigma(1 - \sigma)x$. The chain rule brings in "
+        r"$\sigma'(z) = \sigma(1 - \sigma) \leq \frac{1}{4}$, which tends to 0 when $\sigma$ saturates: a "
+        "confidently wrong prediction gets almost no gradient (it vanishes), while the cross-entropy gradient "
+        r"$(\sigma - y)x$ of the same model does not carry that factor and stays near $-x$.",
         statement=sp.Eq(dL_w, grad_w),
         steps=(
-            Step(dL_b, grad_b, "chain rule as below, with ∂z/∂b = 1"),
+            Step(dL_b, grad_b, r"chain rule as below, with $\frac{\partial z}{\partial b} = 1$"),
             Step(dL_w, sp.Mul(miss, D(sg, w[k]), evaluate=False),
-                 "chain rule: d/du (1/2)u^2 = u, and y does not depend on w"),
+                 r"chain rule: $\frac{d}{du} \frac{1}{2}u^2 = u$, and $y$ does not depend on $w$"),
             Step(dL_w, sp.Mul(miss, factor, D(zs, w[k]), evaluate=False),
-                 "chain rule with σ'(z) = σ(z)(1 - σ(z)) (sigmoid-derivative): the factor that vanishes "
-                 "when σ(z) saturates at 0 or 1"),
-            Step(dL_w, grad_w, "∂z/∂w_k = x_k: only the term l = k of the sum depends on w_k"),
+                 r"chain rule with $\sigma'(z) = \sigma(z)(1 - \sigma(z))$ (sigmoid-derivative): the factor "
+                 r"that vanishes when $\sigma(z)$ saturates at 0 or 1"),
+            Step(dL_w, grad_w, r"$\frac{\partial z}{\partial w_k} = x_k$: only the term $l = k$ of the sum depends on $w_k$"),
         ),
         inputs=(
             Input(x, (d,), "real", "one sample's features"),
@@ -284,7 +287,7 @@ def mse_sigmoid_gradient() -> Derivation:
             ExampleSpec("Saturated wrong prediction: y = 1, z = -6 (x = (1), w = (-6), b = 0)",
                         {"x": [1.0], "y": 1.0, "w": [-6.0], "b": 0.0}, quantities,
                         note="the squared-error gradient is about 400 times smaller than the "
-                        "cross-entropy gradient: the factor σ(1 − σ) ≈ 0.0025"),
+                        r"cross-entropy gradient: the factor $\sigma(1 - \sigma) \approx 0.0025$"),
             ExampleSpec("Unsaturated: y = 1, z = 0 (x = (1, 2), w = (0.5, -0.25), b = 0)",
                         {"x": [1.0, 2.0], "y": 1.0, "w": [0.5, -0.25], "b": 0.0}, quantities),
         ),

@@ -51,28 +51,30 @@ def loss_derivatives() -> Derivation:
     return Derivation(
         name="loss-function-derivatives",
         title="Derivatives of common loss functions",
-        summary="The L1 loss |ŷ - y| has derivative sign(ŷ - y) (constant size: robust to outliers), the "
-        "L2 loss (ŷ - y)² has 2(ŷ - y) (proportional to the error); the hinge loss max(0, 1 - yŷ) has "
-        "subgradient -y while the margin yŷ < 1 and 0 beyond it. The zero-one loss and the argmax are "
-        "piecewise constant: their derivative is 0 almost everywhere, so no gradient reaches the "
-        "parameters — which is why classifiers are trained through the smooth softmax, whose "
-        "Jacobian s_i(1{i = j} - s_j) is never 0, and the argmax is used only for prediction.",
+        summary=r"The L1 loss $|\hat{y} - y|$ has derivative $\operatorname{sign}(\hat{y} - y)$ (constant size: "
+        r"robust to outliers), the L2 loss $(\hat{y} - y)^2$ has $2(\hat{y} - y)$ (proportional to the error); "
+        r"the hinge loss $\max(0, 1 - y\hat{y})$ has subgradient $-y$ while the margin $y\hat{y} < 1$ and 0 "
+        "beyond it. The zero-one loss and the argmax are piecewise constant: their derivative is 0 almost "
+        "everywhere, so no gradient reaches the parameters — which is why classifiers are trained through "
+        r"the smooth softmax, whose Jacobian $s_i(\delta_{ij} - s_j)$ is never 0, and the argmax is used only "
+        "for prediction.",
         statement=sp.Eq(D(argmax[i], z[j]), 0),
         steps=(
-            Step(D(ell_1, yhat), sp.sign(yhat - y), "d|u|/du = sign(u) for u = ŷ - y ≠ 0; ∂u/∂ŷ = 1"),
-            Step(D(ell_2, yhat), 2 * (yhat - y), "chain rule: d u^2/du = 2u, ∂u/∂ŷ = 1"),
+            Step(D(ell_1, yhat), sp.sign(yhat - y), r"$\frac{d|u|}{du} = \operatorname{sign}(u)$ for $u = \hat{y} - y \neq 0$; $\frac{\partial u}{\partial \hat{y}} = 1$"),
+            Step(D(ell_2, yhat), 2 * (yhat - y), r"chain rule: $\frac{d u^2}{du} = 2u$, $\frac{\partial u}{\partial \hat{y}} = 1$"),
             Step(
                 D(ell_hinge, yhat),
                 hinge_grad,
-                "max(0, u) has slope H(u): 1 for u > 0, 0 for u < 0; ∂(1 - yŷ)/∂ŷ = -y: "
-                "subgradient -y when yŷ < 1, 0 when yŷ > 1",
+                r"$\max(0, u)$ has slope $H(u)$: 1 for $u > 0$, 0 for $u < 0$; "
+                r"$\frac{\partial (1 - y\hat{y})}{\partial \hat{y}} = -y$: "
+                r"subgradient $-y$ when $y\hat{y} < 1$, 0 when $y\hat{y} > 1$",
             ),
-            Step(D(ell_01, yhat), 0, "sign is constant on each side of 0: flat wherever ŷ ≠ 0"),
+            Step(D(ell_01, yhat), 0, r"sign is constant on each side of 0: flat wherever $\hat{y} \neq 0$"),
             Step(D(s[i], z[j]), softmax_jacobian, "softmax is smooth: a nonzero Jacobian (softmax-jacobian)"),
             Step(
                 D(argmax[i], z[j]),
                 0,
-                "a_i is a product of steps H(z_i - z_k); each derivative is a Dirac delta δ(z_i - z_k), "
+                r"$a_i$ is a product of steps $H(z_i - z_k)$; each derivative is a Dirac delta $\delta(z_i - z_k)$, "
                 "0 for distinct logits",
             ),
         ),
@@ -103,11 +105,11 @@ def loss_derivatives() -> Derivation:
         ),
         assumptions=(
             Assumption(
-                "away from the kinks: ŷ ≠ y (L1), yŷ ≠ 1 (hinge), ŷ ≠ 0 (zero-one), distinct logits (argmax); "
-                "there every Dirac delta is 0",
+                r"away from the kinks: $\hat{y} \neq y$ (L1), $y\hat{y} \neq 1$ (hinge), $\hat{y} \neq 0$ "
+                "(zero-one), distinct logits (argmax); there every Dirac delta is 0",
                 rewrite=_no_dirac_deltas,
             ),
-            Assumption("H is the unit step, with H(0) = 1 in the argmax so that a_i's own factor is 1"),
+            Assumption("$H$ is the unit step, with $H(0) = 1$ in the argmax so that the factor $k = i$ of $a_i$ is 1"),
         ),
         index_ranges=INDEX_RANGES,
         sizes={n: 3},
@@ -141,9 +143,9 @@ def loss_derivatives() -> Derivation:
         ),
         notes=(
             "Numeric checks are at random points, away from the kinks (measure zero); at a kink the "
-            "subgradients lie between the one-sided derivatives (hinge at yŷ = 1: [-y, 0] up to order).",
+            r"subgradients lie between the one-sided derivatives (hinge at $y\hat{y} = 1$: between $-y$ and 0).",
             "The softmax Jacobian step is verified numerically by the softmax-jacobian derivation.",
-            "evaluate() returns the hinge subgradient -y·1[yŷ < 1]; the other results are in the claims.",
+            r"evaluate() returns the hinge subgradient $-y\,H(1 - y\hat{y})$; the other results are in the claims.",
         ),
         symbols=(
             (yhat, "prediction ŷ"),

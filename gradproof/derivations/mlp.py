@@ -72,6 +72,9 @@ class PhiPrime(sp.Function):
     def _sympystr(self, printer: Any) -> str:
         return f"φ'({printer._print(self.args[0])})"
 
+    def _gradproof_text(self, printer: Any) -> str:  # the terminal printer
+        return f"φ′({printer._print(self.args[0])})"
+
 
 def _pre(row: sp.Expr) -> sp.Expr:
     return sp.Sum(W[row, k2] * h[k2], (k2, 1, K)) + b[row]
@@ -110,10 +113,11 @@ def mlp_backprop() -> Derivation:
     next_of_z = sp.Sum(V[i2, j2] * phi(z[j2]), (j2, 1, J)) + c[i2]
     act_steps = (
         Step(D(sigma(t), t), sp.Mul(sigma(t), 1 - sigma(t), evaluate=False),
-             "φ = σ: σ'(t) = σ(t)(1 - σ(t)) (sigmoid-derivative)"),
-        Step(D(sp.tanh(t), t), 1 - sp.tanh(t) ** 2, "φ = tanh: tanh'(t) = 1 - tanh^2(t)"),
+             r"$\phi = \sigma$: $\sigma'(t) = \sigma(t)(1 - \sigma(t))$ (sigmoid-derivative)"),
+        Step(D(sp.tanh(t), t), 1 - sp.tanh(t) ** 2, r"$\phi = \tanh$: $\tanh'(t) = 1 - \tanh^2(t)$"),
         Step(D(sp.Max(t, 0), t), sp.Heaviside(t),
-             "φ = ReLU = max(t, 0): ReLU'(t) = 1{t > 0}, away from the kink t = 0"),
+             r"$\phi = \operatorname{ReLU} = \max(0, t)$: its slope is the unit step $H(t)$ (1 for $t > 0$, "
+             r"0 for $t < 0$), away from the kink $t = 0$"),
     )
     tanh_grad_W = sp.Mul(_backprop_term(ACTIVATIONS["tanh"][1]), h[k], evaluate=False)
     claims = []
@@ -124,27 +128,34 @@ def mlp_backprop() -> Derivation:
     return Derivation(
         name="mlp-backprop",
         title="Backpropagation through a multi-layer perceptron",
-        summary="For a layer a_l = W_l h_{l−1} + b_l, h_l = φ(a_l), the chain rule gives the backward "
-        "recursion δ_l = (W_{l+1}ᵀ δ_{l+1}) ⊙ φ'(a_l) for δ_l = ∂L/∂a_l, and then ∂L/∂W_l = δ_l h_{l−1}ᵀ "
-        "and ∂L/∂b_l = δ_l. With φ' = σ(1 − σ), 1 − tanh² or the ReLU step, this is backpropagation; it "
-        "is checked against finite differences and autograd on random networks of 1–3 hidden layers.",
+        summary=r"For a layer $a_l = W_l h_{l-1} + b_l$, $h_l = \phi(a_l)$, the chain rule gives the backward "
+        r"recursion $\delta_l = (W_{l+1}^\top \delta_{l+1}) \odot \phi'(a_l)$ for "
+        r"$\delta_l = \frac{\partial L}{\partial a_l}$, and then $\frac{\partial L}{\partial W_l} = "
+        r"\delta_l h_{l-1}^\top$ and $\frac{\partial L}{\partial b_l} = \delta_l$. With "
+        r"$\phi' = \sigma(1 - \sigma)$, $1 - \tanh^2$ or the ReLU step, this is backpropagation; it is "
+        "checked against finite differences and autograd on random networks of 1–3 hidden layers.",
         statement=sp.Eq(dLW, grad_W),
         steps=(
-            Step(D(Lu, u[i]), g[i], "the loss reaches layer l only through a_{l+1}; to first order in a_{l+1} it "
-                 "is Σ_i δ_{l+1,i} a_{l+1,i}, with g = δ_{l+1} = ∂L/∂a_{l+1} the upstream gradient"),
+            Step(D(Lu, u[i]), g[i], r"the loss reaches layer $l$ only through $a_{l+1}$; to first order in "
+                 r"$a_{l+1}$ it is $\sum_i \delta_{l+1,i} a_{l+1,i}$, with $g = \delta_{l+1} = "
+                 r"\frac{\partial L}{\partial a_{l+1}}$ the upstream gradient"),
             Step(dLz, sp.Sum(g[i2] * D(next_of_z, z[j]), (i2, 1, I)),
-                 "chain rule through a_{l+1,i} = Σ_m W_{l+1,im} φ(a_{l,m}) + b_{l+1,i} (pre-activations of "
-                 "layer l written as free z)"),
+                 r"chain rule through $a_{l+1,i} = \sum_m W_{l+1,im} \phi(a_{l,m}) + b_{l+1,i}$ "
+                 r"(pre-activations of layer $l$ written as free $z$)"),
             Step(dLz, sp.Sum(g[i2] * V[i2, j] * D(phi(z[j]), z[j]), (i2, 1, I)),
-                 "only the term m = j depends on z_j"),
-            Step(dLz, delta_z, "φ'(z_j) does not depend on i: δ_l = (W_{l+1}ᵀ δ_{l+1}) ⊙ φ'(a_l)"),
+                 "only the term $m = j$ depends on $z_j$"),
+            Step(dLz, delta_z, r"$\phi'(z_j)$ does not depend on $i$: "
+                 r"$\delta_l = (W_{l+1}^\top \delta_{l+1}) \odot \phi'(a_l)$"),
             *act_steps,
             Step(dLW, sp.Sum(sp.Mul(delta_a2, D(A[j2], W[j, k]), evaluate=False), (j2, 1, J)),
-                 "chain rule through every a_{l,m}, with ∂L/∂a_{l,m} = δ_{l,m} from above"),
-            Step(dLb, delta_a, "the same chain with ∂a_{l,m}/∂b_j = 1{m = j}: ∂L/∂b_l = δ_l"),
+                 r"chain rule through every $a_{l,m}$, with $\frac{\partial L}{\partial a_{l,m}} = \delta_{l,m}$ "
+                 "from above"),
+            Step(dLb, delta_a, r"the same chain with $\frac{\partial a_{l,m}}{\partial b_j} = \delta_{mj}$: "
+                 r"$\frac{\partial L}{\partial b_l} = \delta_l$"),
             Step(dLV, sp.Mul(g[i], phi(A[j]), evaluate=False),
-                 "the same rule one layer up: ∂L/∂W_{l+1} = δ_{l+1} h_lᵀ"),
-            Step(dLW, grad_W, "∂a_{l,m}/∂W_{jk} = 1{m = j} h_{l-1,k}: ∂L/∂W_l = δ_l h_{l-1}ᵀ"),
+                 r"the same rule one layer up: $\frac{\partial L}{\partial W_{l+1}} = \delta_{l+1} h_l^\top$"),
+            Step(dLW, grad_W, r"$\frac{\partial a_{l,m}}{\partial W_{jk}} = \delta_{mj} h_{l-1,k}$: "
+                 r"$\frac{\partial L}{\partial W_l} = \delta_l h_{l-1}^\top$"),
         ),
         inputs=(
             Input(h, (K,), "real", "h_{l-1}: the layer's input (the network input x for l = 1)"),
@@ -168,9 +179,9 @@ def mlp_backprop() -> Derivation:
             sigmoid_definition(t),
         ),
         assumptions=(
-            Assumption("L depends on W_l, b_l, W_{l+1} only through a_{l+1}; the chain rule uses only "
-                       "δ_{l+1} = ∂L/∂a_{l+1} at the point"),
-            Assumption("φ is differentiable at every a_{l,j}; for ReLU: no pre-activation is exactly 0"),
+            Assumption(r"$L$ depends on $W_l$, $b_l$, $W_{l+1}$ only through $a_{l+1}$; the chain rule uses "
+                       r"only $\delta_{l+1} = \frac{\partial L}{\partial a_{l+1}}$ at the point"),
+            Assumption(r"$\phi$ is differentiable at every $a_{l,j}$; for ReLU: no pre-activation is exactly 0"),
         ),
         index_ranges={i: I, i2: I, j: J, j2: J, k: K, k2: K},
         sizes={K: 2, J: 2, I: 2},
@@ -178,8 +189,10 @@ def mlp_backprop() -> Derivation:
         result=(tanh_grad_W, (j, k)),
         example_specs=(_example(),),
         notes=(
-            "Denominator layout: ∂L/∂W_l has the shape of W_l (J × K), ∂L/∂b_l the shape of b_l.",
-            "evaluate(h, W, b, V, c, g) returns ∂L/∂W_l for φ = tanh; the claims check σ, tanh and ReLU.",
+            r"Denominator layout: $\frac{\partial L}{\partial W_l}$ has the shape of $W_l$ ($J \times K$), "
+            r"$\frac{\partial L}{\partial b_l}$ the shape of $b_l$.",
+            r"evaluate(h, W, b, V, c, g) returns $\frac{\partial L}{\partial W_l}$ for $\phi = \tanh$; the "
+            r"claims check $\sigma$, $\tanh$ and ReLU.",
             "Numeric witnesses: backprop from these formulas on random networks with 1, 2 and 3 hidden "
             "layers and each activation, against finite differences and autograd of the forward pass.",
         ),
@@ -224,7 +237,7 @@ def _example() -> ExampleSpec:
             ("∂L/∂W_1 = δ_1 xᵀ", sp.Mul(_backprop_term(dtanh), h[k], evaluate=False), (j, k)),
             ("∂L/∂b_1 = δ_1", _backprop_term(dtanh), (j,)),
         ),
-        note="h = x, W = W_1, b = b_1, V = W_2, c = b_2, g = δ_2 = a_2 − y",
+        note=r"$h = x$, $W = W_1$, $b = b_1$, $V = W_2$, $c = b_2$, $g = \delta_2 = a_2 - y$",
     )
 
 

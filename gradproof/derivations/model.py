@@ -435,6 +435,21 @@ class Derivation:
             out.append(Example(spec.title, arrays, values, spec.note))
         return tuple(out)
 
+    def _repr_markdown_(self) -> str:
+        """Jupyter: title, statement, the steps with reasons as one ``aligned`` block, worked
+        examples as a table (:mod:`gradproof.derivations.markdown`)."""
+        from gradproof.derivations.markdown import derivation_markdown
+
+        return derivation_markdown(self, level=3)
+
+    def _repr_latex_(self) -> str:
+        """Jupyter/nbconvert: the statement and the steps with reasons, as display math."""
+        from gradproof.derivations.markdown import statement_block, steps_block
+
+        statement = statement_block(self)[2:-2].strip()
+        steps = steps_block(self)[2:-2].strip()
+        return f"$$\n\\begin{{gathered}}\n{statement} \\\\[1ex]\n{steps}\n\\end{{gathered}}\n$$"
+
     def latex(self) -> str:
         """A paste-ready ``align*`` fragment with each step's reason as ``\\text{}``."""
         from gradproof.derivations.fragment import derivation_align

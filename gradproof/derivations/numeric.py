@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sympy as sp
 
+from gradproof.derivations.instantiate import Instantiator, can_instantiate
+from gradproof.derivations.prove import unroll
+
 if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.model import Derivation
 
@@ -30,39 +33,19 @@ def compile_expr(
     derivation: Derivation, expr: sp.Expr, index: tuple, sizes: Mapping, backend: str = "numpy"
 ) -> Callable[[Mapping[str, Any]], Any]:
     """Compile ``expr`` over ``index`` at ``sizes`` for ``backend`` ('numpy' or 'torch')."""
-    key = (id(derivation), sp.srepr(expr), index, tuple(sorted((str(k), v) for k, v in sizes.items())), backend)
-    if key in _CACHE:
-        return _CACHE[key]
-
-    concrete = derivation.concretize(expr, sizes, numeric=True)
-    bounds = [tuple(int(b.xreplace(_ints(sizes))) for b in derivation.index_range(i)) for i in index]
-    ranges = [range(lo, hi + 1) for lo, hi in bounds]
-    shape = tuple(len(r) for r in ranges)
-    entries = [concrete.xreplace(dict(zip(index, combo))).doit() for combo in itertools.product(*ranges)]
-
-    # one scalar argument per input entry, in a fixed order
-    arg_symbols: list[sp.Symbol] = []
-    layout: list[tuple[str, tuple[int, ...], tuple]] = []  # (name, shape, idx)
-    replace: dict = {}
-    for inp in derivation.inputs:
-        in_shape = derivation.shape_of(inp, sizes)
-        if isinstance(inp.symbol, sp.IndexedBase):
-            for idx in np.ndindex(*in_shape):
-                one_based = tuple(i + 1 for i in idx)
-                sym = _entry_symbol(inp.symbol, one_based)
-                replace[inp.symbol[one_based]] = sym
-                arg_symbols.append(sym)
-                layout.append((inp.name, in_shape, idx))
-        else:
-            arg_symbols.append(inp.symbol)
-            layout.append((inp.name, (), ()))
-    entries = [sp.sympify(e).xreplace(replace) for e in entries]
-    leftover = set().union(*(e.free_symbols for e in entries)) - set(arg_symbols) if entries else set()
-    if leftover:
-        raise ValueError(f"{derivation.name}: cannot evaluate, free symbols left: {sorted(map(str, leftover))}")
+    size_key = tuple(sorted((str(k), v) for k, v in sizes.items()))
+    key = (id(derivation), sp.srepr(expr), index, size_key)
+    if (key, backend) in _CACHE:
+        return _CACHE[key, backend]
+    if key not in _CACHE:
+        _CACHE[key] = _entries(derivation, expr, index, sizes)
+    shape, arg_symbols, layout, entries, cse = _CACHE[key]
 
     if backend == "numpy":
-        fn = sp.lambdify(arg_symbols, entries, modules=[{"StableMax": _np_max}, "numpy"], cse=True)
+        fn = sp.lambdify(
+            arg_symbols, entries, modules=[{"StableMax": _np_max}, "numpy"], cse=cse, printer=_numpy_printer(),
+            docstring_limit=0,  # printing the expression into the docstring costs as much as compiling it
+        )
 
         def run(values: Mapping[str, Any]) -> np.ndarray:
             args = [np.asarray(values[name], dtype=np.float64)[idx] for name, _, idx in layout]
@@ -75,8 +58,9 @@ def compile_expr(
             arg_symbols,
             entries,
             modules=[{"StableMax": _torch_max, "torch": _torch_module()}, "torch"],
-            cse=True,
+            cse=cse,
             printer=_torch_printer(),
+            docstring_limit=0,
         )
 
         def run(values: Mapping[str, Any]) -> Any:
@@ -88,8 +72,76 @@ def compile_expr(
     else:  # pragma: no cover
         raise ValueError(f"unknown backend {backend!r}")
 
-    _CACHE[key] = run
+    _CACHE[key, backend] = run
     return run
+
+
+def _entries(derivation: Derivation, expr: sp.Expr, index: tuple, sizes: Mapping) -> tuple:
+    """The scalar entries of ``expr`` over ``index`` at ``sizes``, in the input entries' symbols,
+    with everything both backends share: (shape, argument symbols, their layout, entries, cse)."""
+    concrete = derivation.concretize(expr, sizes, numeric=True)
+    bounds = [tuple(int(b.xreplace(_ints(sizes))) for b in derivation.index_range(i)) for i in index]
+    ranges = [range(lo, hi + 1) for lo, hi in bounds]
+    shape = tuple(len(r) for r in ranges)
+    # one scalar argument per input entry, in a fixed order
+    arg_symbols: list[sp.Symbol] = []
+    layout: list[tuple[str, tuple[int, ...], tuple]] = []  # (name, shape, idx)
+    replace: dict = {}
+    for inp in derivation.inputs:
+        in_shape = derivation.shape_of(inp, sizes)
+        if isinstance(inp.symbol, sp.IndexedBase):
+            for idx in np.ndindex(*in_shape):
+                one_based = tuple(i + 1 for i in idx)
+                sym = _entry_symbol(inp.symbol, one_based)
+                replace[inp.symbol, one_based] = sym
+                arg_symbols.append(sym)
+                layout.append((inp.name, in_shape, idx))
+        else:
+            arg_symbols.append(inp.symbol)
+            layout.append((inp.name, (), ()))
+    # sums written out term by term (SymPy's Sum.doit would first try its summation algorithms on
+    # the symbolic summand: seconds per entry for a softmax of inner sums), input entries replaced
+    # by their symbols and what remains evaluated, in one pass (see instantiate.py)
+    combos = [dict(zip(index, combo)) for combo in itertools.product(*ranges)]
+    if can_instantiate(concrete):
+        leaves = {(base, idx): sym for (base, idx), sym in replace.items()}
+        fill = Instantiator(leaves)
+        entries = [sp.sympify(fill(concrete, combo)) for combo in combos]
+    else:  # a Subs, Lambda or Integral: the general path
+        memo: dict = {}
+        entries = [sp.sympify(_evaluate(unroll(concrete.xreplace(combo), memo), memo, replace)) for combo in combos]
+    leftover = set().union(*(e.free_symbols for e in entries)) - set(arg_symbols) if entries else set()
+    if leftover:
+        raise ValueError(f"{derivation.name}: cannot evaluate, free symbols left: {sorted(map(str, leftover))}")
+    found: list = []
+
+    def cse(exprs: Any) -> Any:  # common subexpressions found once for both backends
+        if not found:
+            found.append(sp.cse(exprs))
+        return found[0]
+
+    return shape, arg_symbols, layout, entries, cse
+
+
+def _evaluate(expr: sp.Basic, memo: dict, entries: Mapping) -> sp.Basic:
+    """``expr.doit()`` with each input entry (``X[1, 2]``) replaced by its symbol from
+    ``entries``, rebuilding only what changes: sums and products, already written out by
+    :func:`~gradproof.derivations.prove.unroll`, are the only nodes left unevaluated."""
+    if isinstance(expr, sp.Indexed):
+        if all(i.is_Integer for i in expr.indices):
+            return entries.get((expr.base, tuple(int(i) for i in expr.indices)), expr)
+        return expr
+    if not expr.args or isinstance(expr, sp.IndexedBase):
+        return expr
+    key = ("evaluated", expr)
+    if key in memo:
+        return memo[key]
+    args = [_evaluate(a, memo, entries) for a in expr.args]
+    new = expr if all(a is b for a, b in zip(args, expr.args)) else expr.func(*args)
+    if not isinstance(new, (sp.Add, sp.Mul)):  # built evaluated; doit(deep=False) would only rebuild them
+        new = new.doit(deep=False)
+    memo[key] = new
+    return new
 
 
 def _np_max(*args: Any) -> Any:
@@ -120,7 +172,18 @@ def _torch_printer() -> Any:
         def _print_log1p(self, expr: sp.Expr) -> str:
             return f"torch.log1p({self._print(expr.args[0])})"
 
-    return _Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True})
+    return _Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True, "order": "none"})
+
+
+def _numpy_printer() -> Any:
+    """lambdify's own NumPy printer, except that terms print in the order they are stored
+    (sorting the terms of every sum costs more than the rest of the printing)."""
+    from sympy.printing.numpy import NumPyPrinter
+
+    return NumPyPrinter({
+        "fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+        "user_functions": {"StableMax": "StableMax"}, "order": "none",
+    })
 
 
 def _ints(sizes: Mapping) -> dict:

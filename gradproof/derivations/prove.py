@@ -23,87 +23,26 @@ from __future__ import annotations
 
 import itertools
 import random
-from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
+from gradproof.derivations.instantiate import Instantiator, can_instantiate
+
+# the records of a proof live in a module without SymPy, so that a cached verification can be
+# read back without importing it
+from gradproof.derivations.proof import (  # noqa: F401 - part of this module's API
+    CHECKED,
+    FAILED,
+    SHOWN,
+    Counterexample,
+    ProofResult,
+    StepRecord,
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.model import Derivation, Step
-
-SHOWN = "shown symbolically"
-CHECKED = "checked at exact random points"
-FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class Counterexample:
-    """Where the two sides of a step differ: the sizes, free-index values and exact input values
-    of the point, and the value of each side there."""
-
-    sizes: dict
-    indices: dict
-    values: dict
-    lhs: Any
-    rhs: Any
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    """How one step was established: ``method`` is SHOWN, CHECKED or FAILED.  A FAILED step
-    whose sides were found to differ carries the ``counterexample``; without one it could not
-    be evaluated."""
-
-    index: int
-    reason: str
-    method: str
-    detail: str
-    counterexample: Counterexample | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.method != FAILED
-
-    def __str__(self) -> str:
-        mark = "ok " if self.ok else "FAIL"
-        return f"  [{mark}] step {self.index}: {self.method} — {self.detail}  ({self.reason})"
-
-
-@dataclass(frozen=True)
-class ProofResult:
-    """The outcome of :meth:`Derivation.prove`: ``ok`` when every step holds."""
-
-    name: str
-    steps: tuple[StepRecord, ...]
-    statement_is_last_step: bool
-
-    @property
-    def ok(self) -> bool:
-        return self.statement_is_last_step and all(s.ok for s in self.steps)
-
-    @property
-    def shown(self) -> int:
-        return sum(s.method == SHOWN for s in self.steps)
-
-    @property
-    def checked(self) -> int:
-        return sum(s.method == CHECKED for s in self.steps)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __str__(self) -> str:
-        head = "proved" if self.ok else "NOT proved"
-        lines = [
-            f"{self.name}: {head} — {self.shown} step(s) shown symbolically, "
-            f"{self.checked} checked at exact random points"
-        ]
-        if not self.statement_is_last_step:
-            lines.append("  the steps do not state the derivation's statement (for a plain relation: the last step)")
-        lines += [str(s) for s in self.steps]
-        return "\n".join(lines)
-
 
 # ---------------------------------------------------------------------------------------------
 # symbolic reduction
@@ -197,22 +136,34 @@ def standard_ranges(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), guard)
 
 
-def rename_bound(expr: sp.Expr) -> tuple[sp.Expr, list]:
+def rename_bound(expr: sp.Expr, names: dict | None = None) -> tuple[sp.Expr, list]:
     """Give every summation (and product) index a name of its own, and return the facts its range
     gives it (lo ≤ k ≤ hi, valid inside its own sum).  Facts about the derivation's indices
     (k ∈ 1..n) then never leak into a sum that runs k over another range, e.g. 0..n.
 
     The new name depends only on the old name and the range, so the same sum written on both
     sides of a step is still recognisably the same sum; two sums that share a new name share its
-    range, so its facts hold wherever it occurs."""
-    names: dict = {}
+    range, so its facts hold wherever it occurs.  ``names`` ((old name, lo, hi) → new name) may be
+    shared between calls, so that expressions renamed apart still name the same sum alike; the
+    facts returned are those of the new names this call used."""
+    names = {} if names is None else names
     facts: list = []
+    used: set = set()
+
+    memo: dict = {}  # a subtree renames the same way wherever it occurs (names only grow)
 
     def walk(e: sp.Basic) -> sp.Basic:
-        if not e.args:
-            return e
+        if not e.args or isinstance(e, (sp.Indexed, sp.IndexedBase)):
+            return e  # nothing bound inside; rebuilding an Indexed re-derives its assumptions (slow)
+        if e in memo:
+            return memo[e]
+        memo[e] = out = _walk(e)
+        return out
+
+    def _walk(e: sp.Basic) -> sp.Basic:
         if not isinstance(e, (sp.Sum, sp.Product)):
-            return e.func(*[walk(a) for a in e.args])
+            args = [walk(a) for a in e.args]
+            return e if all(a is b for a, b in zip(args, e.args)) else e.func(*args)
         limits = list(e.limits)  # innermost first; a limit may mention the indices outside it
         sub: dict = {}
         for pos in reversed(range(len(limits))):
@@ -221,6 +172,8 @@ def rename_bound(expr: sp.Expr) -> tuple[sp.Expr, list]:
             key = (var.name, lo, hi)
             if key not in names:
                 names[key] = _index_dummy(var.name, lo)
+            if key not in used:
+                used.add(key)
                 facts.extend([sp.Q.ge(names[key], lo), sp.Q.le(names[key], hi)])
             sub[var] = names[key]
             limits[pos] = (names[key], lo, hi)
@@ -332,6 +285,23 @@ def _bound_in(expr: sp.Expr, delta: sp.KroneckerDelta) -> bool:
     )
 
 
+# Equivalence-preserving normal forms, cheapest first: expanding decides most differences in
+# milliseconds, ``simplify`` (its heuristics try many of these and more) only the rest.
+_ZERO_TESTS = (
+    sp.expand,
+    lambda e: sp.expand(sp.together(e)),
+    sp.cancel,
+    sp.simplify,
+    lambda e: sp.simplify(sp.expand_log(e)),
+)
+
+
+def simplifies_to_zero(expr: sp.Expr) -> bool:
+    """Whether one of SymPy's rewrites (each keeps the value wherever ``expr`` is defined)
+    turns ``expr`` into 0."""
+    return any(test(expr) == 0 for test in _ZERO_TESTS)
+
+
 def is_zero(expr: sp.Expr, facts: Any = True, depth: int = 0) -> tuple[bool, str]:
     """Decide ``expr == 0`` symbolically; returns (decided_zero, how).  ``facts`` are the index
     ranges, used only to decide whether a summed-out delta falls inside its sum."""
@@ -344,8 +314,7 @@ def is_zero(expr: sp.Expr, facts: Any = True, depth: int = 0) -> tuple[bool, str
         summands_zero = all(is_zero(reduce_sums(f.doit(), facts), facts, depth + 1)[0] for f in summands)
         if summands_zero and is_zero(rest, facts, depth + 1)[0]:
             return True, "sums over the same range merged; the combined summand simplifies to 0"
-    opaque = _opaque_sums(expr)
-    if sp.simplify(opaque) == 0 or sp.simplify(sp.expand_log(opaque)) == 0:
+    if simplifies_to_zero(_opaque_sums(expr)):
         return True, "difference simplifies to 0"
     deltas = _free_deltas(expr)
     if deltas and depth < 3:
@@ -438,6 +407,8 @@ def check_at_points(
     for size_set in derivation.proof_sizes(sizes):
         concrete_lhs = derivation.concretize(lhs, size_set)
         concrete_rhs = derivation.concretize(rhs, size_set)
+        fast = can_instantiate(concrete_lhs) and can_instantiate(concrete_rhs)
+        fill = Instantiator({})  # sums written out at each index value, sharing repeated subtrees
         free_indices = sorted(
             (_index_symbols(concrete_lhs) | _index_symbols(concrete_rhs)) & set(derivation.index_ranges),
             key=sp.default_sort_key,
@@ -454,8 +425,11 @@ def check_at_points(
             values = derivation.sample_exact(size_set, rng)
             for combo in index_combinations(ranges, rng):
                 sub = dict(zip(free_indices, combo))
-                left_point = unroll(concrete_lhs.xreplace(sub)).doit()
-                right_point = unroll(concrete_rhs.xreplace(sub)).doit()
+                if fast:
+                    left_point, right_point = fill(concrete_lhs, sub), fill(concrete_rhs, sub)
+                else:
+                    left_point = unroll(concrete_lhs.xreplace(sub)).doit()
+                    right_point = unroll(concrete_rhs.xreplace(sub)).doit()
                 left = derivation.substitute(left_point, values)
                 right = derivation.substitute(right_point, values)
                 a, b = sp.N(left, 50), sp.N(right, 50)
@@ -478,21 +452,31 @@ def check_at_points(
     return True, f"{counts} evaluations to 50 digits hold (sizes {derivation.proof_size_text(sizes)})", None
 
 
-def unroll(expr: sp.Expr) -> sp.Expr:
+def unroll(expr: sp.Expr, _memo: dict | None = None) -> sp.Expr:
     """Sums and products with concrete limits written out term by term, outermost first (an inner
     limit may depend on an outer index).  A range with no values gives 0 (1 for a product), the
     reader's convention; SymPy's ``doit`` follows Karr's, where Σ_{k=1}^{-1} f(k) = -f(0)."""
+    memo = {} if _memo is None else _memo  # a softmax repeats its denominator in every entry
+    if not expr.args or isinstance(expr, (sp.Indexed, sp.IndexedBase)):
+        return expr
+    if expr in memo:
+        return memo[expr]
     if isinstance(expr, (sp.Sum, sp.Product)):
         var, lo, hi = expr.limits[-1]
+        out = expr
         if lo.is_Integer and hi.is_Integer:
             inner = expr.func(expr.function, *expr.limits[:-1]) if len(expr.limits) > 1 else expr.function
-            # subs, not xreplace: an inner sum may reuse the index name (Σ_j q_j (m_j − Σ_j q_j m_j)²)
-            terms = [unroll(inner.subs(var, sp.Integer(v))) for v in range(int(lo), int(hi) + 1)]
-            return sp.Add(*terms) if isinstance(expr, sp.Sum) else sp.Mul(*terms)
-        return expr
-    if not expr.args:
-        return expr
-    return expr.func(*[unroll(a) for a in expr.args])
+            # subs where an inner sum reuses the index name (Σ_j q_j (m_j − Σ_j q_j m_j)²): it knows
+            # that the inner j is bound; xreplace (much faster) where no inner sum rebinds it
+            rebound = any(var in e.variables for e in inner.atoms(sp.Sum, sp.Product))
+            put = inner.subs if rebound else (lambda v_, n_: inner.xreplace({v_: n_}))
+            terms = [unroll(put(var, sp.Integer(v)), memo) for v in range(int(lo), int(hi) + 1)]
+            out = sp.Add(*terms) if isinstance(expr, sp.Sum) else sp.Mul(*terms)
+    else:
+        args = [unroll(a, memo) for a in expr.args]
+        out = expr if all(a is b for a, b in zip(args, expr.args)) else expr.func(*args)
+    memo[expr] = out
+    return out
 
 
 # equal to 50 digits, relative to the sides' size: exact rational inputs leave only the error of
@@ -522,19 +506,60 @@ def _relation_holds(a: sp.Expr, b: sp.Expr, relation: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def normalize(derivation: Derivation, expr: sp.Expr) -> tuple[sp.Expr, Any]:
+def doit_keeping_sums(expr: sp.Basic) -> sp.Basic:
+    """``expr.doit()`` except that sums and products are not evaluated (their bodies are).
+
+    SymPy's ``Sum.doit`` runs its summation algorithms on every summand, which takes seconds on a
+    summand it cannot sum in closed form (a sigmoid of an inner sum) and gains nothing that
+    :func:`reduce_sums` does not do; derivatives of sums still become sums of derivatives."""
+    if not expr.args:
+        return expr
+    if isinstance(expr, (sp.Sum, sp.Product)):
+        return expr.func(doit_keeping_sums(expr.function), *expr.limits)
+    args = [doit_keeping_sums(a) for a in expr.args]
+    new = expr.func(*args) if args != list(expr.args) else expr
+    return new.doit(deep=False)
+
+
+class NormalForms:
+    """Normal forms (see :func:`normalize`) of the expressions of one derivation, each computed
+    once — a chain of steps repeats its left-hand side — with every summation index renamed the
+    same way in all of them, so that the difference of two forms is the form of the difference."""
+
+    def __init__(self, derivation: Derivation) -> None:
+        self.derivation = derivation
+        self._names: dict = {}
+        self._forms: dict = {}
+
+    def of(self, expr: sp.Expr, *, evaluate_sums: bool = True) -> tuple[sp.Expr, Any]:
+        """``expr`` normalized, with the facts (index ranges, stated predicates, the range of each
+        summation index in it) that later reductions may use."""
+        key = (expr, evaluate_sums)
+        if key not in self._forms:
+            self._forms[key] = self._normalize(expr, evaluate_sums)
+        return self._forms[key]
+
+    def _normalize(self, expr: sp.Expr, evaluate_sums: bool) -> tuple[sp.Expr, Any]:
+        derivation = self.derivation
+        e = standard_ranges(derivation.expand_definitions(expr))
+        e = e.doit() if evaluate_sums else doit_keeping_sums(e)
+        e, bound_facts = rename_bound(e, self._names)
+        facts = sp.And(derivation._refine_assumptions, *bound_facts) if bound_facts else derivation._refine_assumptions
+        e = reduce_sums(e, facts)
+        # refine only where it has work to do (index-range Piecewise from summing a delta): on a
+        # large expression without one it costs seconds and changes nothing
+        e = e.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: sp.refine(x, facts))
+        e = reduce_sums(derivation.apply_facts(e), facts)
+        return derivation.apply_facts(e), facts
+
+
+def normalize(derivation: Derivation, expr: sp.Expr, *, evaluate_sums: bool = True) -> tuple[sp.Expr, Any]:
     """``expr`` with definitions expanded, derivatives evaluated, summation indices renamed apart,
     sums reduced and the derivation's facts applied; returns it with the facts (index ranges,
-    stated predicates, each summation index's own range) that later reductions may use."""
-    e = standard_ranges(derivation.expand_definitions(expr)).doit()
-    e, bound_facts = rename_bound(e)
-    facts = sp.And(derivation._refine_assumptions, *bound_facts) if bound_facts else derivation._refine_assumptions
-    e = reduce_sums(e, facts)
-    # refine only where it has work to do (index-range Piecewise from summing a delta): on a
-    # large expression without one it costs seconds and changes nothing
-    e = e.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: sp.refine(x, facts))
-    e = reduce_sums(derivation.apply_facts(e), facts)
-    return derivation.apply_facts(e), facts
+    stated predicates, each summation index's own range) that later reductions may use.
+    ``evaluate_sums=False``: SymPy's summation algorithms are not tried (see
+    :func:`doit_keeping_sums`)."""
+    return NormalForms(derivation).of(expr, evaluate_sums=evaluate_sums)
 
 
 def prove_step(
@@ -544,10 +569,13 @@ def prove_step(
     *,
     seed: int = 0,
     sizes: Sequence[int] | None = None,
+    forms: NormalForms | None = None,
     earlier: Sequence[tuple[Step, StepRecord]] = (),
 ) -> StepRecord:
-    """Establish one step; ``earlier`` are the steps before it with their records, which the
-    rules of :mod:`gradproof.derivations.logic` (implications, chains, facts) may build on."""
+    """Establish one step: shown when the difference of its sides' normal forms is 0 or a rule of
+    :mod:`gradproof.derivations.logic` (implications, chains, facts) establishes it from ``earlier``
+    (the steps before it with their records), else checked at exact points.  ``forms`` shares
+    normal forms between the steps of a derivation."""
     from gradproof.derivations import logic
 
     if step.relation == "=>":
@@ -555,6 +583,7 @@ def prove_step(
     chained = logic.chain_of_steps(step, earlier)  # rows of an align* joined: no SymPy needed
     if chained is not None:
         return chained.record(index, step.reason)
+    forms = NormalForms(derivation) if forms is None else forms
     lhs, rhs = step.lhs, step.rhs
     try:
         # each side on its own: their difference may already have cancelled the evidence
@@ -566,11 +595,18 @@ def prove_step(
     if misdeclared:
         return StepRecord(index, step.reason, FAILED, misdeclared)
     if step.relation == "=":
-        try:
-            diff, facts = normalize(derivation, lhs - rhs)
-            zero, how = is_zero(diff, facts)
-        except Exception as exc:  # noqa: BLE001 - any SymPy failure means "not shown"
-            zero, how = False, f"SymPy raised {type(exc).__name__}"
+        zero, how = False, "SymPy could not reduce the difference to 0"
+        # first without SymPy's summation algorithms (fast; most steps need none), then with them
+        for evaluate_sums in (False, True):
+            try:
+                # each side normalized on its own (and once, for a chain of steps on one side)
+                left, left_facts = forms.of(lhs, evaluate_sums=evaluate_sums)
+                right, right_facts = forms.of(rhs, evaluate_sums=evaluate_sums)
+                zero, how = is_zero(left - right, sp.And(left_facts, right_facts))
+            except Exception as exc:  # noqa: BLE001 - any SymPy failure means "not shown"
+                zero, how = False, f"SymPy raised {type(exc).__name__}"
+            if zero:
+                break
         if zero:
             return StepRecord(index, step.reason, SHOWN, how)
         fallback_reason = how
@@ -593,10 +629,10 @@ def prove(derivation: Derivation, *, seed: int = 0, sizes: Sequence[int] | None 
     where a step is checked at exact points (default :data:`DEFAULT_PROOF_SIZES`)."""
     from gradproof.derivations.logic import statement_established
 
+    forms = NormalForms(derivation)
     records: list[StepRecord] = []
     for k, st in enumerate(derivation.steps):
         earlier = tuple(zip(derivation.steps[:k], records))
-        records.append(prove_step(derivation, st, k + 1, seed=seed, sizes=sizes, earlier=earlier))
+        records.append(prove_step(derivation, st, k + 1, seed=seed, sizes=sizes, forms=forms, earlier=earlier))
     established = statement_established(derivation.statement, derivation.steps)
     return ProofResult(derivation.name, tuple(records), established)
-

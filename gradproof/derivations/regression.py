@@ -52,20 +52,21 @@ def linear_regression_gradient() -> Derivation:
     return Derivation(
         name="linear-regression-gradient",
         title="Gradient of the squared error of a linear model",
-        summary="For ŷ = wᵀx and ℓ = ½(ŷ − y)², ∂ℓ/∂w = (ŷ − y)x. A gradient-descent step with this "
-        "gradient is the perceptron-style update w ← w + η(y − ŷ)x, and the mean loss over a batch "
-        "X (one sample per row) has gradient Xᵀ(ŷ − y)/N.",
+        summary=r"For $\hat{y} = w^\top x$ and $\ell = \frac{1}{2}(\hat{y} - y)^2$, "
+        r"$\frac{\partial \ell}{\partial w} = (\hat{y} - y)x$. A gradient-descent step with this gradient is "
+        r"the perceptron-style update $w \leftarrow w + \eta(y - \hat{y})x$, and the mean loss over a batch "
+        r"$X$ (one sample per row) has gradient $X^\top(\hat{y} - y)/N$.",
         statement=sp.Eq(dL, batch),
         steps=(
-            Step(dl, sp.Mul(resid, D(yhat[a], w[k]), evaluate=False), "chain rule: d/du (1/2)u^2 = u"),
-            Step(dl, grad, "∂ŷ_a/∂w_k = X_{ak}: only the term l = k of Σ_l w_l X_{al} depends on w_k"),
+            Step(dl, sp.Mul(resid, D(yhat[a], w[k]), evaluate=False), r"chain rule: $\frac{d}{du} \frac{1}{2}u^2 = u$"),
+            Step(dl, grad, r"$\frac{\partial \hat{y}_a}{\partial w_k} = X_{ak}$: only the term $l = k$ of $\sum_l w_l X_{al}$ depends on $w_k$"),
             Step(sp.Add(w[k], -eta * dl, evaluate=False),
                  sp.Add(w[k], sp.Mul(eta, sp.Add(y[a], -yhat[a], evaluate=False), X[a, k], evaluate=False),
                         evaluate=False),
-                 "a gradient-descent step of size η with the gradient above: the perceptron update"),
+                 r"a gradient-descent step of size $\eta$ with the gradient above: the perceptron update"),
             Step(dL, sp.Sum(dl, (a, 1, N)) / N,
                  "linearity: the derivative of the mean is the mean of the derivatives"),
-            Step(dL, batch, "per-sample gradient above; in matrix form (Xᵀ(ŷ - y))_k / N"),
+            Step(dL, batch, r"per-sample gradient above; in matrix form $(X^\top(\hat{y} - y))_k / N$"),
         ),
         inputs=(
             Input(X, (N, d), "real", "the batch: one sample per row"),
@@ -97,8 +98,8 @@ def linear_regression_gradient() -> Derivation:
                                              "w": [0.5, 0.5], "eta": 0.1},
                         (("ŷ", yhat[a], (a,)), ("L", L, ()), ("∂L/∂w = Xᵀ(ŷ − y)/N", batch, (k,)))),
         ),
-        notes=("Denominator layout: ∂L/∂w has the shape of w (d entries).",
-               "The lecture writes the update as w ← w + (y − ŷ)x, i.e. η = 1."),
+        notes=(r"Denominator layout: $\frac{\partial L}{\partial w}$ has the shape of $w$ ($d$ entries).",
+               r"The lecture writes the update as $w \leftarrow w + (y - \hat{y})x$, i.e. $\eta = 1$."),
         symbols=((X, "the batch, one sample per row"), (y, "targets"), (w, "weights"), (yhat, "predictions"),
                  (ell, "per-sample loss"), (L, "mean loss"), (eta, "learning rate"), (N, "batch size"),
                  (d, "number of features")),
@@ -172,32 +173,33 @@ def softmax_regression_gradient() -> Derivation:
     return Derivation(
         name="softmax-regression-gradient",
         title="Gradient of softmax regression",
-        summary="For logits O = XW + b (X: N × d, one sample per row; W: d × C), Ŷ = softmax of each "
-        "row and L the mean cross-entropy against label rows Y, ∂L/∂O = (Ŷ − Y)/N, so "
-        "∂L/∂W = Xᵀ(Ŷ − Y)/N and ∂L/∂b is the column mean of Ŷ − Y. Derived entry by entry: SymPy's "
-        "matrix calculus returns 0 for this loss without an error.",
+        summary=r"For logits $O = XW + b$ ($X$: $N \times d$, one sample per row; $W$: $d \times C$), "
+        r"$\hat{Y}$ = softmax of each row and $L$ the mean cross-entropy against label rows $Y$, "
+        r"$\frac{\partial L}{\partial O} = (\hat{Y} - Y)/N$, so $\frac{\partial L}{\partial W} = "
+        r"X^\top(\hat{Y} - Y)/N$ and $\frac{\partial L}{\partial b}$ is the column mean of $\hat{Y} - Y$. "
+        "Derived entry by entry: SymPy's matrix calculus returns 0 for this loss without an error.",
         statement=sp.Eq(dW, grad_W),
         steps=(
             Step(dZ, -sp.Sum(sp.Sum(Y[a, c] * D(sp.log(S[a, c]), Z[g, h]), (c, 1, C)), (a, 1, N)) / N,
-                 "the loss of free logits Z, L_Z = -(1/N) Σ_a Σ_c Y_{ac} log S_{ac} with S = softmax of each row of Z; "
-                 "linearity of the derivative, Y does not depend on Z"),
+                 r"the loss of free logits $Z$, $L_Z = -\frac{1}{N} \sum_a \sum_c Y_{ac} \log S_{ac}$ with $S$ = "
+                 r"softmax of each row of $Z$; linearity of the derivative, $Y$ does not depend on $Z$"),
             Step(dZ, -sp.Sum(sp.Sum(Y[a, c] * delta(a, g) * (delta(c, h) - S[g, h]), (c, 1, C)), (a, 1, N)) / N,
-                 "log-softmax gradient within row a, ∂ log S_{ac}/∂Z_{gh} = 1{c = h} - S_{gh} when g = a; "
-                 "0 for another row g ≠ a"),
-            Step(dZ, -sp.Sum(Y[g, c] * (delta(c, h) - S[g, h]), (c, 1, C)) / N, "the indicator keeps only a = g"),
+                 r"log-softmax gradient within row $a$: $\frac{\partial \log S_{ac}}{\partial Z_{gh}} = "
+                 r"\delta_{ag}(\delta_{ch} - S_{gh})$, 0 for another row $g \neq a$"),
+            Step(dZ, -sp.Sum(Y[g, c] * (delta(c, h) - S[g, h]), (c, 1, C)) / N, r"$\delta_{ag}$ keeps only the term $a = g$"),
             Step(dZ, (S[g, h] * sp.Sum(Y[g, c], (c, 1, C)) - Y[g, h]) / N,
-                 "the indicator keeps only c = h; S_{gh} does not depend on c"),
-            Step(dZ, S_miss, "each row of Y sums to 1 (cross-entropy-softmax-gradient, one row, times 1/N)"),
+                 r"$\delta_{ch}$ keeps only the term $c = h$; $S_{gh}$ does not depend on $c$"),
+            Step(dZ, S_miss, r"each row of $Y$ sums to 1 (cross-entropy-softmax-gradient, one row, times $1/N$)"),
             Step(L, sp.Sum(lse - sp.Sum(Y[a, c] * O[a, c], (c, 1, C)), (a, 1, N)) / N,
-                 "log Ŷ_{ac} = O_{ac} - log Σ_e e^{O_{ae}}; each row of Y sums to 1 "
+                 r"$\log \hat{Y}_{ac} = O_{ac} - \log \sum_e e^{O_{ae}}$; each row of $Y$ sums to 1 "
                  "(cross-entropy-logsumexp, per row)"),
-            Step(dW, chain, "chain rule through every logit O_{ac}: L is L_Z at Z = O, and "
-                 "∂L_Z/∂Z_{ac} = (S_{ac} - Y_{ac})/N becomes (Ŷ_{ac} - Y_{ac})/N there"),
+            Step(dW, chain, r"chain rule through every logit $O_{ac}$: $L$ is $L_Z$ at $Z = O$, and "
+                 r"$\frac{\partial L_Z}{\partial Z_{ac}} = (S_{ac} - Y_{ac})/N$ becomes $(\hat{Y}_{ac} - Y_{ac})/N$ there"),
             Step(dW, sp.Sum(sp.Sum(sp.Mul(miss_c, X[a, q], delta(c, r), evaluate=False), (c, 1, C)),
                             (a, 1, N)) / N,
-                 "∂O_{ac}/∂W_{qr} = X_{aq} 1{c = r}: O_{ac} = Σ_m X_{am} W_{mc} + b_c"),
-            Step(db, grad_b, "the same chain with ∂O_{ac}/∂b_r = 1{c = r}: column means of Ŷ - Y"),
-            Step(dW, grad_W, "the indicator keeps only c = r; in matrix form (Xᵀ(Ŷ - Y))_{qr} / N"),
+                 r"$\frac{\partial O_{ac}}{\partial W_{qr}} = X_{aq} \delta_{cr}$, since $O_{ac} = \sum_m X_{am} W_{mc} + b_c$"),
+            Step(db, grad_b, r"the same chain with $\frac{\partial O_{ac}}{\partial b_r} = \delta_{cr}$: column means of $\hat{Y} - Y$"),
+            Step(dW, grad_W, r"$\delta_{cr}$ keeps only the term $c = r$; in matrix form $(X^\top(\hat{Y} - Y))_{qr} / N$"),
         ),
         inputs=(
             Input(X, (N, d), "real", "the batch: one sample per row"),
@@ -216,7 +218,7 @@ def softmax_regression_gradient() -> Derivation:
             Definition(S, (a, c), sp.exp(Z[a, c]) / sp.Sum(sp.exp(Z[a, e]), (e, 1, C)),
                        r"S_{ac} = e^{Z_{ac}} / \sum_e e^{Z_{ae}}"),
         ),
-        assumptions=(Assumption(r"each row of Y is a probability vector: \sum_c Y_{ac} = 1",
+        assumptions=(Assumption(r"each row of $Y$ is a probability vector: $\sum_c Y_{ac} = 1$",
                                 rewrite=_rows_sum_to_one),),
         index_ranges={a: N, c: C, e: C, r: C, q: d, m: d, g: N, h: C},
         sizes={N: 2, d: 2, C: 3},
@@ -232,7 +234,8 @@ def softmax_regression_gradient() -> Derivation:
                         (("O = XW + b", O[a, c], (a, c)), ("Ŷ", P[a, c], (a, c)), ("L", L, ()),
                          ("∂L/∂W = Xᵀ(Ŷ − Y)/N", grad_W, (q, r)), ("∂L/∂b", grad_b, (r,)))),
         ),
-        notes=("Denominator layout: ∂L/∂W has the shape of W (d × C), ∂L/∂b the shape of b (C).",),
+        notes=(r"Denominator layout: $\frac{\partial L}{\partial W}$ has the shape of $W$ ($d \times C$), "
+               r"$\frac{\partial L}{\partial b}$ the shape of $b$ ($C$).",),
         symbols=((X, "the batch, one sample per row"), (Y, "label rows"), (W, "weights"), (bias, "biases"),
                  (O, "logits O = XW + b"), (P, "row-wise softmax of O"), (L, "mean cross-entropy"),
                  (Z, "free logits (no W, b behind them)"), (S, "row-wise softmax of Z"),
@@ -257,20 +260,20 @@ def minibatch_mean_gradient() -> Derivation:
     return Derivation(
         name="minibatch-mean-gradient",
         title="The minibatch gradient is an unbiased estimate",
-        summary="The gradient of the mean loss L = (1/N) Σ_a ℓ_a is the mean of the per-sample gradients "
-        "(linearity of the derivative). Averaged over all binom(N, B) equally likely minibatches of size B, "
-        "the minibatch gradient (1/B) Σ_{a∈S} ∇ℓ_a equals that full gradient, because every sample lies in "
-        "the same number binom(N − 1, B − 1) of minibatches: this is why minibatch SGD follows the full "
-        "gradient on average.",
+        summary=r"The gradient of the mean loss $L = \frac{1}{N} \sum_a \ell_a$ is the mean of the per-sample "
+        r"gradients (linearity of the derivative). Averaged over all $\binom{N}{B}$ equally likely minibatches "
+        r"of size $B$, the minibatch gradient $\frac{1}{B} \sum_{a \in S} \nabla \ell_a$ equals that full "
+        r"gradient, because every sample lies in the same number $\binom{N-1}{B-1}$ of minibatches: this is "
+        "why minibatch SGD follows the full gradient on average.",
         statement=sp.Eq(Eg[k], dL),
         steps=(
             Step(dL, sp.Mul(sp.Sum(D(ell[a], w[k]), (a, 1, N)), 1 / N, evaluate=False),
                  "linearity: the derivative of a sum is the sum of the derivatives (for any per-sample loss)"),
-            Step(dL, full, "G_{ak} = ∂ℓ_a/∂w_k, the gradient of sample a"),
+            Step(dL, full, r"$G_{ak} = \frac{\partial \ell_a}{\partial w_k}$, the gradient of sample $a$"),
             Step(Eg[k], sp.Mul(share, sp.Sum(G[a, k], (a, 1, N)), evaluate=False),
-                 "average of (1/B) Σ_{a∈S} G_{ak} over the binom(N, B) minibatches S: sample a lies in "
-                 "binom(N - 1, B - 1) of them (checked by enumerating every minibatch)"),
-            Step(Eg[k], full, "binom(N - 1, B - 1)/binom(N, B) = B/N"),
+                 r"average of $\frac{1}{B} \sum_{a \in S} G_{ak}$ over the $\binom{N}{B}$ minibatches $S$: "
+                 r"sample $a$ lies in $\binom{N-1}{B-1}$ of them (checked by enumerating every minibatch)"),
+            Step(Eg[k], full, r"$\binom{N-1}{B-1} / \binom{N}{B} = B/N$"),
             Step(Eg[k], dL, "the full gradient from above: the minibatch gradient is unbiased"),
         ),
         inputs=(
@@ -287,7 +290,7 @@ def minibatch_mean_gradient() -> Derivation:
                        r"\ell_a = \frac{1}{2}(\hat{y}_a - y_a)^2 (squared error, for the numbers)"),
             Definition(yhat, (a,), sp.Sum(w[l] * X[a, l], (l, 1, d)), r"\hat{y}_a = \sum_l w_l X_{al}"),
         ),
-        assumptions=(Assumption("the minibatch S is a uniformly random subset of B ≤ N distinct samples"),),
+        assumptions=(Assumption(r"the minibatch $S$ is a uniformly random subset of $B \leq N$ distinct samples"),),
         index_ranges={k: d, l: d, a: N, c: N},
         sizes={N: 3, d: 2, Bsz: 2},
         claims=(GradientClaim(L, w, full, (), (k,), "∂L/∂w = mean of the per-sample gradients"),),
@@ -299,7 +302,7 @@ def minibatch_mean_gradient() -> Derivation:
                          ("full gradient ∂L/∂w", full, (k,)))),
         ),
         notes=("Minibatches are drawn without replacement; the numeric check averages the minibatch "
-               "gradient over every size-B subset of small datasets exactly and compares it with the "
+               "gradient over every size-$B$ subset of small datasets exactly and compares it with the "
                "full gradient.",),
         numeric_checks=(MINIBATCH_ENUMERATION,),
         symbols=((X, "the dataset, one sample per row"), (y, "targets"), (w, "weights"), (ell, "per-sample loss"),

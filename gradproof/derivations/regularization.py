@@ -37,7 +37,7 @@ SYMBOLS = (
     (lam, "regularization strength"),
     (R, "the penalty"),
 )
-LAYOUT = "denominator layout: ∂R/∂w has the shape of w (one entry per parameter)"
+LAYOUT = r"denominator layout: $\frac{\partial R}{\partial w}$ has the shape of $w$ (one entry per parameter)"
 
 
 def l2_weight_decay() -> Derivation:
@@ -47,31 +47,32 @@ def l2_weight_decay() -> Derivation:
     return Derivation(
         name="l2-weight-decay",
         title="L2 regularization is weight decay",
-        summary="The gradient of the penalty λ/2 ‖w‖² is λw, so a gradient step on L_data + λ/2 ‖w‖² "
-        "is w ← (1 - αλ)w - α∇L_data: every step first shrinks the weights by the factor 1 - αλ "
-        "(hence 'weight decay'), pulling parameters the data does not support towards 0.",
+        summary=r"The gradient of the penalty $\frac{\lambda}{2} \|w\|^2$ is $\lambda w$, so a gradient step on "
+        r"$L_{data} + \frac{\lambda}{2} \|w\|^2$ is $w \leftarrow (1 - \alpha\lambda)w - \alpha \nabla L_{data}$: "
+        r"every step first shrinks the weights by the factor $1 - \alpha\lambda$ (hence 'weight decay'), "
+        "pulling parameters the data does not support towards 0.",
         statement=sp.Eq(w_new[k], update),
         steps=(
             Step(
                 dR,
                 lam / 2 * sp.Sum(D(w[j] ** 2, w[k]), (j, 1, d)),
-                "linearity of the derivative; λ is a constant",
+                r"linearity of the derivative; $\lambda$ is a constant",
             ),
             Step(
-                dR, lam / 2 * sp.Sum(2 * w[j] * delta(j, k), (j, 1, d)), "d/dx x^2 = 2x; ∂w_j/∂w_k = 1{j = k}"
+                dR, lam / 2 * sp.Sum(2 * w[j] * delta(j, k), (j, 1, d)), r"$\frac{d}{dx} x^2 = 2x$; $\frac{\partial w_j}{\partial w_k} = \delta_{jk}$"
             ),
-            Step(dR, lam * w[k], "the indicator keeps only j = k; 2/2 = 1"),
+            Step(dR, lam * w[k], r"$\delta_{jk}$ keeps only the term $j = k$; $2/2 = 1$"),
             Step(
                 w_new[k],
                 sp.Add(w[k], -alpha * sp.Add(g[k], dR, evaluate=False), evaluate=False),
-                "gradient step on L = L_{data} + R with step size α",
+                r"gradient step on $L = L_{data} + R$ with step size $\alpha$",
             ),
             Step(
                 w_new[k],
                 sp.Add(w[k], -alpha * sp.Add(g[k], lam * w[k], evaluate=False), evaluate=False),
-                "∂R/∂w_k = λ w_k",
+                r"$\frac{\partial R}{\partial w_k} = \lambda w_k$",
             ),
-            Step(w_new[k], update, "collect w_k: shrink by 1 - αλ, then step along -∇L_{data}"),
+            Step(w_new[k], update, r"collect $w_k$: shrink by $1 - \alpha\lambda$, then step along $-\nabla L_{data}$"),
         ),
         inputs=(
             WEIGHTS,
@@ -107,7 +108,7 @@ def l2_weight_decay() -> Derivation:
                 ),
             ),
         ),
-        notes=("In the lectures the data loss is the batch mean (1/B) Σ_i L^(i); g is its gradient.",),
+        notes=(r"In the lectures the data loss is the batch mean $\frac{1}{B} \sum_i L^{(i)}$; $g$ is its gradient.",),
         symbols=SYMBOLS
         + ((g, "gradient of the data loss"), (alpha, "step size"), (w_new, "parameters after the step")),
     )
@@ -124,27 +125,30 @@ def l1_regularization() -> Derivation:
     return Derivation(
         name="l1-regularization",
         title="Subgradient of the L1 penalty",
-        summary="The penalty λ‖w‖₁ = λ Σ_j |w_j| has ∂/∂w_k = λ sign(w_k) wherever w_k ≠ 0: a push of "
-        "constant size λ towards 0, however small w_k already is, which is why L1 drives weights to "
-        "exactly 0 (sparsity) while L2 only shrinks them. At w_k = 0 the one-sided derivatives are -λ "
-        "and λ; every slope in [-λ, λ] is a subgradient, and sign(0) = 0 picks 0.",
+        summary=r"The penalty $\lambda \|w\|_1 = \lambda \sum_j |w_j|$ has derivative "
+        r"$\lambda \operatorname{sign}(w_k)$ with respect to $w_k$ wherever $w_k \neq 0$: a push of constant size "
+        r"$\lambda$ towards 0, however small $w_k$ already is, which is why L1 drives weights to exactly 0 "
+        r"(sparsity) while L2 only shrinks them. At $w_k = 0$ the one-sided derivatives are $-\lambda$ and "
+        r"$\lambda$; every slope in $[-\lambda, \lambda]$ is a subgradient, and $\operatorname{sign}(0) = 0$ "
+        "picks 0.",
         statement=sp.Eq(dR, lam * sp.sign(w[k])),
         steps=(
-            Step(right, lam, "at w_k = 0 only λ|w_k| changes: (λ|h| - λ|0|)/h = λ for h > 0"),
-            Step(left, -lam, "and -λ for h < 0: a kink, no derivative at w_k = 0"),
-            Step(dR, lam * sp.Sum(D(sp.Abs(w[j]), w[k]), (j, 1, d)), "w_k ≠ 0: linearity of the derivative"),
+            Step(right, lam, r"at $w_k = 0$ only $\lambda |w_k|$ changes: $(\lambda|h| - \lambda|0|)/h = \lambda$ for $h > 0$"),
+            Step(left, -lam, r"and $-\lambda$ for $h < 0$: a kink, no derivative at $w_k = 0$"),
+            Step(dR, lam * sp.Sum(D(sp.Abs(w[j]), w[k]), (j, 1, d)), r"$w_k \neq 0$: linearity of the derivative"),
             Step(
                 dR,
                 lam * sp.Sum(sp.sign(w[j]) * delta(j, k), (j, 1, d)),
-                "d|x|/dx = sign(x) for x ≠ 0; ∂w_j/∂w_k = 1{j = k}",
+                r"$\frac{d|x|}{dx} = \operatorname{sign}(x)$ for $x \neq 0$; $\frac{\partial w_j}{\partial w_k} = \delta_{jk}$",
             ),
-            Step(dR, lam * sp.sign(w[k]), "the indicator keeps only j = k"),
+            Step(dR, lam * sp.sign(w[k]), r"$\delta_{jk}$ keeps only the term $j = k$"),
         ),
         inputs=(WEIGHTS, STRENGTH),
         definitions=(Definition(R, (), penalty, r"R = \lambda \|w\|_1 = \lambda \sum_j |w_j|"),),
         assumptions=(
             Assumption(LAYOUT),
-            Assumption("the derivative formula holds for w_k ≠ 0; at w_k = 0 the subgradient set is [-λ, λ]"),
+            Assumption(r"the derivative formula holds for $w_k \neq 0$; at $w_k = 0$ the subgradient set is "
+                       r"$[-\lambda, \lambda]$"),
         ),
         index_ranges={j: d, k: d},
         sizes={d: 3},
@@ -158,11 +162,13 @@ def l1_regularization() -> Derivation:
             ),
         ),
         notes=(
-            "Subgradient at w_k = 0: every g ∈ [-λ, λ] satisfies λ|w_k + h| ≥ λ|w_k| + g h for all h; "
-            "frameworks use sign(0) = 0, i.e. the subgradient 0.",
-            "The lecture writes the penalty as (λ/2)‖W‖₁ but its derivative as λ sign(w_k); "
-            "these two do not match. Here the penalty is λ‖w‖₁, whose derivative is λ sign(w_k).",
-            "Numeric checks are at random points, where w_k ≠ 0 with probability 1.",
+            r"Subgradient at $w_k = 0$: every $g \in [-\lambda, \lambda]$ satisfies "
+            r"$\lambda|w_k + h| \geq \lambda|w_k| + g h$ for all $h$; frameworks use $\operatorname{sign}(0) = 0$, "
+            "i.e. the subgradient 0.",
+            r"The lecture writes the penalty as $\frac{\lambda}{2}\|W\|_1$ but its derivative as "
+            r"$\lambda \operatorname{sign}(w_k)$; these two do not match. Here the penalty is $\lambda \|w\|_1$, "
+            r"whose derivative is $\lambda \operatorname{sign}(w_k)$.",
+            r"Numeric checks are at random points, where $w_k \neq 0$ with probability 1.",
         ),
         symbols=SYMBOLS + ((h, "a small change of w_k at w_k = 0"),),
     )
@@ -208,24 +214,24 @@ def dropout_expectation() -> Derivation:
     return Derivation(
         name="dropout-expectation",
         title="Inverted dropout keeps the expected activation",
-        summary="With a mask m ~ Bernoulli(p) (keep probability p), the training-time output m·a/p of "
-        "inverted dropout has expectation a, the output the full network gives at test time, so "
-        "nothing changes when dropout is switched off. Equivalently, plain dropout m·a has expectation "
-        "p·a in training, and the test-time activations are scaled by p to match.",
+        summary=r"With a mask $m \sim \operatorname{Bernoulli}(p)$ (keep probability $p$), the training-time "
+        r"output $m a / p$ of inverted dropout has expectation $a$, the output the full network gives at test "
+        "time, so nothing changes when dropout is switched off. Equivalently, plain dropout $m a$ has "
+        "expectation $p a$ in training, and the test-time activations are scaled by $p$ to match.",
         statement=sp.Eq(inverted, act),
         steps=(
-            Step(unscaled, _two_terms(m, act), "expectation over m ∈ {0, 1}: P(m = 1) = p, P(m = 0) = 1 - p"),
+            Step(unscaled, _two_terms(m, act), r"expectation over $m \in \{0, 1\}$: $P(m = 1) = p$, $P(m = 0) = 1 - p$"),
             Step(
                 unscaled,
                 p * act,
-                "the dropped term is 0: plain dropout shrinks the mean to p·a, "
-                "so at test time (all units kept) the activations are scaled by p",
+                "the dropped term is 0: plain dropout shrinks the mean to $p a$, "
+                "so at test time (all units kept) the activations are scaled by $p$",
             ),
             Step(
-                inverted, _two_terms(m / p, act), "inverted dropout: scale the kept unit by 1/p in training"
+                inverted, _two_terms(m / p, act), "inverted dropout: scale the kept unit by $1/p$ in training"
             ),
             Step(inverted, Dot(p, 1 / p, act), "the dropped term is 0"),
-            Step(inverted, act, "p · 1/p = 1: no scaling is needed at test time"),
+            Step(inverted, act, r"$p \cdot \frac{1}{p} = 1$: no scaling is needed at test time"),
         ),
         inputs=(
             Input(act, (), "real", "the activation a of one unit"),
@@ -233,9 +239,10 @@ def dropout_expectation() -> Derivation:
         ),
         assumptions=(
             Assumption(
-                "m ~ Bernoulli(p): m = 1 (keep) with probability p, m = 0 (drop) with probability 1 - p"
+                r"$m \sim \operatorname{Bernoulli}(p)$: $m = 1$ (keep) with probability $p$, $m = 0$ (drop) with "
+                "probability $1 - p$"
             ),
-            Assumption("the mask is drawn independently of a (each unit's mask separately)"),
+            Assumption("the mask is drawn independently of $a$ (each unit's mask separately)"),
         ),
         claims=(
             IdentityClaim(inverted, act, label="E[m a / p] = a"),
@@ -259,9 +266,9 @@ def dropout_expectation() -> Derivation:
             ),
         ),
         notes=(
-            "p is the KEEP probability here, as in the regularization lecture ('drop with probability "
-            "1 - p, scale by p at test time'); another lecture calls the DROP probability p.",
-            "Expectations are exact two-term sums over m ∈ {0, 1}; a seeded Monte Carlo in the tests agrees.",
+            "$p$ is the KEEP probability here, as in the regularization lecture ('drop with probability "
+            "$1 - p$, scale by $p$ at test time'); another lecture calls the DROP probability $p$.",
+            r"Expectations are exact two-term sums over $m \in \{0, 1\}$; a seeded Monte Carlo in the tests agrees.",
         ),
         symbols=((act, "activation of one unit"), (p, "keep probability"), (m, "dropout mask, 0 or 1")),
     )

@@ -30,10 +30,10 @@ def normalization() -> Derivation:
         statement=sp.Eq(total, 1),
         steps=(
             Step(s[i], 0, "a ratio of positive numbers: exponentials are positive", ">"),
-            Step(s[i], 1, "the denominator is e^{z_i} plus at least one more positive term (n ≥ 2)", "<"),
-            Step(total, sp.Sum(sp.exp(z[i]) / softmax_sum(l), (i, 1, n)), "definition of s_i"),
+            Step(s[i], 1, r"the denominator is $e^{z_i}$ plus at least one more positive term ($n \geq 2$)", "<"),
+            Step(total, sp.Sum(sp.exp(z[i]) / softmax_sum(l), (i, 1, n)), "definition of $s_i$"),
             Step(total, sp.Sum(sp.exp(z[i]), (i, 1, n)) / softmax_sum(l),
-                 "the denominator does not depend on i: take it out of the sum"),
+                 "the denominator does not depend on $i$: take it out of the sum"),
             Step(total, sp.Integer(1), "numerator and denominator are the same sum"),
         ),
         inputs=(LOGITS,),
@@ -61,18 +61,18 @@ def shift_invariance() -> Derivation:
     return Derivation(
         name="softmax-shift-invariance",
         title="Softmax is invariant to adding a constant",
-        summary="Adding the same constant c to every logit leaves the softmax unchanged. "
-        "Choosing c = -max_k z_k makes every exponent at most 0, so the stable implementation "
-        "cannot overflow. The ratio s_i/s_j = e^{z_i - z_j} shows the ordering of the logits is "
+        summary=r"Adding the same constant $c$ to every logit leaves the softmax unchanged. "
+        r"Choosing $c = -\max_k z_k$ makes every exponent at most 0, so the stable implementation "
+        r"cannot overflow. The ratio $s_i/s_j = e^{z_i - z_j}$ shows the ordering of the logits is "
         "kept, so the argmax of the softmax is the argmax of the logits.",
         statement=sp.Eq(shifted, s[i]),
         steps=(
             Step(s[i] / s[j], sp.exp(z[i] - z[j]), "the common denominator cancels: order of logits is kept"),
             Step(shifted, sp.exp(c) * sp.exp(z[i]) / sp.Sum(sp.exp(c) * sp.exp(z[l]), (l, 1, n)),
-                 "e^{a+b} = e^a e^b"),
+                 "$e^{a+b} = e^a e^b$"),
             Step(shifted, sp.exp(c) * sp.exp(z[i]) / (sp.exp(c) * softmax_sum(l)),
-                 "e^c does not depend on l: take it out of the sum"),
-            Step(shifted, s[i], "cancel e^c; definition of s_i"),
+                 "$e^c$ does not depend on $l$: take it out of the sum"),
+            Step(shifted, s[i], "cancel $e^c$; definition of $s_i$"),
         ),
         inputs=(LOGITS, Input(c, (), "real", "the shift added to every logit")),
         definitions=(SOFTMAX,),
@@ -99,12 +99,12 @@ def shift_invariance() -> Derivation:
 def _log_softmax_steps() -> tuple[Step, ...]:
     dlog = D(sp.log(s[i]), z[j])
     return (
-        Step(sp.log(s[i]), z[i] - sp.log(softmax_sum(l)), "definition of s_i; log(a/b) = log a - log b"),
+        Step(sp.log(s[i]), z[i] - sp.log(softmax_sum(l)), r"definition of $s_i$; $\log(a/b) = \log a - \log b$"),
         Step(dlog, D(z[i], z[j]) - D(sp.log(softmax_sum(l)), z[j]), "differentiate both sides"),
         Step(dlog, delta(i, j) - D(softmax_sum(l), z[j]) / softmax_sum(l),
-             "∂z_i/∂z_j = 1{i = j}; chain rule with d/dx log x = 1/x"),
-        Step(dlog, delta(i, j) - sp.exp(z[j]) / softmax_sum(l), "only the term l = j depends on z_j"),
-        Step(dlog, delta(i, j) - s[j], "definition of s_j"),
+             r"$\frac{\partial z_i}{\partial z_j} = \delta_{ij}$; chain rule with $\frac{d}{dx}\log x = \frac{1}{x}$"),
+        Step(dlog, delta(i, j) - sp.exp(z[j]) / softmax_sum(l), "only the term $l = j$ depends on $z_j$"),
+        Step(dlog, delta(i, j) - s[j], "definition of $s_j$"),
     )
 
 
@@ -113,8 +113,9 @@ def log_softmax_gradient() -> Derivation:
     return Derivation(
         name="log-softmax-gradient",
         title="Gradient of the log-softmax",
-        summary="The derivative of log s_i with respect to z_j is the indicator of i = j minus s_j; "
-        "it is the building block of both the softmax Jacobian and the cross-entropy gradient.",
+        summary=r"The derivative of $\log s_i$ with respect to $z_j$ is $\delta_{ij} - s_j$ (the Kronecker "
+        r"delta $\delta_{ij}$ is 1 when $i = j$ and 0 otherwise); it is the building block of both the "
+        "softmax Jacobian and the cross-entropy gradient.",
         statement=sp.Eq(dlog, delta(i, j) - s[j]),
         steps=_log_softmax_steps(),
         inputs=(LOGITS,),
@@ -138,13 +139,13 @@ def jacobian() -> Derivation:
     return Derivation(
         name="softmax-jacobian",
         title="Jacobian of the softmax",
-        summary="∂s_i/∂z_j = s_i(1{i = j} - s_j): on the diagonal s_i(1 - s_i), off it -s_i s_j. "
-        "The log trick turns the quotient rule into a difference.",
+        summary=r"$\frac{\partial s_i}{\partial z_j} = s_i(\delta_{ij} - s_j)$: on the diagonal "
+        r"$s_i(1 - s_i)$, off it $-s_i s_j$. The log trick turns the quotient rule into a difference.",
         statement=sp.Eq(ds, result),
         steps=_log_softmax_steps()
         + (
-            Step(ds, s[i] * dlog, "chain rule: ∂ log s_i/∂z_j = (1/s_i) ∂s_i/∂z_j"),
-            Step(ds, result, "substitute ∂ log s_i/∂z_j = 1{i = j} - s_j"),
+            Step(ds, s[i] * dlog, r"chain rule: $\frac{\partial \log s_i}{\partial z_j} = \frac{1}{s_i} \frac{\partial s_i}{\partial z_j}$"),
+            Step(ds, result, r"substitute $\frac{\partial \log s_i}{\partial z_j} = \delta_{ij} - s_j$"),
         ),
         inputs=(LOGITS,),
         definitions=(SOFTMAX,),

@@ -1,130 +1,176 @@
-"""A derivation as readable plain text, for the terminal (``gradproof show``)."""
+"""A derivation as readable plain text, for the terminal (``gradproof show``).
+
+Formulas and the ``$…$`` mathematics of reasons go through one printer
+(:mod:`gradproof.derivations.textprint`), every line is fitted to the width
+(:mod:`gradproof.derivations.wrap`), and with ``ascii=True`` everything is spelled in ASCII
+before it is laid out (:func:`gradproof.console.to_ascii`), for terminals that cannot encode
+Unicode.
+"""
 
 from __future__ import annotations
 
-import textwrap
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import sympy as sp
-from sympy.printing.pretty.pretty_symbology import pretty_symbol
-from sympy.printing.str import StrPrinter
 
-_GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
-    "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega",
-}
+from gradproof.console import DEFAULT_WIDTH, to_ascii
+from gradproof.derivations import markup, texmath
+from gradproof.derivations.textprint import ordered_terms, pretty, prose
+from gradproof.derivations.wrap import wrap
 
 if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.model import Derivation
 
+__all__ = ["ordered_terms", "pretty", "prose", "render_text"]
+
 _REL = {"=": "=", ">=": "≥", "<=": "≤", ">": ">", "<": "<", "!=": "≠", "=>": "⇒"}
-_REL_OP = {"==": "=", ">=": "≥", "<=": "≤", ">": ">", "<": "<", "!=": "≠"}
+#: a continuation line of a formula starts under its right-hand side unless that is further right
+#: than this share of the width
+_HANGING_SHARE = 0.45
+#: joins what must stay on one line (1 ≤ i ≤ n); printed as a plain space
+_NBSP = "\u00a0"
+#: a protected formula inside prose longer than this may break
+_SHORT_FORMULA = 40
 
 
-class _TextPrinter(StrPrinter):
-    """SymPy's string printer in lecture notation: z_i, δ_ij, Σ_{l=1..n}, ∂s_i/∂z_j, e^(…)."""
+class _Layout:
+    def __init__(self, width: int, ascii: bool) -> None:
+        self.width = width
+        self.ascii = ascii
+        self.lines: list[str] = []
 
-    printmethod = "_gradproof_text"  # ignore the objects' own _sympystr (Indexed has one)
+    def spell(self, text: str) -> str:
+        if not self.ascii:
+            return text
+        return _NBSP.join(to_ascii(part) for part in text.split(_NBSP))
 
-    def _print_Symbol(self, expr: sp.Symbol) -> str:
-        # Greek names as letters (ε, Δ, σ), the rest unchanged
-        name = expr.name
-        return pretty_symbol(name) if name.lower() in _GREEK else name
+    def blank(self) -> None:
+        self.lines.append("")
 
-    def _print_Indexed(self, expr: sp.Indexed) -> str:
-        idx = ",".join(self._print(i) for i in expr.indices)
-        return f"{self._print(expr.base.label)}_{idx if len(idx) == 1 else '{' + idx + '}'}"
+    def line(self, text: str) -> None:
+        self.lines += wrap(self.spell(text), self.width)
 
-    def _print_KroneckerDelta(self, expr: sp.KroneckerDelta) -> str:
-        a, b = (self._print(x) for x in expr.args)
-        return f"δ_{a}{b}" if len(a) == len(b) == 1 else f"δ({a},{b})"
+    def prose(self, text: str, first: str = "", rest: str = "") -> None:
+        """Marked-up prose, wrapped; short formulas kept on one line."""
+        out, spans = [], []
+        for seg in markup.segments(text):
+            piece = self.spell(texmath.to_text(seg.value) if seg.kind == "math" else seg.value)
+            start = sum(len(p) for p in out)
+            if seg.kind == "math" and len(piece) <= _SHORT_FORMULA:
+                spans.append((start, start + len(piece)))
+            out.append(piece)
+        self.lines += wrap("".join(out), self.width, first_indent=first, rest_indent=rest, protected=spans)
 
-    def _print_Sum(self, expr: sp.Sum) -> str:
-        limits = ", ".join(f"{self._print(v)}={self._print(lo)}..{self._print(hi)}" for v, lo, hi in expr.limits)
-        return f"Σ_{{{limits}}} {self.parenthesize(expr.function, 100)}"
-
-    def _print_Derivative(self, expr: sp.Derivative) -> str:
-        var = "".join(f"∂{self._print(v)}" for v in expr.variables)
-        inner = expr.expr
-        if isinstance(inner, (sp.Symbol, sp.Indexed)):
-            return f"∂{self._print(inner)}/{var}"
-        return f"∂/{var} ({self._print(inner)})"
-
-    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
-        ordered = ordered_terms(expr)
-        if ordered != list(expr.args):
-            return super()._print_Add(sp.Add(*ordered, evaluate=False), order="none")
-        return super()._print_Add(expr, order=order)
-
-    def _print_exp(self, expr: sp.Expr) -> str:
-        arg = self._print(expr.args[0])
-        return f"e^{arg}" if isinstance(expr.args[0], (sp.Symbol, sp.Indexed)) else f"e^({arg})"
-
-    def _print_Relational(self, expr: sp.Rel) -> str:  # inside an implication: a = b, not Eq(a, b)
-        return f"{self._print(expr.lhs)} {_REL_OP.get(expr.rel_op, expr.rel_op)} {self._print(expr.rhs)}"
-
-    def _print_Implies(self, expr: sp.Implies) -> str:
-        return " ⇒ ".join(self._print(a) for a in expr.args)
-
-    def _print_And(self, expr: sp.And) -> str:
-        return "; and ".join(self._print(a) for a in expr.args)
-
-    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
-        if expr.base is sp.E:
-            return self._print_exp(sp.exp(expr.exp))
-        return super()._print_Pow(expr, rational).replace("**", "^")
+    def formula(self, head: str, text: str, *, indent: str = "  ") -> None:
+        """``head`` (e.g. ``"s_i := "``) and a formula, continuation lines hanging under the formula."""
+        head, text = self.spell(head), self.spell(text)
+        blank = len(head) - len(head.lstrip(" "))  # a repeated left-hand side, shown as spaces
+        indent, head = indent + " " * blank, head[blank:]
+        hang = len(indent) + len(head)
+        rest = " " * hang if hang <= _HANGING_SHARE * self.width else indent + " " * 6
+        self.lines += wrap(head + text, self.width, first_indent=indent, rest_indent=rest, math=True)
 
 
-def pretty(expr: sp.Basic) -> str:
-    """One-line text for an expression, in lecture notation."""
-    return _TextPrinter({"order": "none"}).doprint(expr).replace("**", "^")
+def _scalar(value: float) -> str:
+    value = float(value) + 0.0  # no "-0"
+    whole = round(value)
+    if 1e3 <= abs(value) < 1e18 and abs(value - whole) <= 1e-9 * abs(value):
+        text = f"{whole:,}"
+    else:
+        text = f"{value:.4g}"
+    if text in ("-0", "0"):
+        return "0"
+    return "−" + text[1:] if text.startswith("-") else text  # the formulas' minus sign
 
 
-def render_text(d: Derivation) -> str:
-    wrap = textwrap.TextWrapper(width=100, subsequent_indent="  ")
-    out = [f"{d.title}  [{d.name}]", "=" * min(100, len(d.title) + len(d.name) + 4), ""]
-    out += wrap.wrap(d.summary) + [""]
+def _value_lines(prefix: str, value: Any, width: int, ascii: bool) -> list[str]:
+    """``prefix`` and a value: a scalar, or an array whose rows line up under its first row."""
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        indent = prefix[: len(prefix) - len(prefix.lstrip(" "))]
+        text = prefix.lstrip(" ") + _scalar(arr)
+        return wrap(to_ascii(text) if ascii else text, width, first_indent=indent, rest_indent=indent + "    ")
+    if arr.size and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)) and np.max(np.abs(arr)) < 1e15:
+        arr = arr.astype(np.int64)  # layer widths, labels, counts: no trailing dots
+    else:
+        arr = arr.astype(float) + 0.0  # -0. prints as 0.
+    if len(prefix) > _HANGING_SHARE * width:  # a long label: the value on lines of its own
+        head, prefix = [prefix.rstrip()], " " * 8
+    else:
+        head = []
+    body = np.array2string(arr, precision=3, suppress_small=True, separator=", ",
+                           max_line_width=max(20, width - len(prefix)), prefix=" " * len(prefix))
+    if not ascii:
+        body = body.replace("-", "−")  # the minus sign of the formulas (and never "= -0")
+    rows = body.splitlines()
+    out = head + [prefix + rows[0]] + [row for row in rows[1:]]
+    return [line if len(line) <= width else line[:width] for line in out]
+
+
+def _statement(d: Derivation) -> tuple[str, str]:
+    """Head and body of the statement: ``lhs rel `` and ``rhs`` for a relation; for a compound
+    statement (and, implies, iff, exists) no head and the whole statement."""
+    if isinstance(d.statement, sp.Rel):
+        rel = _REL.get(d.statement.rel_op.replace("==", "="), d.statement.rel_op)
+        return f"{pretty(d.statement.lhs)} {rel} ", pretty(d.statement.rhs)
+    return "", pretty(d.statement)
+
+
+def render_text(d: Derivation, *, width: int = DEFAULT_WIDTH, ascii: bool = False) -> str:
+    """The derivation as text lines of at most ``width`` code points (ASCII only with ``ascii``)."""
+    out = _Layout(width, ascii)
+    heading = out.spell(f"{d.title}  [{d.name}]")
+    out.line(heading)
+    out.lines.append("=" * min(width, len(heading)))
+    out.blank()
+    out.prose(d.summary)
+    out.blank()
     if d.definitions:
-        out.append("Definitions:")
+        out.lines.append("Definitions:")
         for df in d.definitions:
+            if df.expr is None:
+                continue
             target = df.target[df.index] if isinstance(df.target, sp.IndexedBase) else df.target
-            out.append(f"  {pretty(target)} := {pretty(df.expr)}")
-        out.append("")
+            out.formula(f"{pretty(target)} := ", pretty(df.expr))
+        out.blank()
     if d.assumptions or d.index_ranges:
-        out.append("Assumptions:")
-        out += [f"  - {a.text}" for a in d.assumptions if a.text]
-        ranges = sorted({f"1 ≤ {i} ≤ {u}" for i, u in d.index_ranges.items()})
+        out.lines.append("Assumptions:")
+        for a in d.assumptions:
+            if not a.text:  # a predicate for the prover only
+                continue
+            out.prose(a.text, "  - ", "    ")
+        ranges = sorted({_NBSP.join((pretty(d.index_range(i)[0]), "≤", pretty(i), "≤", pretty(d.index_range(i)[1])))
+                         for i in d.index_ranges})
         if ranges:
-            out.append(f"  - indices in range: {', '.join(ranges)}")
-        out.append("")
-    out += ["Statement:", f"  {pretty(d.statement)}", "", "Steps:"]
+            out.prose(f"indices in range: {', '.join(ranges)}", "  - ", "    ")
+        out.blank()
+    head, body = _statement(d)
+    out.lines.append("Statement:")
+    out.formula(head, body)
+    out.blank()
+    out.lines.append("Steps:")
     previous = None
     for k, st in enumerate(d.steps, 1):
-        lhs = pretty(st.lhs) if st.lhs != previous else " " * min(len(pretty(st.lhs)), 12)
-        out.append(f"  {k:>2}. {lhs} {_REL[st.relation]} {pretty(st.rhs)}")
-        out.append(f"      because: {st.reason}")
+        left = pretty(st.lhs)
+        shown = left if st.lhs != previous else " " * min(len(left), 12)
+        out.formula(f"{shown} {_REL[st.relation]} ", pretty(st.rhs), indent=f"  {k:>2}. ")
+        out.prose(st.reason, "      because: ", " " * 15)
         previous = st.lhs
     if d.examples:
-        out += ["", "Worked examples (computed from the derived expressions):"]
+        out.blank()
+        out.line("Worked examples (computed from the derived expressions):")
         for ex in d.examples:
-            out += ["  " + line for line in str(ex).splitlines()]
+            out.prose(ex.title, "  ", "    ")
+            for name, value in ex.inputs.items():
+                out.lines += _value_lines(out.spell(f"    {name} = "), value, width, ascii)
+            for name, value in ex.values.items():
+                out.lines += _value_lines(out.spell(f"    → {name} = "), value, width, ascii)
+            if ex.note:
+                out.prose(f"({ex.note})", "    ", "     ")
     if d.notes:
-        out += ["", "Notes:"] + [f"  - {note}" for note in d.notes]
-    return "\n".join(out)
-
-
-def _is_negative_term(term: sp.Basic) -> bool:
-    coeff = term.as_coeff_Mul()[0]
-    return bool(coeff.is_Number and coeff.is_negative)
-
-
-def ordered_terms(expr: sp.Add) -> list[sp.Basic]:
-    """The terms of a sum in lecture order: a leading minus moves behind the positive terms
-    (δ_ij − s_j, s_j − y_j), except for a negated sum, which reads as written (−Σ p_i log p_i
-    is an entropy); otherwise as the derivation wrote them."""
-    args = list(expr.args)
-    negative = [_is_negative_term(a) for a in args]
-    negated_sum = any(neg and isinstance(a.as_coeff_Mul()[1], sp.Sum) for a, neg in zip(args, negative))
-    if not negative[0] or negated_sum or all(negative):
-        return args
-    return [a for a, neg in zip(args, negative) if not neg] + [a for a, neg in zip(args, negative) if neg]
+        out.blank()
+        out.lines.append("Notes:")
+        for note in d.notes:
+            out.prose(note, "  - ", "    ")
+    return "\n".join(out.lines).replace(_NBSP, " ")

@@ -138,6 +138,43 @@ class BiasVarianceResult:
         return head + "\n".join(lines) + "\n" + foot
 
 
+    # -- notebooks: the verdict first, then one row per degree ------------------------------------
+
+    _HEADERS = ("degree", "bias²", "variance", "σ²", "sum", "measured", "gap", "stderr", "train error", "within 4 stderr")
+
+    def _verdict(self) -> str:
+        state = "holds" if self.ok else "does NOT hold"
+        return (
+            f"bias² + variance + σ² = measured error {state} within {_Z_LIMIT:g} standard errors for every degree "
+            f"({self.n_datasets} datasets × {self.n_train} points, σ = {self.noise_std:g}, seed {self.seed}, "
+            f"{self.device})"
+            if self.ok
+            else f"bias² + variance + σ² = measured error does NOT hold within {_Z_LIMIT:g} standard errors for "
+            f"degree(s) {', '.join(str(r.degree) for r in self.rows if not r.ok)} ({self.n_datasets} datasets, "
+            f"seed {self.seed}, {self.device})"
+        )
+
+    def _table_rows(self) -> list[list[str]]:
+        return [
+            [str(r.degree), *(f"{v:.5g}" for v in (r.bias2, r.variance, r.noise, r.bias2 + r.variance + r.noise,
+                                                   r.expected_error)),
+             f"{r.gap:+.2g}", f"{r.stderr:.2g}", f"{r.train_error:.5g}", "yes" if r.ok else "NO"]
+            for r in self.rows
+        ]
+
+    def _repr_markdown_(self) -> str:
+        from gradproof.display import markdown_table, md_escape
+
+        return (f"**{md_escape(self._verdict())}**\n\n" + markdown_table(self._HEADERS, self._table_rows())
+                + f"\n\nTrue function {md_escape(self.true_function)}.\n")
+
+    def _repr_html_(self) -> str:
+        from gradproof.display import html_table
+
+        return html_table(self._HEADERS, self._table_rows(), verdict=self._verdict(), ok=self.ok,
+                          numeric=tuple(range(9)))
+
+
 def _num(value: float) -> str:
     """Fixed point while it fits a column, scientific beyond (degree 25+ variances are huge)."""
     return f"{value:>10.5f}" if abs(value) < 1e4 else f"{value:>10.3e}"

@@ -3,8 +3,10 @@ and a frame per worked example; each figure follows the first derivation it illu
 
 ``\\pause`` does not work inside ``align*`` (amsmath typesets the body twice), so every cell is
 wrapped in ``\\onslide<k->{...}`` with explicit slide numbers, in ``[t]`` frames so nothing jumps.
-Reasons sit under their step in a smaller grey line (``\\shortintertext``), leaving the full width
-to the formula; a derivation longer than a frame's height continues on "(cont.)" frames.
+Readable from the back of a lecture hall: formulas at ``\\large`` (``\\Large`` when a frame holds a
+single step, centred on the frame), reasons under their step at normal size in a dark grey
+(``\\shortintertext``), leaving the full width to the formula; a derivation longer than a frame's
+height continues on "(cont.)" frames.
 """
 
 from __future__ import annotations
@@ -26,9 +28,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.model import Derivation
 
 PACKAGES = ("beamer", "amsmath", "amssymb", "mathtools", "graphicx", "booktabs", "pgfplots")
-EQUATION_BUDGET = 30.0
+#: ems (at the body size) a formula may take on a slide: the frame's width over the \\large scale
+EQUATION_BUDGET = 27.0
+#: the same for a frame that holds one step, set at \\Large
+SINGLE_STEP_BUDGET = 22.5
 #: how much of a frame's height a block of steps may take, in units of a plain formula line
-FRAME_HEIGHT = 9.0
+FRAME_HEIGHT = 8.0
+#: formulas are set this much larger than body text (\\large: 12pt at the 11pt body size)
+MATH_SCALE = 1.1
+#: the reasons' colour: dark enough to read on a projector, lighter than the formulas
+REASON_COLOUR = "black!75"
 
 
 def preamble(title: str, author: str) -> str:
@@ -44,8 +53,8 @@ def preamble(title: str, author: str) -> str:
     )
 
 
-#: characters of a reason that fit on one line of a frame (\\small, beside a 2em indent)
-REASON_CHARS = 75
+#: characters of a reason that fit on one line of a frame (\\normalsize, beside a 2em indent)
+REASON_CHARS = 66
 #: a summary longer than this many characters is set a size smaller on the overview frame
 LONG_SUMMARY = 600
 #: a frame holds at most this many steps, however short
@@ -61,11 +70,11 @@ def _reason_lines(reason: str) -> int:
 def _height(step: StepRows) -> float:
     """Rough height of a laid-out step, in plain formula lines: tall lines (fractions, sums with
     limits) count more, each line of the grey reason 0.8."""
-    h = 0.8 * _reason_lines(step.reason)
+    h = 1.0 * _reason_lines(step.reason)
     lines = ([step.lhs] if step.stacked else []) + list(step.pieces)
     for k, piece in enumerate(lines):
         text = piece + (step.lhs if k == 0 and not step.stacked else "")
-        h += 1.8 if ("\\frac" in text or "\\sum" in text or "\\prod" in text) else 1.0
+        h += MATH_SCALE * (1.8 if ("\\frac" in text or "\\sum" in text or "\\prod" in text) else 1.0)
     return h
 
 
@@ -111,19 +120,26 @@ def chunks(steps: list[StepRows], budget: float = FRAME_HEIGHT) -> list[list[Ste
     return [steps[a:b] for a, b in zip(cuts, cuts[1:])]
 
 
-def _steps_align(steps: list[StepRows]) -> str:
+def _steps_align(steps: list[StepRows], budget: float = EQUATION_BUDGET) -> str:
     rows = []
     for k, s in enumerate(steps, start=1):
         on = f"\\onslide<{k}->"
         lhs = s.full_lhs if k == 1 else s.lhs  # a frame starts with its left-hand side
-        if s.stacked or width(lhs) > STACK_SHARE * EQUATION_BUDGET:
+        if s.stacked or width(lhs) > STACK_SHARE * budget:
             lines = [f"  &{on}{{\\rlap{{$\\displaystyle {lhs}$}}}}", f"  &{on}{{{{}}{s.rel} {s.pieces[0]}}}"]
         else:
             lines = [f"  {on}{{{lhs}}} &{on}{{{{}}{s.rel} {s.pieces[0]}}}"]
         lines += [f"  &{on}{{\\qquad {{}}{p}}}" for p in s.pieces[1:]]
-        reason = f"{on}{{\\small\\color{{gray}}\\hspace*{{2em}}({s.reason})}}"
+        reason = f"{on}{{\\normalsize\\color{{{REASON_COLOUR}}}\\hspace*{{2em}}({s.reason})}}"
         rows.append(" \\\\\n".join(lines) + f"\n  \\shortintertext{{{reason}}}")
     return "\\begin{align*}\n" + "\n".join(rows) + "\n\\end{align*}\n"
+
+
+def layout_steps_one(d: Derivation, groups: list[list[StepRows]], n: int) -> list[StepRows]:
+    """The step of the ``n``-th frame (a frame with one step) laid out again for the larger
+    single-step size: the same step, a narrower budget in body-size ems."""
+    index = sum(len(g) for g in groups[:n])
+    return [layout_steps(d, SINGLE_STEP_BUDGET)[index]]
 
 
 # display-style definitions are tall (sums, fractions): beyond this many a slide overflows
@@ -151,7 +167,13 @@ def frames(d: Derivation, verification: Any = None) -> str:
     groups = chunks(layout_steps(d, EQUATION_BUDGET))
     for n, group in enumerate(groups):
         suffix = " (cont.)" if n else ""
-        out.append(f"\\begin{{frame}}[t]{{{title}{suffix}}}\n" + _steps_align(group) + "\\end{frame}\n")
+        if len(group) == 1:  # one step: larger, centred on the frame
+            (step,) = layout_steps_one(d, groups, n)
+            body = "\\vfill{\\Large\n" + _steps_align([step], SINGLE_STEP_BUDGET) + "}\\vfill\n"
+            out.append(f"\\begin{{frame}}[c]{{{title}{suffix}}}\n" + body + "\\end{frame}\n")
+        else:
+            body = "{\\large\n" + _steps_align(group) + "}\n"
+            out.append(f"\\begin{{frame}}[t]{{{title}{suffix}}}\n" + body + "\\end{frame}\n")
     for example in d.examples:
         table = example_table(example, max_height="0.78\\textheight")
         out.append(f"\\begin{{frame}}[t]{{{title}: worked example}}\n" + table + "\\end{frame}\n")

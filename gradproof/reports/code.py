@@ -13,11 +13,12 @@ import inspect
 import textwrap
 from collections.abc import Callable
 
-from gradproof.errors import InputError
 from gradproof.derivations.latex import to_latex
 from gradproof.derivations.latex_text import escape_text
+from gradproof.errors import InputError
 from gradproof.reports.latexify_guard import refusals, repair, unexpected
 from gradproof.reports.output import comment_line
+
 
 def load_function(spec: str) -> Callable:
     """``MODULE:FUNC`` → the function; MODULE is a dotted name (the current folder is importable,
@@ -57,7 +58,9 @@ def render_function(func: Callable) -> str:
 
 def _code_block(func: Callable) -> str:
     source = textwrap.dedent("".join(inspect.getsourcelines(func)[0])).rstrip("\n").splitlines()
-    lines = [escape_text(line).replace(" ", "~") or "~" for line in source]
+    # \mbox{} first: TeX discards the glue at the start of a line after a break, and with it the
+    # indentation that Python's meaning depends on
+    lines = ["\\mbox{}" + escape_text(line).replace(" ", "~") for line in source]
     return "{\\ttfamily\\small\n" + "\\\\\n".join(lines) + "\\par}\n"
 
 

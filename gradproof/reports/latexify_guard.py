@@ -155,9 +155,7 @@ def function_def(func: Callable) -> tuple[ast.FunctionDef, int]:
                 return node, max(first, 1)
     lam = name == "<lambda>" or (tree is not None and any(isinstance(n, ast.Lambda) for n in ast.walk(tree)))
     what = "is a lambda" if lam else "has no 'def' in its source"
-    raise InputError(
-        f"{label}: {what} (line {first} of its file); latexify-py typesets functions defined with 'def'"
-    )
+    raise InputError(f"{label}: {what} (line {first} of its file); latexify-py typesets functions defined with 'def'")
 
 
 def refusals(func: Callable) -> list[str]:
@@ -186,9 +184,7 @@ def refusals(func: Callable) -> list[str]:
         if star is not None:
             found.append(f"parameter '{label}{star.arg}' ({where(fdef)}): latexify-py leaves it out of the signature")
     for kw in args.kwonlyargs:
-        found.append(
-            f"keyword-only parameter '{kw.arg}' ({where(fdef)}): latexify-py leaves it out of the signature"
-        )
+        found.append(f"keyword-only parameter '{kw.arg}' ({where(fdef)}): latexify-py leaves it out of the signature")
     for pos in args.posonlyargs:
         found.append(
             f"positional-only parameter '{pos.arg}' ({where(fdef)}): latexify-py leaves it out of the signature"
@@ -263,7 +259,8 @@ def refusals(func: Callable) -> list[str]:
                         )
                     elif isinstance(t, ast.Name):
                         if t.id in assigned:
-                            before = "a parameter" if assigned[t.id] == 0 else f"already assigned on line {assigned[t.id]}"
+                            line = assigned[t.id]
+                            before = "a parameter" if line == 0 else f"already assigned on line {line}"
                             found.append(
                                 f"'{t.id}' assigned again ({at}; {before}): latexify-py prints each assignment "
                                 f"as an equation, so '{t.id} = …' would contradict the earlier one; use a new name"
@@ -309,7 +306,8 @@ def _subscript_refusals(node: ast.Subscript, at: str) -> list[str]:
     if not isinstance(node.value, (ast.Name, ast.Subscript)):
         out.append(
             f"index of a computed value {_name(node)} ({at}): latexify-py subscripts only the last symbol "
-            f"({_name(node.value)} [{_name(node.slice)}] prints like its last term with a subscript); name the value first"
+            f"({_name(node.value)} [{_name(node.slice)}] prints like its last term with a subscript); "
+            "name the value first"
         )
     parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
     for part in parts:

@@ -123,6 +123,39 @@ class StepReport:
         return "\n".join(lines)
 
 
+    # -- notebooks: the verdict first, then one row per step -------------------------------------
+
+    _HEADERS = ("line", "verdict", "step", "details")
+
+    def _rows(self) -> list[list[str]]:
+        first = self.first_failure
+        rows = []
+        for s in self.steps:
+            details = " ".join(line.strip() for line in _failure_lines(s)) if s is first else ""
+            if first is not None and s is not first and s.follows_from_last_correct is not None:
+                details = ("follows from the last correct step" if s.follows_from_last_correct
+                           else "does not follow from the last correct step either")
+            rows.append([str(s.line), f"{MARKS[s.status]} {WORDS[s.status]}", s.latex, details])
+        return rows
+
+    def _repr_markdown_(self) -> str:
+        from gradproof.display import markdown_table, md_escape
+
+        head = str(self).splitlines()[0] if self.error is None else str(self.error)
+        out = f"**{md_escape(head)}**\n\n"
+        if self.error is None:
+            out += markdown_table(self._HEADERS, self._rows()) + "\n"
+        out += "".join(f"\n- warning: {md_escape(w)}" for w in self.warnings)
+        return out
+
+    def _repr_html_(self) -> str:
+        from gradproof.display import html_table
+
+        head = str(self).splitlines()[0] if self.error is None else str(self.error)
+        rows = self._rows() if self.error is None else []
+        return html_table(self._HEADERS, rows, verdict=head, ok=self.ok, numeric=(0,))
+
+
 def _failure_lines(s: StepResult) -> list[str]:
     out = []
     if s.counterexample is not None:

@@ -197,6 +197,18 @@ def _settle_kinks(measured: Directions, f: Any, q: Any, x: np.ndarray, sigma: fl
             measured.fd[k] = measured.user[k] + residual
 
 
+def _apply_floor(measured: Directions, opts: CheckOptions) -> None:
+    """Accept failing directions within the caller's explicit floor (only ever more lenient)."""
+    if not (opts.floor_atol or opts.floor_rtol):
+        return
+    for k, ok in enumerate(measured.ok):
+        if ok:
+            continue
+        floor = opts.floor_atol * float(np.linalg.norm(measured.vectors[k])) + opts.floor_rtol * abs(measured.fd[k])
+        if abs(measured.residual[k]) <= floor:
+            measured.ok[k], measured.tolerance[k] = True, floor
+
+
 def _check_parameter(
     problem: Problem,
     p: Param,
@@ -280,11 +292,13 @@ def _check_parameter(
         return _problem_record(p, f"grad returned {what} at {p.name}{list(idx) if idx else ''}", g.shape)
 
     dirs = run(g)
+    _apply_floor(dirs, opts)
     # Low-precision code: a directional difference drowns a single wrong entry in the noise
     # of the whole loss, so small parameters are also differenced entry by entry (6 calls each).
     basis = None
     if noise.low_precision and 0 < x.size <= int(opts.max_entries) and opts.rtol is None and opts.atol is None:
         basis = run(g, list(np.eye(x.size).reshape((x.size, *x.shape))))
+        _apply_floor(basis, opts)
     if noise.low_precision:
         for measured in (dirs, basis):
             if measured is not None and measured.n_bad:

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import numbers
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from gradproof.derivations.model import Derivation, GradientClaim, IdentityClaim
 from gradproof.derivations.numeric import compile_expr, sample_inputs
-from gradproof.derivations.prove import ProofResult
 from gradproof.errors import InputError
 from gradproof.verify import finite_diff
 from gradproof.verify.autograd import autograd_jacobian
@@ -40,67 +38,7 @@ from gradproof.verify.judge import (  # noqa: F401 - the tolerances are part of 
     judge_values,
 )
 from gradproof.verify.numeric_checks import run_numeric_check
-
-
-@dataclass(frozen=True)
-class DerivationVerification:
-    """All witnesses for one derivation; ``ok`` only when every one of them agrees."""
-
-    name: str
-    title: str
-    proof: ProofResult
-    witnesses: tuple[Witness, ...]
-    device: str
-    seconds: float
-
-    @property
-    def ok(self) -> bool:
-        return all(w.ok for w in self.witnesses)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    @property
-    def max_error(self) -> float | None:
-        errors = [w.max_error for w in self.witnesses if w.max_error is not None]
-        return max(errors) if errors else None
-
-    @property
-    def methods(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(w.method for w in self.witnesses))
-
-    def witness(self, method: str) -> Witness | None:
-        """The combined verdict of one method (worst error over its claims)."""
-        ws = [w for w in self.witnesses if w.method == method]
-        if not ws:
-            return None
-        errors = [w.max_error for w in ws if w.max_error is not None]
-        worst = max(errors) if errors else None
-        tols = [w.tolerance for w in ws if w.tolerance is not None]
-        return Witness(method, all(w.ok for w in ws), worst, max(tols) if tols else None,
-                       "; ".join(w.detail for w in ws))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "ok": self.ok,
-            "device": self.device,
-            "seconds": round(self.seconds, 3),
-            "proof": {"ok": self.proof.ok, "shown": self.proof.shown, "checked": self.proof.checked},
-            "witnesses": [
-                {"method": w.method, "ok": w.ok, "max_error": w.max_error, "tolerance": w.tolerance,
-                 "detail": w.detail}
-                for w in self.witnesses
-            ],
-        }
-
-    def __str__(self) -> str:
-        head = "verified" if self.ok else "FAILED"
-        lines = [f"{self.name}: {head} on {self.device} in {self.seconds:.2f} s"]
-        lines += [str(w) for w in self.witnesses]
-        if not self.proof.ok:
-            lines.append(str(self.proof))
-        return "\n".join(lines)
+from gradproof.verify.verification import DerivationVerification
 
 
 def _size_variants(d: Derivation) -> list[dict]:

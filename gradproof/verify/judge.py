@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradproof.verify.verification import Witness
+
 # float64 tolerances, relative to the scale of the quantity compared
 AUTOGRAD_RTOL = 1e-9
 EVALUATION_RTOL = 1e-9
@@ -24,21 +26,6 @@ SCALE_FLOOR = 1e-12
 # (two-sided: a correct formula fails one comparison in about 16,000)
 MONTE_CARLO_SIGMAS = 4.0
 EPS = float(np.finfo(np.float64).eps)
-
-
-@dataclass(frozen=True)
-class Witness:
-    """One method's verdict: its largest error (relative to the compared quantity's scale)."""
-
-    method: str
-    ok: bool
-    max_error: float | None
-    tolerance: float | None
-    detail: str
-
-    def __str__(self) -> str:
-        err = "" if self.max_error is None else f" max rel. error {self.max_error:.1e} (tol {self.tolerance:.0e})"
-        return f"  [{'ok ' if self.ok else 'FAIL'}] {self.method}:{err} — {self.detail}"
 
 
 @dataclass(frozen=True)

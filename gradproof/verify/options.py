@@ -47,6 +47,10 @@ class CheckOptions:
     * ``localize`` — spend per-entry differences to find the worst entries of a failure.
     * ``max_entries`` — parameters up to this size are localised entry by entry in full.
     * ``worst`` — how many worst entries a failure report lists.
+    * ``floor_atol`` / ``floor_rtol`` — can only make the check more lenient: a direction fails
+      only when its error exceeds the measured tolerance *and* ``floor_atol·‖v‖ +
+      floor_rtol·|reference|`` (the reference is the finite-difference directional derivative).
+      ``gradproof.gradcheck`` maps an explicit ``atol``/``rtol`` here.
     """
 
     seed: int = 0
@@ -58,6 +62,8 @@ class CheckOptions:
     localize: bool = True
     max_entries: int = 2000
     worst: int = 5
+    floor_atol: float = 0.0
+    floor_rtol: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("seed", "directions", "max_entries", "worst"):
@@ -77,6 +83,10 @@ class CheckOptions:
                 continue
             # an infinite tolerance would pass anything, NaN would fail everything: both refused
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+                raise InputError(f"{name} must be a finite non-negative number, got {value!r}")
+        for name in ("floor_atol", "floor_rtol"):  # an infinite floor would pass every bug
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < float("inf"):
                 raise InputError(f"{name} must be a finite non-negative number, got {value!r}")
 
 

@@ -30,6 +30,23 @@ class EntryMismatch:
 
 
 @dataclass(frozen=True)
+class JacobianEntry:
+    """One entry ∂output[out_index]/∂input[index] where the user's derivative disagrees."""
+
+    output: str  # e.g. "output0"
+    out_index: tuple[int, ...]
+    index: tuple[int, ...]  # entry of the checked tensor
+    expected: float  # finite differences
+    got: float  # the user's backward (or forward-mode derivative)
+
+    def describe(self, name: str) -> str:
+        return (
+            f"∂{self.output}{_index_str(self.out_index)}/∂{name}{_index_str(self.index)} "
+            f"expected {self.expected:.6g} got {self.got:.6g}"
+        )
+
+
+@dataclass(frozen=True)
 class ParameterCheck:
     """The verdict for one parameter."""
 
@@ -46,13 +63,15 @@ class ParameterCheck:
     grad_shape: tuple[int, ...] | None = None
     problem: str | None = None  # shape mismatch, missing key, non-finite gradient, ...
     stray: bool = False  # an entry grad returned for a name that is not a parameter
+    noun: str = "parameter"  # what the checked tensor is called: "parameter", "input", ...
+    jacobian: tuple[JacobianEntry, ...] = ()  # worst Jacobian entries, for functions with outputs
 
     @property
     def kink(self) -> bool:
         return self.kinks > 0
 
     def __str__(self) -> str:
-        head = f"parameter {self.name!r} (shape {_shape_str(self.shape)})"
+        head = f"{self.noun} {self.name!r} (shape {_shape_str(self.shape)})"
         if self.problem is not None:
             text = f"gradient check FAILED for {head}: {self.problem}"
             if self.diagnosis:
@@ -78,6 +97,8 @@ class ParameterCheck:
             text += f" Likely cause: {self.diagnosis}."
         if self.worst:
             text += " Worst entries: " + "; ".join(w.describe(self.name) for w in self.worst) + "."
+        if self.jacobian:
+            text += " Worst Jacobian entries: " + "; ".join(j.describe(self.name) for j in self.jacobian) + "."
         return text
 
 
@@ -89,6 +110,7 @@ class GradientCheck:
     options: CheckOptions = field(default_factory=CheckOptions)
     precision: str = ""  # how the loss was evaluated, in words
     evaluations: int = 0  # loss calls spent
+    noun: str = "parameter"  # what the checked tensors are called in the report
 
     @property
     def ok(self) -> bool:
@@ -116,19 +138,19 @@ class GradientCheck:
         n = len(params)
         if self.ok:
             head = (
-                f"gradient check passed: {n} parameter{'s agree' if n != 1 else ' agrees'} with finite differences"
+                f"gradient check passed: {n} {self.noun}{'s agree' if n != 1 else ' agrees'} with finite differences"
             )
         else:
             failed = [p for p in params if not p.ok]
             bad = ", ".join(repr(p.name) for p in failed)
             plural = "s" if n != 1 else ""
-            head = f"gradient check FAILED for {len(failed)} of {n} parameter{plural}: {bad}" if failed else (
+            head = f"gradient check FAILED for {len(failed)} of {n} {self.noun}{plural}: {bad}" if failed else (
                 "gradient check FAILED"
             )
             stray = [p.name for p in self.parameters if p.stray]
             if stray:
                 verb = "is" if len(stray) == 1 else "are"
-                head += f"; grad also returned {', '.join(map(repr, stray))}, which {verb} not a parameter"
+                head += f"; grad also returned {', '.join(map(repr, stray))}, which {verb} not a {self.noun}"
         lines = [f"{head} (seed {self.options.seed}; {self.precision}; {self.evaluations} loss evaluations)"]
         # failures first: they are what a reader acts on
         for p in sorted(self.parameters, key=lambda p: p.ok):
@@ -136,4 +158,45 @@ class GradientCheck:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return str(self) if not self.ok else f"<GradientCheck passed: {len(self.parameters)} parameters>"
+        return str(self) if not self.ok else f"<GradientCheck passed: {len(self.parameters)} {self.noun}s>"
+
+    # -- notebooks: the verdict first, then one row per parameter (failures first) ---------------
+
+    _HEADERS = ("parameter", "shape", "verdict", "directional error", "tolerance", "directions disagreeing",
+                "likely cause / details")
+
+    def _rows(self) -> list[list[str]]:
+        rows = []
+        for p in sorted(self.parameters, key=lambda p: p.ok):
+            if p.problem is not None:
+                verdict, err, tol, dirs = "FAILED", "", "", ""
+                details = p.problem + (f"; likely cause: {p.diagnosis}" if p.diagnosis else "")
+            else:
+                verdict = ("ok" + (" (at a kink)" if p.kinks else "")) if p.ok else "FAILED"
+                err, tol = f"{p.error:.1e}", f"{p.tolerance:.1e}"
+                dirs = f"{p.disagree}/{p.directions}"
+                details = p.diagnosis or ""
+                if p.worst:
+                    details += ("; " if details else "") + "worst entries: " + "; ".join(
+                        w.describe(p.name) for w in p.worst)
+                if p.jacobian:
+                    details += "; worst Jacobian entries: " + "; ".join(j.describe(p.name) for j in p.jacobian)
+                if p.kinks and p.ok:
+                    details = f"accepted along {p.kinks} direction(s) by a one-sided derivative"
+            if p.stray:
+                details = "returned by grad but not a parameter" + (f"; {details}" if details else "")
+            rows.append([p.name, _shape_str(p.shape), verdict, err, tol, dirs, details])
+        return rows
+
+    def _repr_markdown_(self) -> str:
+        from gradproof.display import markdown_table, md_escape
+
+        head = str(self).splitlines()[0]
+        verdict = f"**{md_escape(head)}**"
+        return verdict + "\n\n" + markdown_table((self.noun, *self._HEADERS[1:]), self._rows()) + "\n"
+
+    def _repr_html_(self) -> str:
+        from gradproof.display import html_table
+
+        head = str(self).splitlines()[0]
+        return html_table((self.noun, *self._HEADERS[1:]), self._rows(), verdict=head, ok=self.ok, numeric=(3, 4, 5))

@@ -1,0 +1,283 @@
+"""A PyTorch function of named tensors, reduced to a scalar loss and its claimed gradients.
+
+:class:`TorchReduction` wraps ``call(values) -> outputs`` (``values``: name → tensor) and gives
+the engine what it checks (see :mod:`gradproof.verify.vector`):
+
+* ``loss(values)`` — ⟨u, F(values)⟩ over the differentiable outputs, in float64, returned in the
+  outputs' lowest precision so that the engine sizes its steps for low-precision code;
+* ``grad(values)`` — Jᵀu from the user's backward (``torch.autograd.grad`` with grad_outputs u);
+* ``forward_grad(values)`` — the same Jᵀu assembled from forward-mode derivatives ⟨u, J eᵢ⟩,
+  one per entry, batched with ``torch.func.vmap`` where the function allows it.
+
+The cotangent u is rounded to each output's dtype once, and that rounded u is used on both
+sides, so a float32 output does not make the two sides differ by u's own rounding.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from gradproof.errors import InputError
+from gradproof.verify.options import CheckOptions
+from gradproof.verify.outputs import localize_outputs
+from gradproof.verify.params import _user_frame
+from gradproof.verify.result import GradientCheck
+from gradproof.verify.vector import cotangent, cotangent_rng
+
+__all__ = ["TorchReduction", "as_outputs"]
+
+JVP_CHUNK = 256  # basis tangents per vmap call when assembling forward-mode gradients
+MAX_LOCALIZED = 4  # failed tensors whose worst entry is traced to output entries
+
+
+def as_outputs(out: Any, what: str) -> tuple[Any, ...]:
+    """The outputs of a call as a tuple (a tensor, or a tuple/list of tensors and other objects)."""
+    if isinstance(out, torch.Tensor):
+        return (out,)
+    if isinstance(out, (tuple, list)):
+        return tuple(out)
+    raise InputError(f"{what} returned {type(out).__name__}; expected a tensor or a tuple of tensors")
+
+
+def _numpy_dtype(dtype: torch.dtype) -> Any:
+    """The NumPy scalar type that carries ``dtype``'s precision (None for float64)."""
+    if dtype == torch.float64:
+        return None
+    return {torch.float32: np.float32, torch.float16: np.float16}.get(dtype, np.float32)
+
+
+def _lowest_precision(dtypes: list[torch.dtype]) -> torch.dtype:
+    floating = [d for d in dtypes if d.is_floating_point]
+    return max(floating, key=lambda d: torch.finfo(d).eps) if floating else torch.float64
+
+
+class TorchReduction:
+    """⟨u, F⟩ and its claimed gradients for ``call``; probes ``call`` once at ``probe``.
+
+    ``probe`` holds the user's own tensors (requiring grad): the outputs that require grad there
+    are the differentiable ones, as in ``torch.autograd.gradcheck``.  ``what`` names the function
+    in messages (``"func(*inputs)"``, ``"module(*inputs)"``).
+    """
+
+    def __init__(self, call: Callable[[Mapping[str, Any]], Any], probe: Mapping[str, Any], seed: int, what: str):
+        self.call = call
+        self.what = what
+        outs = as_outputs(self._run(probe), what)
+        tensors = [k for k, o in enumerate(outs) if isinstance(o, torch.Tensor)]
+        for k in tensors:
+            o = outs[k]
+            if o.is_complex():
+                raise InputError(f"output {k} of {what} is complex; gradproof checks real-valued outputs only")
+            if o.layout != torch.strided:
+                raise InputError(f"output {k} of {what} is a {o.layout} tensor; return a dense tensor (to_dense())")
+        for k in tensors:
+            if outs[k].is_floating_point() and not torch.isfinite(outs[k].detach()).all():
+                self._refuse_nonfinite([outs[k]], [k])
+        self.index = [k for k in tensors if outs[k].requires_grad]
+        self.differentiable = bool(self.index)
+        if not self.index:  # torch then checks that the numerical Jacobian is zero: so do we
+            self.index = [k for k in tensors if outs[k].is_floating_point()]
+        self.n_outputs = len(outs)
+        self.shapes = [tuple(outs[k].shape) for k in self.index]
+        self._sizes = [outs[k].shape for k in self.index]  # torch.Size: compared without conversion
+        self.probe = dict(probe)
+        self.graph = [outs[k] for k in self.index]  # the probe's outputs, graph attached
+        rng = cotangent_rng(seed)
+        self._low: dict[tuple, Any] = {}
+        self.u: list[torch.Tensor] = []  # float64, already rounded to each output's dtype
+        self.u_native: list[torch.Tensor] = []
+        for k in self.index:
+            o = outs[k]
+            native = torch.from_numpy(cotangent(rng, tuple(o.shape))).to(device=o.device, dtype=o.dtype)
+            self.u_native.append(native)
+            self.u.append(native.to(torch.float64))
+        self._u_flat = [u.reshape(-1) for u in self.u]
+
+    # -- calling the user's code ------------------------------------------------------------------
+    def _run(self, values: Mapping[str, Any]) -> Any:
+        try:
+            return self.call(values)
+        except InputError:
+            raise
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - reported with the user's frame
+            raise InputError(f"{self.what} raised {type(exc).__name__}: {exc}{_user_frame(exc)}") from exc
+
+    def outputs(self, values: Mapping[str, Any]) -> list[torch.Tensor]:
+        """The checked outputs of one call, validated against the probe's shapes."""
+        outs = as_outputs(self._run(values), self.what)
+        if len(outs) != self.n_outputs:
+            raise InputError(f"{self.what} returned {len(outs)} outputs here but {self.n_outputs} at the first call")
+        picked = [outs[k] for k in self.index]
+        for k, o, size in zip(self.index, picked, self._sizes):
+            if not isinstance(o, torch.Tensor) or o.shape != size:
+                got = tuple(o.shape) if isinstance(o, torch.Tensor) else type(o).__name__
+                raise InputError(
+                    f"output {k} of {self.what} changed from shape {tuple(size)} to {got} between calls"
+                )
+        return picked
+
+    # -- the three things the engine checks -------------------------------------------------------
+    def loss(self, values: Mapping[str, Any]) -> Any:
+        """⟨u, F(values)⟩ as a Python float (float64 outputs) or a NumPy scalar of the outputs' dtype."""
+        outs = self.outputs(values)
+        total = 0.0
+        for o, u in zip(outs, self._u_flat):
+            total += torch.dot(u, o.detach().reshape(-1).to(torch.float64)).item()
+        if not math.isfinite(total):
+            self._refuse_nonfinite(outs)
+        # in the outputs' own precision, so that the engine knows the code's resolution
+        dtypes = tuple(o.dtype for o in outs)
+        low = self._low.get(dtypes)
+        if low is None:
+            low = self._low[dtypes] = _numpy_dtype(_lowest_precision(list(dtypes)))
+        return total if low is None else low(total)
+
+    def _refuse_nonfinite(self, outs: list[torch.Tensor], index: list[int] | None = None) -> None:
+        for k, o in zip(self.index if index is None else index, outs):
+            o64 = o.detach().to(torch.float64)
+            if not torch.isfinite(o64).all():
+                bad = tuple(int(i) for i in torch.nonzero(~torch.isfinite(o64))[0].tolist())
+                raise InputError(
+                    f"output {k} of {self.what} is {o64[bad].item()} at index {list(bad)}: outputs must be finite "
+                    "(at the given inputs and within a small step of them)"
+                )
+        raise InputError(f"⟨u, {self.what}⟩ overflows: the outputs are too large to check (rescale them)")
+
+    def grad(self, values: Mapping[str, Any], u: list[torch.Tensor] | None = None) -> dict[str, Any]:
+        """Jᵀu by the user's backward, at ``values`` (``u`` defaults to the seeded cotangent)."""
+        leaves = {n: t.detach().clone().requires_grad_(True) for n, t in values.items()}
+        outs = self.outputs(leaves)
+        cot = self.u_native if u is None else u
+        pairs = [(o, c.to(o.dtype)) for o, c in zip(outs, cot) if o.requires_grad]
+        if not pairs or not self.differentiable:
+            return {n: None for n in leaves}
+        try:
+            grads = torch.autograd.grad(
+                [o for o, _ in pairs], list(leaves.values()), [c for _, c in pairs], allow_unused=True
+            )
+        except (Exception, SystemExit) as exc:  # noqa: BLE001
+            raise InputError(f"the backward of {self.what} raised {type(exc).__name__}: {exc}{_user_frame(exc)}") from exc
+        return dict(zip(leaves, grads))
+
+    def probe_grad(self, cotangents: list[torch.Tensor] | None = None) -> dict[str, Any]:
+        """Input gradients for ``cotangents`` (default u) through the probe's graph, which is kept."""
+        cot = self.u_native if cotangents is None else cotangents
+        pairs = [(o, c.to(o.dtype)) for o, c in zip(self.graph, cot) if o.requires_grad]
+        leaves = list(self.probe.values())
+        try:
+            grads = torch.autograd.grad(
+                [o for o, _ in pairs], leaves, [c for _, c in pairs], retain_graph=True, allow_unused=True
+            )
+        except (Exception, SystemExit) as exc:  # noqa: BLE001
+            raise InputError(f"the backward of {self.what} raised {type(exc).__name__}: {exc}{_user_frame(exc)}") from exc
+        return dict(zip(self.probe, grads))
+
+    def forward_grad(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Jᵀu assembled from forward-mode AD: entry i is ⟨u, J eᵢ⟩ (vmap over eᵢ, else a loop)."""
+        out = {}
+        for name, x in values.items():
+            x = x.detach()
+
+            def along(tangent: torch.Tensor, name: str = name, x: torch.Tensor = x) -> torch.Tensor:
+                return self._jvp_dot(values, name, x, tangent)
+
+            n = x.numel()
+            flat = torch.empty(n, dtype=torch.float64, device=x.device)
+            start = 0
+            batched = True
+            while start < n:
+                stop = min(n, start + JVP_CHUNK)
+                basis = torch.zeros((stop - start, n), dtype=x.dtype, device=x.device)
+                basis[torch.arange(stop - start), torch.arange(start, stop)] = 1.0
+                basis = basis.reshape((stop - start, *x.shape))
+                if batched:
+                    try:
+                        flat[start:stop] = torch.func.vmap(along)(basis)
+                    except Exception:  # noqa: BLE001 - old-style Functions, C++ ops: loop instead
+                        batched = False
+                if not batched:
+                    for j in range(stop - start):
+                        flat[start + j] = along(basis[j])
+                start = stop
+            out[name] = flat.reshape(x.shape).to(x.dtype)
+        return out
+
+    # -- after a failure: which output entries -----------------------------------------------------
+    def localize_outputs(self, result: GradientCheck, base: Mapping[str, Any], options: CheckOptions) -> GradientCheck:
+        """``result`` with, for each failed tensor, the output entries of its worst input entry."""
+        records = []
+        rng = cotangent_rng(options.seed, stream=1)
+        for rec in result.parameters:
+            if rec.ok or not rec.worst or len(records) >= MAX_LOCALIZED:
+                records.append(rec)
+                continue
+            try:
+                entries = self._localize(base, rec.name, rec.worst[0].index, rng)
+            except InputError:
+                entries = ()
+            records.append(dataclasses.replace(rec, jacobian=entries))
+        return dataclasses.replace(result, parameters=tuple(records))
+
+    def _localize(self, base: Mapping[str, Any], name: str, index: tuple[int, ...], rng: np.random.Generator):
+        values = {n: t.detach().to(torch.float64) for n, t in base.items()}
+        try:
+            self.outputs(values)
+        except InputError:  # the function refuses float64: stay in its own dtype
+            values = {n: t.detach() for n, t in base.items()}
+        x = values[name]
+        flat_index = int(np.ravel_multi_index(index, tuple(x.shape))) if index else 0
+
+        def evaluate(t: np.ndarray) -> np.ndarray:
+            moved = dict(values)
+            y = x.clone().reshape(-1)
+            y[flat_index] = float(t[0])
+            moved[name] = y.reshape(x.shape)
+            outs = self.outputs(moved)
+            return np.concatenate([o.detach().to("cpu", torch.float64).reshape(-1).numpy() for o in outs])
+
+        def column(w: np.ndarray) -> float:
+            pieces, start = [], 0
+            for shape, u in zip(self.shapes, self.u_native):
+                size = int(np.prod(shape, dtype=np.int64))
+                pieces.append(torch.from_numpy(w[start : start + size].reshape(shape)).to(u))
+                start += size
+            g = self.grad(values, pieces)[name]
+            return 0.0 if g is None else float(g.detach().reshape(-1)[flat_index])
+
+        eps = max((torch.finfo(u.dtype).eps for u in self.u_native), default=2.0**-52)
+        return localize_outputs(
+            evaluate,
+            column,
+            float(x.reshape(-1)[flat_index]),
+            index,
+            [f"output{k}" for k in self.index],
+            self.shapes,
+            backward_eps=float(eps),
+            rng=rng,
+        )
+
+    def _jvp_dot(self, values: Mapping[str, Any], name: str, x: torch.Tensor, tangent: torch.Tensor) -> torch.Tensor:
+        fwad = torch.autograd.forward_ad
+        with fwad.dual_level():
+            duals = {n: (fwad.make_dual(x, tangent) if n == name else t.detach()) for n, t in values.items()}
+            try:
+                outs = self.outputs(duals)
+            except InputError as exc:
+                cause = exc.__cause__
+                if isinstance(cause, NotImplementedError) or "forward AD" in str(exc) or "jvp" in str(exc):
+                    raise InputError(
+                        f"{self.what} has no forward-mode derivative (check_forward_ad=True needs a jvp): {exc}"
+                    ) from None
+                raise
+            total = torch.zeros((), dtype=torch.float64, device=x.device)
+            for o, u in zip(outs, self.u):
+                t = fwad.unpack_dual(o).tangent
+                if t is not None:
+                    total = total + torch.dot(u.reshape(-1), t.to(torch.float64).reshape(-1))
+            return total
