@@ -61,7 +61,7 @@ def steepest_descent_direction() -> Derivation:
         steps=(
             Step(D_u, bound, r"expand the square: $\sum_l u_l^2 = 1$ and $\sum_l g_l^2 = \|g\|^2$"),
             Step(bound, -gnorm, r"a sum of squares times $\|g\|/2 > 0$", ">="),
-            Step(D_u, -gnorm, "steps 1 and 2: Cauchy–Schwarz for unit u", ">="),
+            Step(D_u, -gnorm, "steps 1 and 2: Cauchy–Schwarz for unit $u$", ">="),
             Step(sp.Sum(g[l] * (-g[l] / gnorm), (l, 1, d)), -gnorm,
                  r"$u = -g/\|g\|$ reaches the bound: $\sum_l g_l^2 / \|g\| = \|g\|$"),
             Step(sp.Sum((g[l] / gnorm) ** 2, (l, 1, d)), 1, r"and $-g/\|g\|$ is a unit vector"),

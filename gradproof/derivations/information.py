@@ -158,7 +158,7 @@ def cross_entropy_nonnegative() -> Derivation:
             Step(L, sp.Sum(term, (i, 1, n)), "definition of the cross-entropy"),
             Step(sp.Sum(term, (i, 1, n)), 0, "a sum of nonnegative terms (step 1)", ">="),
             Step(L, 0, "steps 2 and 3", ">="),
-            Step(L_c, -sp.log(yh[c]), r"one-hot label $y_i = 1\{i = c\}$: only the term $i = c$ remains"),
+            Step(L_c, -sp.log(yh[c]), r"one-hot label $y_i = \delta_{ic}$: only the term $i = c$ remains"),
             Step(sp.Eq(L_c, 0), certain,
                  r"$-\log u$ is strictly decreasing and $-\log 1 = 0$: no other $u$ gives 0", "=>"),
             Step(certain, sp.Eq(L_c, 0), r"substitute $\hat{y}_c = 1$: $-\log 1 = 0$", "=>"),
@@ -169,7 +169,7 @@ def cross_entropy_nonnegative() -> Derivation:
         ),
         definitions=(
             Definition(L, (), ce, r"L = -\sum_i y_i \log \hat{y}_i"),
-            Definition(L_c, (), onehot, r"L_c = -\sum_i 1\{i = c\} \log \hat{y}_i, the loss for a one-hot label on class c"),
+            Definition(L_c, (), onehot, r"L_c = -\sum_i \delta_{ic} \log \hat{y}_i, the loss for a one-hot label on class c"),
         ),
         assumptions=(
             Assumption("y and ŷ are probability vectors; ŷ has positive entries (a softmax output), so ŷ_i ≤ 1"),
@@ -234,7 +234,7 @@ def cross_entropy_asymmetry() -> Derivation:
                  r"$-\frac12 \log\frac45 - \frac12 \log\frac15 = -\frac12 \log\frac{4}{25}$"),
             Step(at(Hqp), sp.log(2), r"$-(\frac45 + \frac15) \log\frac12 = \log 2$"),
             Step(at(Hpq), at(Hqp), r"$\log\frac52 - \log 2 = \log\frac54 \ne 0$", "!="),
-            Step(Hpq.xreplace({q: p}), Hqp.xreplace({q: p}), "for q = p the two agree: equality can happen"),
+            Step(Hpq.xreplace({q: p}), Hqp.xreplace({q: p}), "for $q = p$ the two agree: equality can happen"),
         ),
         inputs=(P_INPUT, Q_INPUT),
         definitions=(

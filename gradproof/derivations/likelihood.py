@@ -92,7 +92,7 @@ def cross_entropy_maximum_likelihood() -> Derivation:
         ),
         assumptions=(
             Assumption("the samples are independent given their inputs"),
-            Assumption(r"one-hot labels: \prod_c \hat{Y}_{ac}^{Y_{ac}} is the probability of sample a's class"),
+            Assumption(r"one-hot labels: $\prod_c \hat{Y}_{ac}^{Y_{ac}}$ is the probability of sample $a$'s class"),
             LOG_OF_PRODUCT,
         ),
         index_ranges={a: N, c: C, e: C, g: N, h: C},

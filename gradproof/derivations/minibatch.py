@@ -85,16 +85,16 @@ def minibatch_gradient_variance() -> Derivation:
                  r"$a = b$ adds the $B$ single draws"),
             Step(E(ghat, WITHOUT), gbar, r"linearity and $E[K_a] = B/N$: the minibatch gradient is unbiased (both schemes)"),
             Step(ghat - gbar, sp.Sum(K[a] * dev, (a, 1, N)) / B, r"$\sum_a K_a = B$: the batch has $B$ samples"),
-            Step(V_without, double, "square the sum (a double sum over a, b) and use linearity of E"),
+            Step(V_without, double, "square the sum (a double sum over $a, b$) and use linearity of $E$"),
             Step(V_without, ((B / N - pi2) * squares + pi2 * sp.Sum(dev, (a, 1, N)) ** 2) / B**2,
-                 r"$E[K_a K_b]$ from step 3: the indicator keeps $a = b$ in the first sum"),
+                 r"$E[K_a K_b]$ from step 3: $\delta_{ab}$ keeps $a = b$ in the first sum"),
             Step(sp.Sum(dev, (a, 1, N)), 0, r"the deviations from the mean $\bar{g}$ sum to 0"),
             Step(V_without, (B / N - pi2) * N * sigma2 / B**2, r"definition of $\sigma^2$"),
             Step(V_without, result_without, r"$\frac{1}{B}\left(1 - \frac{B-1}{N-1}\right) = \frac{N-B}{B(N-1)}$"),
             Step(V_with, double_with, "the same square, with the counts of sampling with replacement"),
             Step(V_with, (B / N) * N * sigma2 / B**2, r"$E[K_a K_b]$ from step 4: the constant part meets "
                  r"$(\sum_a (g_a - \bar{g}))^2 = 0$"),
-            Step(V_with, result_with, "cancel N and B"),
+            Step(V_with, result_with, "cancel $N$ and $B$"),
         ),
         inputs=(
             Input(g, (N,), "real", "g_a: one coordinate of the gradient of sample a's loss"),
@@ -244,7 +244,7 @@ def iterations_per_epoch() -> Derivation:
         steps=(
             Step(Ns, Bs * T, r"$\lceil x \rceil \ge x$: $T$ batches of $B$ hold all $N$ samples", "<="),
             Step(Bs * (T - 1), Ns, r"$\lceil x \rceil - 1 < x$: $T - 1$ batches do not, so $T$ is the least number", "<"),
-            Step(Bs * (T - 1) + r, Ns, "the last batch takes what the T − 1 full ones leave"),
+            Step(Bs * (T - 1) + r, Ns, "the last batch takes what the $T - 1$ full ones leave"),
             Step(r, 1, r"step 2: $r = N - B(T-1) > 0$, and $r$ is a whole number", ">="),
             Step(r, Bs, r"step 1: $B - r = BT - N \ge 0$", "<="),
             Step(divides, sp.Eq(T, m), r"substitute $N = mB$: $\lceil m \rceil = m$", "=>"),
