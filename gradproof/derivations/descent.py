@@ -53,10 +53,11 @@ def steepest_descent_direction() -> Derivation:
     return Derivation(
         name="steepest-descent-direction",
         title="The negative gradient is the steepest descent direction",
-        summary="Moving from w a small step ε along a unit direction u changes the loss by ε D_u L + O(ε²), "
-        "with the directional derivative D_u L = Σ_k g_k u_k, g = ∇L(w). For every unit u, D_u L ≥ −‖g‖ "
-        "(Cauchy–Schwarz), and the bound is reached only by u = −g/‖g‖: to first order no direction "
-        "decreases the loss faster than the negative gradient, which is why gradient descent steps along −g.",
+        summary=r"Moving from $w$ a small step $\varepsilon$ along a unit direction $u$ changes the loss by "
+        r"$\varepsilon\, D_u L + O(\varepsilon^2)$, with the directional derivative $D_u L = \sum_k g_k u_k$, "
+        r"$g = \nabla L(w)$. For every unit $u$, $D_u L \ge -\|g\|$ (Cauchy–Schwarz), and the bound is "
+        r"reached only by $u = -g/\|g\|$: to first order no direction decreases the loss faster than the "
+        r"negative gradient, which is why gradient descent steps along $-g$.",
         statement=sp.And(sp.Ge(D_u, -gnorm), Iff(flat, fastest)),
         steps=(
             Step(D_u, bound, r"expand the square: $\sum_l u_l^2 = 1$ and $\sum_l g_l^2 = \|g\|^2$"),

@@ -69,11 +69,12 @@ def kl_zero_iff_equal() -> Derivation:
     return Derivation(
         name="kl-zero-iff-equal",
         title="KL divergence is zero exactly when the distributions agree",
-        summary="KL(p‖q) = 0 if and only if q = p. The 'if' is a substitution: every log(p_i/p_i) is 0. "
-        "The 'only if' uses log x ≤ x − 1 with equality only at x = 1: writing KL(p‖q) = Σ_i p_i φ(q_i/p_i) "
-        "with φ(x) = x − 1 − log x ≥ 0, a zero sum of nonnegative terms has every term 0, so every "
-        "ratio q_i/p_i is 1. Both directions are proved by rules that never sample points: the "
-        "premise KL(p‖q) = 0 holds only where q = p, where no random point lands.",
+        summary=r"$\operatorname{KL}(p \,\|\, q) = 0$ if and only if $q = p$. The 'if' is a substitution: every "
+        r"$\log(p_i/p_i)$ is 0. The 'only if' uses $\log x \le x - 1$ with equality only at $x = 1$: writing "
+        r"$\operatorname{KL}(p \,\|\, q) = \sum_i p_i \varphi(q_i/p_i)$ with $\varphi(x) = x - 1 - \log x \ge 0$, "
+        r"a zero sum of nonnegative terms has every term 0, so every ratio $q_i/p_i$ is 1. Both directions "
+        r"are proved by rules that never sample points: the premise $\operatorname{KL}(p \,\|\, q) = 0$ holds "
+        r"only where $q = p$, where no random point lands.",
         statement=Iff(kl_zero, equal),
         steps=(
             Step(phi(x), 0, LEMMA_REASON, ">="),
@@ -148,10 +149,11 @@ def cross_entropy_nonnegative() -> Derivation:
     return Derivation(
         name="cross-entropy-nonnegative",
         title="Cross-entropy is never negative",
-        summary="For probability vectors y (labels) and ŷ (predictions), L = −Σ_i y_i log ŷ_i ≥ 0: every "
-        "term is a nonnegative weight times −log ŷ_i ≥ 0, since ŷ_i ≤ 1. For a one-hot label on the true "
-        "class c the loss is −log ŷ_c, which is 0 if and only if ŷ_c = 1: the prediction is certain "
-        "(all probability on one class) and correct (on the true class). Any doubt costs a positive loss.",
+        summary=r"For probability vectors $y$ (labels) and $\hat{y}$ (predictions), "
+        r"$L = -\sum_i y_i \log \hat{y}_i \ge 0$: every term is a nonnegative weight times "
+        r"$-\log \hat{y}_i \ge 0$, since $\hat{y}_i \le 1$. For a one-hot label on the true class $c$ the loss "
+        r"is $-\log \hat{y}_c$, which is 0 if and only if $\hat{y}_c = 1$: the prediction is certain (all "
+        "probability on one class) and correct (on the true class). Any doubt costs a positive loss.",
         statement=sp.And(sp.Ge(L, 0), Iff(sp.Eq(L_c, 0), certain)),
         steps=(
             Step(term, 0, r"$y_i \ge 0$, and $\log \hat{y}_i \le 0$ because $0 < \hat{y}_i \le 1$", ">="),
@@ -222,10 +224,11 @@ def cross_entropy_asymmetry() -> Derivation:
     return Derivation(
         name="cross-entropy-asymmetry",
         title="Cross-entropy is not symmetric",
-        summary="H(p, q) ≠ H(q, p) in general: swapping the data distribution and the model changes the "
-        "cross-entropy. One witness proves it: for a fair coin p = (1/2, 1/2) and a model q = (4/5, 1/5), "
-        "H(p, q) = log(5/2) ≈ 0.916 nats but H(q, p) = log 2 ≈ 0.693 nats. (For q = p both are the "
-        "entropy H(p), so the claim is 'not always equal', an existential statement, not 'never equal'.)",
+        summary=r"$H(p, q) \ne H(q, p)$ in general: swapping the data distribution and the model changes the "
+        r"cross-entropy. One witness proves it: for a fair coin $p = (1/2, 1/2)$ and a model "
+        r"$q = (4/5, 1/5)$, $H(p, q) = \log(5/2) \approx 0.916$ nats but $H(q, p) = \log 2 \approx 0.693$ "
+        r"nats. (For $q = p$ both are the entropy $H(p)$, so the claim is 'not always equal', an "
+        "existential statement, not 'never equal'.)",
         statement=Exists((p, q), sp.Ne(Hpq, Hqp)),
         steps=(
             Step(Hpq - Hqp, sp.Sum(q[i] * sp.log(p[i]) - p[i] * sp.log(q[i]), (i, 1, n)),

@@ -64,11 +64,11 @@ def cross_entropy_maximum_likelihood() -> Derivation:
     return Derivation(
         name="cross-entropy-maximum-likelihood",
         title="Cross-entropy is a negative log-likelihood",
-        summary="Read the softmax outputs Ŷ_ac as the probabilities a categorical model gives the classes "
-        "of sample a. With one-hot labels, the probability of sample a's observed class is "
-        "Π_c Ŷ_ac^{Y_ac}, and for N independent samples the likelihood is P = Π_a Π_c Ŷ_ac^{Y_ac}. Its "
-        "negative log is N times the mean cross-entropy L, so P = e^{−N L}: minimising the cross-entropy "
-        "is maximising the likelihood of the labels.",
+        summary=r"Read the softmax outputs $\hat{Y}_{ac}$ as the probabilities a categorical model gives the "
+        r"classes of sample $a$. With one-hot labels, the probability of sample $a$'s observed class is "
+        r"$\prod_c \hat{Y}_{ac}^{Y_{ac}}$, and for $N$ independent samples the likelihood is "
+        r"$P = \prod_a \prod_c \hat{Y}_{ac}^{Y_{ac}}$. Its negative log is $N$ times the mean cross-entropy "
+        r"$L$, so $P = e^{-N L}$: minimising the cross-entropy is maximising the likelihood of the labels.",
         statement=sp.Eq(-sp.log(P), N * L),
         steps=(
             Step(D(sp.exp(-N * t), t), 0, SLOPE_REASON, "<"),
@@ -112,8 +112,8 @@ def cross_entropy_maximum_likelihood() -> Derivation:
                  ("mean cross-entropy L", L, ()), ("N L", N * L, ())),
             ),
         ),
-        notes=("Y has one one-hot row per sample; with soft label rows, Π_c Ŷ_ac^{Y_ac} is no longer a "
-               "probability, but −log P = N L still holds term by term.",),
+        notes=(r"$Y$ has one one-hot row per sample; with soft label rows, $\prod_c \hat{Y}_{ac}^{Y_{ac}}$ is no "
+               r"longer a probability, but $-\log P = N L$ still holds term by term.",),
         symbols=((Z, "logits"), (Y, "one-hot labels"), (Yhat, "softmax of each row"), (P, "likelihood of the labels"),
                  (L, "mean cross-entropy"), (N, "number of samples"), (C, "number of classes")),
     )
@@ -133,10 +133,11 @@ def bce_maximum_likelihood() -> Derivation:
     return Derivation(
         name="bce-maximum-likelihood",
         title="Binary cross-entropy is a negative log-likelihood",
-        summary="Let p = σ(z) be the probability the model gives label 1. A label y ∈ {0, 1} then has "
-        "probability p^y (1 − p)^{1−y}: p for y = 1, 1 − p for y = 0. Its negative log is the binary "
-        "cross-entropy −[y log p + (1 − y) log(1 − p)], and for N independent samples −log P = N L with L "
-        "the mean BCE, so P = e^{−N L}: training with BCE maximises the likelihood of the labels.",
+        summary=r"Let $p = \sigma(z)$ be the probability the model gives label 1. A label $y \in \{0, 1\}$ then "
+        r"has probability $p^y (1 - p)^{1-y}$: $p$ for $y = 1$, $1 - p$ for $y = 0$. Its negative log is the "
+        r"binary cross-entropy $-[y \log p + (1 - y) \log(1 - p)]$, and for $N$ independent samples "
+        r"$-\log P = N L$ with $L$ the mean BCE, so $P = e^{-N L}$: training with BCE maximises the "
+        "likelihood of the labels.",
         statement=sp.Eq(-sp.log(P), N * L),
         steps=(
             Step(D(sp.exp(-N * t), t), 0, SLOPE_REASON, "<"),
@@ -182,7 +183,7 @@ def bce_maximum_likelihood() -> Derivation:
                  ("mean BCE L", L, ()), ("N L", N * L, ())),
             ),
         ),
-        notes=("q_a = σ(−z_a) = 1 − p_a is written as its own symbol so that its positivity is visible: "
+        notes=(r"$q_a = \sigma(-z_a) = 1 - p_a$ is written as its own symbol so that its positivity is visible: "
                "the log of a product splits only over positive factors.",),
         symbols=((z, "logits"), (y, "labels"), (p, "probability of label 1"), (q, "probability of label 0"),
                  (ell, "per-sample BCE"), (L, "mean BCE"), (P, "likelihood"), (N, "number of samples")),

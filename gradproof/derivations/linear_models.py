@@ -36,10 +36,11 @@ def squared_error_gradient() -> Derivation:
     return Derivation(
         name="squared-error-gradient",
         title="Gradient of the squared error, with and without the factor 1/2",
-        summary="For ŷ = wᵀx, ∂/∂w_k (y − ŷ)² = −2(y − ŷ)x_k; with the convention ½(y − ŷ)² the 2 cancels and "
-        "the gradient is −(y − ŷ)x_k. The two losses have the same minimisers, and a gradient step of size α "
-        "on (y − ŷ)² is a step of size 2α on ½(y − ŷ)²: the factor is absorbed into the learning rate, "
-        "which is why lectures write either.",
+        summary=r"For $\hat{y} = w^\top x$, $\frac{\partial}{\partial w_k} (y - \hat{y})^2 = -2(y - \hat{y})x_k$; "
+        r"with the convention $\frac{1}{2}(y - \hat{y})^2$ the 2 cancels and the gradient is "
+        r"$-(y - \hat{y})x_k$. The two losses have the same minimisers, and a gradient step of size $\alpha$ "
+        r"on $(y - \hat{y})^2$ is a step of size $2\alpha$ on $\frac{1}{2}(y - \hat{y})^2$: the factor is "
+        "absorbed into the learning rate, which is why lectures write either.",
         statement=sp.And(sp.Eq(D(e, w[k]), grad), sp.Eq(D(e_half, w[k]), grad_half)),
         steps=(
             Step(D(e, w[k]), sp.Mul(2, resid, D(resid, w[k]), evaluate=False), r"chain rule: $\frac{d}{du} u^2 = 2u$"),
@@ -76,8 +77,8 @@ def squared_error_gradient() -> Derivation:
                          ("step on (y − ŷ)² with α", w[k] - alpha * grad, (k,)),
                          ("step on ½(y − ŷ)² with 2α", w[k] - 2 * alpha * grad_half, (k,)))),
         ),
-        notes=("The lecture's perceptron update w ← w + (y − ŷ)x is gradient descent on ½(y − ŷ)² with α = 1, "
-               "or on (y − ŷ)² with α = ½.",),
+        notes=(r"The lecture's perceptron update $w \leftarrow w + (y - \hat{y})x$ is gradient descent on "
+               r"$\frac{1}{2}(y - \hat{y})^2$ with $\alpha = 1$, or on $(y - \hat{y})^2$ with $\alpha = \frac{1}{2}$.",),
         symbols=((x, "features"), (y, "target"), (w, "weights"), (yhat, "prediction wᵀx"), (alpha, "learning rate"),
                  (e, "squared error"), (e_half, "half squared error"), (d, "number of features")),
     )

@@ -68,11 +68,12 @@ def minibatch_gradient_variance() -> Derivation:
     return Derivation(
         name="minibatch-gradient-variance",
         title="Variance of a minibatch gradient",
-        summary="Average the per-sample gradients g_a over a random minibatch of B of the N samples. With "
-        "replacement (B independent draws) the variance of that minibatch gradient around the full "
-        "gradient ḡ is σ²/B, σ² the variance of the per-sample gradients; without replacement (B distinct "
-        "samples) it is σ²/B · (N − B)/(N − 1), smaller, and 0 for B = N. Larger batches give better "
-        "gradient estimates, but only as 1/B: four times the batch halves the standard deviation.",
+        summary=r"Average the per-sample gradients $g_a$ over a random minibatch of $B$ of the $N$ samples. "
+        r"With replacement ($B$ independent draws) the variance of that minibatch gradient around the full "
+        r"gradient $\bar{g}$ is $\sigma^2/B$, $\sigma^2$ the variance of the per-sample gradients; without "
+        r"replacement ($B$ distinct samples) it is $\frac{\sigma^2}{B} \cdot \frac{N - B}{N - 1}$, smaller, "
+        r"and 0 for $B = N$. Larger batches give better gradient estimates, but only as $1/B$: four times "
+        "the batch halves the standard deviation.",
         statement=sp.And(sp.Eq(V_without, result_without), sp.Eq(V_with, result_with)),
         steps=(
             Step(E(K[a], WITHOUT), single_without,
@@ -237,22 +238,23 @@ def iterations_per_epoch() -> Derivation:
     return Derivation(
         name="iterations-per-epoch",
         title="Iterations per epoch and the last batch",
-        summary=r"An epoch passes every one of N samples once, in batches of B. It takes $T = \lceil N/B \rceil$ "
-        "iterations: T batches of B hold all N samples, T − 1 do not. The first T − 1 batches are full "
-        "and the last holds r = N − B(T − 1) samples, between 1 and B; it is full exactly when B divides N.",
+        summary=r"An epoch passes every one of $N$ samples once, in batches of $B$. It takes "
+        r"$T = \lceil N/B\rceil$ iterations: $T$ batches of $B$ hold all $N$ samples, $T - 1$ do not. The "
+        r"first $T - 1$ batches are full and the last holds $r = N - B(T - 1)$ samples, between 1 and $B$; "
+        r"it is full exactly when $B$ divides $N$.",
         statement=sp.And(sp.Le(Ns, Bs * T), sp.Lt(Bs * (T - 1), Ns), sp.Ge(r, 1), sp.Le(r, Bs)),
         steps=(
-            Step(Ns, Bs * T, r"$\lceil x \rceil \ge x$: $T$ batches of $B$ hold all $N$ samples", "<="),
-            Step(Bs * (T - 1), Ns, r"$\lceil x \rceil - 1 < x$: $T - 1$ batches do not, so $T$ is the least number", "<"),
+            Step(Ns, Bs * T, r"$\lceil x\rceil \ge x$: $T$ batches of $B$ hold all $N$ samples", "<="),
+            Step(Bs * (T - 1), Ns, r"$\lceil x\rceil - 1 < x$: $T - 1$ batches do not, so $T$ is the least number", "<"),
             Step(Bs * (T - 1) + r, Ns, "the last batch takes what the $T - 1$ full ones leave"),
             Step(r, 1, r"step 2: $r = N - B(T-1) > 0$, and $r$ is a whole number", ">="),
             Step(r, Bs, r"step 1: $B - r = BT - N \ge 0$", "<="),
-            Step(divides, sp.Eq(T, m), r"substitute $N = mB$: $\lceil m \rceil = m$", "=>"),
+            Step(divides, sp.Eq(T, m), r"substitute $N = mB$: $\lceil m\rceil = m$", "=>"),
             Step(divides, sp.Eq(r, Bs), r"substitute $N = mB$: the last batch is full", "=>"),
         ),
         inputs=(Input(Ns, (), "count", "N: samples in the training set"), Input(Bs, (), "count", "B: batch size")),
         definitions=(
-            Definition(T, (), sp.ceiling(Ns / Bs), r"T = \lceil N/B \rceil, iterations per epoch"),
+            Definition(T, (), sp.ceiling(Ns / Bs), r"T = \lceil N/B\rceil, iterations per epoch"),
             Definition(r, (), Ns - Bs * (sp.ceiling(Ns / Bs) - 1), r"r = N - B(T - 1), samples in the last batch"),
         ),
         assumptions=(Assumption("batches are consecutive and hold B samples, except possibly the last"),),
