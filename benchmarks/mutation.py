@@ -235,6 +235,42 @@ MUTATIONS = [
        "    return sp.simplify(a.lhs - b.lhs) == 0", "the last step's right side need not be the statement's",
        PROVER_TESTS),
 ]
+# -- the honesty of exit codes (issue 11): the verdict mapping, the child-process protocol, the console --
+CLI, ISO, CON, CHK = "gradproof/cli.py", "gradproof/isolated.py", "gradproof/console.py", "gradproof/commands/check.py"
+HONEST_TESTS = ("tests/test_qa_attack13.py", "tests/test_honest_exit.py", "tests/test_honest_output.py", "tests/test_cli_check.py")
+MUTATIONS += [
+    _m("H1", CHK, "    return 0 if result.ok else 1", "    return 0", "check exits 0 whatever the verdict", HONEST_TESTS),
+    _m("H2", CLI, "            return 2 if code == 0 else code  # a mismatch stays a mismatch", "            return code",
+       "output lost to a full device still exits 0", HONEST_TESTS),
+    _m("H3", CLI, "            if exc.code in (0, None) and _lost_output():", "            if False:",
+       "--help/--version into a full device exit 0", HONEST_TESTS),
+    _m("H4", CLI, "        return 130", "        return 0", "Ctrl-C exits 0", HONEST_TESTS),
+    _m("H5", ISO, "    if kind == \"ok\":", "    if True:", "an error from the child returned as a value", HONEST_TESTS),
+    _m("H6", ISO, "        if fd <= 2:", "        if fd < 2:", "the result pipe may take fd 2 (stderr closed)", HONEST_TESTS),
+    _m("H7", ISO, "    os._exit(0)", "    sys.exit(0)", "the child waits for the user's threads", HONEST_TESTS),
+    _m("H8", ISO, "        os.killpg(proc.pid, signal.SIGKILL)", "        proc.kill()",
+       "only the child is killed, not what it started", HONEST_TESTS),
+    _m("H9", ISO, "        if deadline is not None and now >= deadline:", "        if deadline is not None and now >= deadline + 1e6:",
+       "the time limit never expires", HONEST_TESTS),
+    _m("H10", ISO, "    except BaseException as exc:  # noqa: BLE001 - one line in the parent, never a traceback",
+       "    except Exception as exc:  # noqa: BLE001 - one line in the parent, never a traceback",
+       "SystemExit/KeyboardInterrupt from the user's code escape the child's guard", HONEST_TESTS),
+    _m("H11", CON, "    if isinstance(exc, BrokenPipeError):", "    if False:", "a reader that stops early counts as lost output",
+       HONEST_TESTS),
+    _m("H12", CON, "    except OSError as exc:  # BrokenPipeError (| head), or ENOSPC/EIO (>/dev/full)",
+       "    except BrokenPipeError as exc:  # BrokenPipeError (| head), or ENOSPC/EIO (>/dev/full)",
+       "say() lets ENOSPC through (a traceback)", HONEST_TESTS),
+    _m("H13", CON, "        sys.stdout = _PipeSafe(sys.stdout)", "        pass", "plain print() unguarded against a closed pipe",
+       HONEST_TESTS),
+    _m("H14", CON, "            stream.reconfigure(errors=ERRORS)", "            continue",
+       "no ASCII fallback for plain print()", HONEST_TESTS),
+    _m("H15", CON, "        os.dup2(devnull, fd)", "        pass", "a closed stdout is not pointed at /dev/null",
+       HONEST_TESTS),
+    _m("H16", CHK, "            if claimed > held:", "            if claimed > 1000 * held:",
+       "an .npz header claiming more than the file holds is trusted", HONEST_TESTS + ("tests/test_honest_input.py",)),
+    _m("H17", CHK, "    if not (math.isfinite(value) and value > 0):", "    if not (value > 0):",
+       "--timeout inf accepted", HONEST_TESTS),
+]
 # fmt: on
 
 
