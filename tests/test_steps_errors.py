@@ -3,6 +3,8 @@ never a silently wrong reading."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gradproof.steps.check import check_steps
@@ -186,3 +188,16 @@ def test_newcommands_that_double_at_each_level_stop(tmp_path):
     )
     err = error_of(macros + "\\[ \\m = 0 \\]\n")
     assert "symbols in one math block" in err.message and err.line == 14
+
+
+def test_a_pipe_or_device_is_refused_not_read(tmp_path):
+    import os
+
+    from gradproof.errors import InputError
+
+    fifo = tmp_path / "pipe.tex"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        check_steps(fifo)  # reading it would block forever
+    with pytest.raises(InputError, match="not a regular file"):
+        check_steps(Path("/dev/zero"))

@@ -119,6 +119,8 @@ def _read(source: Any) -> tuple[str, str]:
     if isinstance(source, Path):
         if source.is_dir():
             raise InputError(f"{source}: is a folder, not a .tex or .md file")
+        if source.exists() and not source.is_file():  # a FIFO or a device would block or never end
+            raise InputError(f"{source}: not a regular file (a pipe or a device); give a .tex or .md file")
         try:
             with source.open("rb") as f:
                 data = f.read(MAX_FILE_BYTES + 1)
