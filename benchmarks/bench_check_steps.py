@@ -75,6 +75,13 @@ def main() -> None:
     cold, cold_cpu = time.perf_counter() - t, _cpu() - c
     assert first.ok and len(first.steps) == 6, str(first)
     warm, runs, warm_cpu = median_time(lambda: gradproof.check_steps(CHAIN), args.repeat)
+    from sympy.core.cache import clear_cache
+
+    def fresh() -> None:  # SymPy's own cache of results emptied: nothing left from the runs before
+        clear_cache()
+        gradproof.check_steps(CHAIN)
+
+    fresh_time, fresh_runs, fresh_cpu = median_time(fresh, args.repeat)
     peer = derivation("cross-entropy-softmax-gradient")
     peer.prove()
     peer_time, _, peer_cpu = median_time(peer.prove, args.repeat)
@@ -99,6 +106,7 @@ def main() -> None:
     print("|---|---|---|---|")
     print(f"| 6-row chain, first call in a process (imports, parser) | {cold:.2f} s | {cold_cpu:.2f} s | |")
     print(f"| 6-row chain, in-process | {warm:.2f} s | {warm_cpu:.2f} s | {', '.join(f'{r:.2f}' for r in runs)} |")
+    print(f"| 6-row chain, in-process, SymPy's cache emptied before each run | {fresh_time:.2f} s | {fresh_cpu:.2f} s | {', '.join(f'{r:.2f}' for r in fresh_runs)} |")
     print(f"| peer: catalog cross-entropy-softmax-gradient prove() (4 steps) | {peer_time:.2f} s | {peer_cpu:.2f} s | |")
     print(f"| ratio chain / peer | {warm / peer_time:.2f} | {warm_cpu / peer_cpu:.2f} | |")
     print(f"| CLI on the 6-row file, start-up included | {cli_time:.2f} s | {cli_cpu:.2f} s | {', '.join(f'{r:.2f}' for r in cli_runs)} |")
