@@ -73,7 +73,9 @@ def test_relations():
     assert [s.status for s in r.steps] == ["checked"] * 5
     # the other spellings, each with a false twin
     r = check_steps(tex("x^2 &\\le x^2 + 1 \\\\\n x^2 + 1 &\\geq 2x \\\\\n x^2 + 1 &\\le 2x \\\\\n x^2 &\\geq x^2 + 1"))
-    assert [s.status for s in r.steps] == ["checked", "checked", "failed", "failed"]
+    got = [s.status for s in r.steps]
+    assert got[0] in ("proved", "checked") and got[1] in ("proved", "checked"), got
+    assert got[2:] == ["failed", "failed"], got
 
 
 def test_approximation_is_not_established():
