@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from gradproof.errors import InputError
+from gradproof.verify.batching import Prefetching
 from gradproof.verify.diagnose import diagnose, input_dims
 from gradproof.verify.directional import GAUSSIAN_UP_TO, Directions, check_directions, measure_noise
 from gradproof.verify.kinks import settle_on_ladder
@@ -229,8 +230,13 @@ def _check_parameter(
 
     where = f"loss(params) with {p.name!r} perturbed"
 
-    def f(arr: np.ndarray) -> float:
+    def f_one(arr: np.ndarray) -> float:
         return problem.evaluate_with(p.name, arr, where)
+
+    def f_many(arrays: list[np.ndarray]) -> list[float] | None:
+        return problem.evaluate_many_with(p.name, arrays, where)
+
+    f = Prefetching(f_one, f_many if problem.batchable else None)
 
     q_native = (lambda a: a) if problem.mode == "float64" else (lambda a: problem.quantize(p.name, a))  # noqa: E731
     scale = max(1.0, float(np.sqrt(np.mean(x**2)))) if x.size else 1.0

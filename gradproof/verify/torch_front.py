@@ -322,7 +322,7 @@ def _check(
                 if o.requires_grad:
                     rules.batched_grad(o, k, [base[n] for n in diff_names], diff_names, gen, what)
         if check_undefined_grad:
-            rules.undefined_backward(func, tupled, [base[n] for n in diff_names], what)
+            rules.undefined_backward(func, tupled, [base[n] for n in diff_names], what, red.differentiable_graph())
     if check_forward_ad and check_undefined_grad:
         rules.undefined_forward(func, tupled, what)
 

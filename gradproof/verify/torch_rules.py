@@ -103,8 +103,14 @@ def reentrant(first: dict[str, Any], second: dict[str, Any], nondet_tol: float, 
             )
 
 
-def undefined_backward(func, tupled: tuple, diff: Sequence[torch.Tensor], what: str) -> None:
-    """All (and, one at a time, each) undefined output gradients give zero or undefined input gradients."""
+def undefined_backward(
+    func, tupled: tuple, diff: Sequence[torch.Tensor], what: str, graph: Sequence[torch.Tensor] | None = None
+) -> None:
+    """All (and, one at a time, each) undefined output gradients give zero or undefined input gradients.
+
+    ``graph``: the differentiable outputs of a call already made at ``tupled`` (kept graph), used
+    for the first case instead of calling ``func`` again.
+    """
     undefined = getattr(getattr(torch._C, "_functions", None), "UndefinedGrad", None)
     if undefined is None:  # pragma: no cover - present in every torch 2.x
         raise InputError("check_undefined_grad needs torch._C._functions.UndefinedGrad, which this torch lacks")
@@ -114,14 +120,16 @@ def undefined_backward(func, tupled: tuple, diff: Sequence[torch.Tensor], what: 
         out = out if isinstance(out, (tuple, list)) else (out,)
         return [o for o in out if isinstance(o, torch.Tensor) and o.requires_grad]
 
-    cases = [[undefined()(o) for o in outputs()]]
+    cases = [[undefined()(o) for o in (outputs() if graph is None else graph)]]
     if len(cases[0]) > 1:
         for k in range(len(cases[0])):
             outs = outputs()
             cases.append([undefined()(o) if j == k else o for j, o in enumerate(outs)])
     for case in cases:
         try:
-            grads = torch.autograd.grad(case, list(diff), [torch.zeros_like(o) for o in case], allow_unused=True)
+            grads = torch.autograd.grad(
+                case, list(diff), [torch.zeros_like(o) for o in case], allow_unused=True, retain_graph=True
+            )
         except Exception as exc:  # noqa: BLE001 - e.g. TypeError from None * 2 in a Python backward
             raise GradcheckFailure(
                 f"the backward of {what} does not handle undefined output gradients (it raised {type(exc).__name__}: {exc}); treat a "
