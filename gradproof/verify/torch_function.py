@@ -38,7 +38,7 @@ __all__ = ["TorchReduction", "as_outputs"]
 
 JVP_CHUNK = 256  # basis tangents per vmap call when assembling forward-mode gradients
 # Devices on which perturbed evaluations are batched with vmap.  Not the CPU: there the engine's
-# batches (2 to 6 points while screening) ran 1.5–3.6× slower under vmap than in a loop
+# batches (2 to 6 points while screening) made whole checks 1.0–1.6× slower under vmap than in a loop
 # (benchmarks/bench_vmap.py); a GPU runs a batch in one pass.
 VMAP_DEVICES = frozenset({"cuda"})
 MAX_LOCALIZED = 4  # failed tensors whose worst entry is traced to output entries
