@@ -319,12 +319,12 @@ def _check_unguarded(
         result = _engine(red, red.grad, base, options, what)  # also refuses a random forward
         if not result.ok:
             if backward:  # a nondeterministic backward explains a mismatch better than any diagnosis
-                rules.reentrant(red.probe_grad(), red.probe_grad(), nondet_tol, what)
+                rules.reentrant(red.first_grad or red.probe_grad(), red.probe_grad(), nondet_tol, what)
             result = red.localize_outputs(result, base, options)
             kind = "second derivatives (the double backward)" if order == "second" else "the backward"
             raise GradcheckFailure(_message(result, what, kind, red), result)
     if backward:
-        first, second = red.probe_grad(), red.probe_grad()
+        first, second = red.first_grad or red.probe_grad(), red.probe_grad()  # the engine's run is the first
         rules.reentrant(first, second, nondet_tol, what)
         if check_grad_dtypes:
             for n, g in first.items():

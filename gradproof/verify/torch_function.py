@@ -98,6 +98,7 @@ class TorchReduction:
         # the engine's first loss and first gradient are at the probe's point: answered from the
         # probe's outputs and graph instead of two more forward passes
         self._first = {"loss": True, "grad": True}
+        self.first_grad: dict[str, Any] | None = None  # Jᵀu through the probe's graph, once computed
         self.graph = [outs[k] for k in self.index]  # the probe's outputs, graph attached
         rng = cotangent_rng(seed)
         self._low: dict[tuple, Any] = {}
@@ -218,7 +219,8 @@ class TorchReduction:
     def grad(self, values: Mapping[str, Any], u: list[torch.Tensor] | None = None) -> dict[str, Any]:
         """Jᵀu by the user's backward, at ``values`` (``u`` defaults to the seeded cotangent)."""
         if u is None and self._at_probe("grad", values) and self.differentiable and any(o.requires_grad for o in self.graph):
-            return self.probe_grad()
+            self.first_grad = self.probe_grad()
+            return dict(self.first_grad)
         leaves = {n: t.detach().clone().requires_grad_(True) for n, t in values.items()}
         outs = self.outputs(leaves)
         cot = self.u_native if u is None else u
