@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gradproof import strategies as gs
 from gradproof.verify.check import check_gradient
 
 SETTINGS = settings(
@@ -15,14 +16,11 @@ SETTINGS = settings(
 
 @st.composite
 def softmax_problems(draw):
+    """Logits of any spread up to ±1000 (offsets, ties, one dominant class) and one-hot labels,
+    from gradproof.strategies."""
     b = draw(st.integers(1, 12))
     c = draw(st.integers(2, 12))
-    spread = draw(st.sampled_from([0.1, 1.0, 10.0, 50.0]))
-    seed = draw(st.integers(0, 2**16))
-    rng = np.random.default_rng(seed)
-    z = np.clip(rng.normal(size=(b, c)) * spread, -50, 50)
-    y = np.eye(c)[rng.integers(0, c, b)]
-    return z, y
+    return draw(gs.logits((b, c))), draw(gs.one_hot_labels(b, c))
 
 
 def _softmax_ce(y):
@@ -43,7 +41,9 @@ def _softmax_ce(y):
 def test_correct_softmax_ce_always_passes(problem):
     z, y = problem
     loss, grad = _softmax_ce(y)
-    result = check_gradient(loss, grad, z)
+    # floor: where a class dominates by hundreds the loss rounds to exactly 0 and the true gradient
+    # is below 1e-100 (see tests/test_strategies.py::test_a_loss_flat_in_float64_is_judged_too_strictly)
+    result = check_gradient(loss, grad, z, floor_atol=1e-12)
     assert result.ok, str(result)
 
 

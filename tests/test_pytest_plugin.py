@@ -84,3 +84,51 @@ def test_unavailable_device_is_a_usage_error(pytester: pytest.Pytester, monkeypa
     result = _run(pytester, monkeypatch, "--gradproof-device=cuda")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--gradproof-device: device 'cuda' was requested but CUDA is not available*"])
+
+
+XDIST_TESTS = TESTS + '''
+import pytest
+from hypothesis import given, settings
+from gradproof.strategies import logits, one_hot_labels
+
+@pytest.mark.parametrize("scale", [0.5, 1.0, 2.0, 3.0])
+def test_good_scaled(gradproof_assert, scale):
+    gradproof_assert(loss, grad, {"w": scale * P["w"]})
+
+@pytest.mark.parametrize("scale", [0.5, 2.0])
+def test_bad_scaled(gradproof_assert, scale):
+    gradproof_assert(loss, wrong, {"w": scale * P["w"]})
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(logits((3, 4)), one_hot_labels(3, 4))
+def test_strategies_under_xdist(z, y):
+    def ce(z):
+        m = z.max(axis=1, keepdims=True)
+        return -np.sum(y * (z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))))
+    def ce_grad(z):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True) - y
+    gradproof.assert_gradient(ce, ce_grad, z, floor_atol=1e-12)
+'''
+
+
+def test_plugin_under_xdist(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
+    """``pytest -n 2``: the option reaches the workers, the fixtures work in both, failures come
+    back with the full report (and no gradproof frames), strategies draw in the workers."""
+    pytest.importorskip("xdist")
+    pytester.makepyfile(test_grads=XDIST_TESTS)
+    result = _run(pytester, monkeypatch, "-n", "2", "-v", "--gradproof-device=cpu")
+    result.assert_outcomes(passed=7, failed=4)
+    out = result.stdout.str()
+    assert "[gw0]" in out and "[gw1]" in out  # both workers ran tests
+    assert out.count("gradient check FAILED for parameter 'w'") >= 4
+    assert "flipped sign" in out
+    assert "gradproof/verify/check.py" not in out
+
+
+def test_a_bad_device_stops_an_xdist_run_too(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
+    pytest.importorskip("xdist")
+    pytester.makepyfile(test_grads=TESTS)
+    result = _run(pytester, monkeypatch, "-n", "2", "--gradproof-device=tpu")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--gradproof-device:*tpu*"])

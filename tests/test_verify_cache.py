@@ -224,3 +224,82 @@ def test_cache_root_follows_xdg_and_the_platform(monkeypatch, tmp_path):
     assert cache_root() == Path.home() / ".cache" / "gradproof"
     monkeypatch.setattr(sys, "platform", "darwin")
     assert cache_root() == Path.home() / "Library" / "Caches" / "gradproof"
+
+
+# --- concurrent runs, a corrupt cache, changed code: never a wrong verdict ----------------------
+
+def _cli(env, *args, cwd=None):
+    return subprocess.Popen([sys.executable, "-m", "gradproof", "verify", *args, "--json", "--device", "cpu"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+
+
+def _env(cache_home, pythonpath=ROOT):
+    return {**os.environ, "XDG_CACHE_HOME": str(cache_home), "PYTHONPATH": str(pythonpath)}
+
+
+def _entries(cache_home):
+    return [p for p in (Path(cache_home) / "gradproof").rglob("*") if p.is_file()]
+
+
+def test_two_verifies_at_once_share_one_cache(tmp_path):
+    """Two ``gradproof verify --jobs 2`` runs against one cache folder at the same time: both
+    verdicts right, every entry a whole JSON file, no temporary file left, and a third run reads
+    every result back."""
+    names = ["sigmoid-derivative", "dropout-expectation", "training-memory", "l1-regularization"]
+    env = _env(tmp_path)
+    runs = [_cli(env, *names, "--jobs", "2") for _ in range(2)]
+    outs = [r.communicate(timeout=600) for r in runs]
+    for run, (out, err) in zip(runs, outs):
+        assert run.returncode == 0, err
+        data = json.loads(out)
+        assert data["ok"] and [r["name"] for r in data["results"]] == names
+    files = _entries(tmp_path)
+    assert not [p for p in files if p.name.endswith(".tmp")]
+    for path in files:
+        json.loads(path.read_text(encoding="utf-8"))
+    assert {p.name for p in files} == {f"{n}.json" for n in names} | {"catalog.json"}
+    third = _cli(env, *names)
+    out, err = third.communicate(timeout=600)
+    assert third.returncode == 0, err
+    results = json.loads(out)["results"]
+    assert all(r["cached"] for r in results)
+    first = {r["name"]: r for r in json.loads(outs[0][0])["results"]}
+    for r in results:  # what comes back is what was computed (time and the cached mark aside)
+        assert {**r, "cached": False, "seconds": 0} == {**first[r["name"]], "cached": False, "seconds": 0}
+
+
+@pytest.mark.parametrize("content", ["", "{\"name\": ", "garbage\x00", '{"name": "sigmoid-derivative"}'])
+def test_a_corrupt_entry_is_recomputed_and_rewritten(capsys, content):
+    rc, _ = _json_run(capsys, "sigmoid-derivative")
+    assert rc == 0
+    [entry] = [p for p in _entries(os.environ["XDG_CACHE_HOME"]) if p.name == "sigmoid-derivative.json"]
+    entry.write_text(content, encoding="utf-8", errors="surrogateescape")
+    rc, out = _json_run(capsys, "sigmoid-derivative")
+    assert rc == 0 and out["ok"] and not out["results"][0]["cached"]
+    assert json.loads(entry.read_text(encoding="utf-8"))["name"] == "sigmoid-derivative"  # rewritten whole
+    rc, out = _json_run(capsys, "sigmoid-derivative")
+    assert rc == 0 and out["results"][0]["cached"]
+
+
+def test_a_cached_pass_never_hides_code_that_now_fails(tmp_path):
+    """Verify a copy of the package (its pass is cached), break a derivation's claim in the copy,
+    verify again with the same cache: the changed source changes the key, and the run fails."""
+    import shutil
+
+    copy = tmp_path / "src"
+    shutil.copytree(ROOT / "gradproof", copy / "gradproof", ignore=shutil.ignore_patterns("__pycache__"))
+    env = _env(tmp_path / "cache", copy)
+    run = _cli(env, "sigmoid-derivative", cwd=tmp_path)
+    out, err = run.communicate(timeout=600)
+    assert run.returncode == 0, err
+    assert len(_entries(tmp_path / "cache")) == 2  # the result and the catalog's names
+    source = copy / "gradproof" / "derivations" / "logistic.py"
+    text = source.read_text(encoding="utf-8")
+    good = "GradientClaim(sigma(t), t, result, label="
+    assert text.count(good) == 1
+    source.write_text(text.replace(good, "GradientClaim(sigma(t), t, 2 * result, label="), encoding="utf-8")
+    run = _cli(env, "sigmoid-derivative", cwd=tmp_path)
+    out, err = run.communicate(timeout=600)
+    assert run.returncode == 1, err
+    data = json.loads(out)
+    assert not data["ok"] and not data["results"][0]["cached"]

@@ -4,11 +4,9 @@ The whole flow, per parameter (one perturbed at a time, so a failure is attribut
 
 1. normalise the parameters and call the user's code on copies, in float64 where it allows
    (:mod:`~gradproof.verify.params`); refuse input that cannot be checked (``InputError``);
-2. measure the loss's rounding noise and test ⟨g, v⟩ against Richardson central differences
-   along seeded signed directions (:mod:`~gradproof.verify.directional`), accepting one-sided
-   derivatives at kinks (:mod:`~gradproof.verify.kinks`);
-3. on failure, difference a bounded set of entries (:mod:`~gradproof.verify.localize`) and
-   name the likely bug (:mod:`~gradproof.verify.diagnose`).
+2. hand each parameter, as "a scalar function of one array and the gradient claimed for it",
+   to the checking engine (:func:`gradproof.verify.engine.check_array`): screen along seeded
+   signed directions, confirm any failure with a careful re-measurement, localise and diagnose.
 
 >>> import numpy as np, gradproof
 >>> X = np.arange(6.0).reshape(3, 2)
@@ -27,13 +25,12 @@ import numpy as np
 
 from gradproof.errors import InputError
 from gradproof.verify.batching import Prefetching
-from gradproof.verify.diagnose import diagnose, input_dims
-from gradproof.verify.directional import GAUSSIAN_UP_TO, Directions, check_directions, measure_noise
-from gradproof.verify.kinks import settle_on_ladder
-from gradproof.verify.localize import Entries, candidates, entry_differences
-from gradproof.verify.options import DTYPE_EPS, CheckOptions, merge_options
+from gradproof.verify.capture import Captured, capture_arrays
+from gradproof.verify.diagnose import Dims, input_dims
+from gradproof.verify.engine import Target, check_array
+from gradproof.verify.options import CheckOptions, merge_options
 from gradproof.verify.params import Param, Problem, grad_to_numpy, normalize_params, shape_str
-from gradproof.verify.result import EntryMismatch, GradientCheck, ParameterCheck
+from gradproof.verify.result import GradientCheck, ParameterCheck
 
 __all__ = ["CheckOptions", "GradientCheck", "ParameterCheck", "assert_gradient", "check_gradient"]
 
@@ -70,11 +67,12 @@ def check_gradient(
     grads, extra = _split_grad(raw, problem)
     _refuse_overflowing(f0, grads)
     dims = _LazyDims(loss, grad, plist)
+    arrays = _lazy_arrays(problem)
     records = []
-    notes: set[str] = {f"{p.name!r} was {p.converted_from}, checked as float64" for p in plist if p.converted_from}
+    converted = sorted(f"{p.name!r} was {p.converted_from}, checked as float64" for p in plist if p.converted_from)
     for i, p in enumerate(plist):
         rng = np.random.default_rng(np.random.SeedSequence([int(opts.seed) % 2**63, i]))
-        records.append(_check_parameter(problem, p, grads.get(p.name), f0, spread, opts, rng, dims, notes))
+        records.append(_check_parameter(problem, p, grads.get(p.name), f0, spread, opts, rng, dims, arrays))
     for name, shape in extra:
         records.append(
             ParameterCheck(
@@ -87,7 +85,14 @@ def check_gradient(
             )
         )
     mode = "evaluated in float64" if problem.mode == "float64" else "evaluated in the parameters' own dtype"
-    precision = "; ".join([mode, *sorted(notes)])
+    noisy = [r.noise for r in records if r.low_precision]
+    notes = list(converted)
+    if noisy:
+        notes.append(
+            f"the loss computes in low precision (relative noise up to {max(noisy):.1e} measured): "
+            "steps and tolerance sized to it"
+        )
+    precision = "; ".join([mode, *notes])
     return GradientCheck(tuple(records), opts, precision, problem.calls + 2)
 
 
@@ -107,13 +112,21 @@ def assert_gradient(
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def _direction_count(opts: CheckOptions, size: int) -> int:
-    if opts.directions is not None:
-        return int(opts.directions)
-    return 8 if size <= GAUSSIAN_UP_TO else 5
+def _lazy_arrays(problem: Problem) -> Callable[[], list[Captured]]:
+    """The arrays loss and grad hold at the point, captured once, on the first diagnosis that asks."""
+    cache: list[list[Captured]] = []
+
+    def arrays() -> list[Captured]:
+        if not cache:
+            found = capture_arrays(problem.grad, problem.user_args(problem.base))
+            found += capture_arrays(problem.loss, problem.user_args(problem.base))
+            cache.append(found)
+        return cache[0]
+
+    return arrays
 
 
-class _LazyDims(set):
+class _LazyDims(Dims):
     """Input dimensions, introspected only when a diagnosis asks (the common case passes)."""
 
     def __init__(self, loss: Any, grad: Any, plist: list[Param]):
@@ -124,11 +137,26 @@ class _LazyDims(set):
         if self._args is not None:
             loss, grad, plist = self._args
             self._args = None
-            self.update(input_dims([loss, grad], [p.shape for p in plist]))
+            found = input_dims([loss, grad], [p.shape for p in plist])
+            self.update(found)
+            self._leading = found.leading
+
+    @property
+    def leading(self) -> set[int]:
+        self._fill()
+        return self._leading
 
     def __contains__(self, item: object) -> bool:
         self._fill()
         return super().__contains__(item)
+
+    def __iter__(self):
+        self._fill()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._fill()
+        return super().__len__()
 
 
 def _split_grad(
@@ -175,41 +203,6 @@ def _refuse_overflowing(f0: float, grads: Mapping[str, Any]) -> None:
             )
 
 
-def _problem_record(p: Param, text: str, grad_shape=None, diagnosis=None) -> ParameterCheck:
-    return ParameterCheck(
-        name=p.name, shape=p.shape, ok=False, grad_shape=grad_shape, problem=text, diagnosis=diagnosis
-    )
-
-
-def _settle_kinks(measured: Directions, f: Any, q: Any, x: np.ndarray, sigma: float) -> None:
-    """Accept failing vectors that a ladder of shorter steps explains by a kink (low precision).
-
-    The ladder starts one rung above the step used (4×), where the difference is most precise,
-    so that a kink between that step and the next shorter ones shows as a jump above the noise.
-    """
-    for k, ok in enumerate(measured.ok):
-        if ok:
-            continue
-        settled = settle_on_ladder(f, q, x, measured.vectors[k], measured.user[k], 4 * measured.step, sigma)
-        if settled is not None:
-            residual, tolerance = settled
-            measured.ok[k], measured.kink[k] = True, "near"
-            measured.residual[k], measured.tolerance[k] = residual, tolerance
-            measured.fd[k] = measured.user[k] + residual
-
-
-def _apply_floor(measured: Directions, opts: CheckOptions) -> None:
-    """Accept failing directions within the caller's explicit floor (only ever more lenient)."""
-    if not (opts.floor_atol or opts.floor_rtol):
-        return
-    for k, ok in enumerate(measured.ok):
-        if ok:
-            continue
-        floor = opts.floor_atol * float(np.linalg.norm(measured.vectors[k])) + opts.floor_rtol * abs(measured.fd[k])
-        if abs(measured.residual[k]) <= floor:
-            measured.ok[k], measured.tolerance[k] = True, floor
-
-
 def _check_parameter(
     problem: Problem,
     p: Param,
@@ -219,15 +212,15 @@ def _check_parameter(
     opts: CheckOptions,
     rng: np.random.Generator,
     dims: set[int],
-    notes: set[str],
+    arrays: Callable[[], list[Captured]],
 ) -> ParameterCheck:
     if entry is None:
-        return _problem_record(p, f"grad returned no entry for it (expected shape {shape_str(p.shape)})")
+        return ParameterCheck(
+            p.name, p.shape, False, problem=f"grad returned no entry for it (expected shape {shape_str(p.shape)})"
+        )
     g, grad_eps, trouble = entry
     if g is None:
-        return _problem_record(p, trouble or "grad returned nothing usable")
-    x = p.value
-
+        return ParameterCheck(p.name, p.shape, False, problem=trouble or "grad returned nothing usable")
     where = f"loss(params) with {p.name!r} perturbed"
 
     def f_one(arr: np.ndarray) -> float:
@@ -238,116 +231,17 @@ def _check_parameter(
 
     f = Prefetching(f_one, f_many if problem.batchable else None)
 
-    q_native = (lambda a: a) if problem.mode == "float64" else (lambda a: problem.quantize(p.name, a))  # noqa: E731
-    scale = max(1.0, float(np.sqrt(np.mean(x**2)))) if x.size else 1.0
-    noise = measure_noise(f, q_native, x, f0, scale, rng, problem.output_eps)
-    if spread > 0:
-        noise = type(noise)(
-            max(noise.sigma, spread),
-            max(noise.relative, spread / max(abs(f0), 1e-300)),
-            noise.low_precision,
-            noise.nonsmooth,
-        )
-    q, step_eps = q_native, 0.0
-    if noise.low_precision:
-        grad_eps = max(grad_eps, DTYPE_EPS["float32"])
-        notes.add(
-            f"the loss computes in low precision: steps and tolerance sized to its measured noise "
-            f"{noise.relative:.1e}"
-        )
-        if problem.mode == "float64":
-            if p.native_np_dtype == np.float32:
-                q = lambda a: a.astype(np.float32).astype(np.float64)  # noqa: E731
-            else:
-                step_eps = DTYPE_EPS["float32"]
-
-    def run(gv: np.ndarray, vectors: list[np.ndarray] | None = None) -> Directions:
-        return check_directions(
-            f,
-            q,
-            x,
-            gv,
-            f0,
-            noise,
-            count=_direction_count(opts, x.size),
-            rng=rng,
-            grad_eps=grad_eps,
-            step_eps=step_eps,
-            scale=scale,
-            rtol=opts.rtol,
-            atol=opts.atol,
-            vectors=vectors,
-        )
-
-    if g.shape != x.shape:
-        text = f"grad returned shape {shape_str(g.shape)} for a parameter of shape {shape_str(x.shape)}"
-        diagnosis = None
-        if g.size == x.size and g.size:
-            candidate = g.T if (g.ndim == 2 and g.shape == x.shape[::-1]) else g.reshape(x.shape)
-            if np.isfinite(candidate).all() and all(run(candidate.reshape(x.shape)).ok):
-                diagnosis = (
-                    "the gradient is transposed: its transpose matches the finite differences"
-                    if g.ndim == 2 and g.shape == x.shape[::-1]
-                    else "the values are right but laid out in the wrong shape (reshape it)"
-                )
-        return _problem_record(p, text, tuple(g.shape), diagnosis)
-    bad = ~np.isfinite(g)
-    if bad.any():
-        idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        what = "NaN" if np.isnan(g[idx]) else "infinity"
-        return _problem_record(p, f"grad returned {what} at {p.name}{list(idx) if idx else ''}", g.shape)
-
-    dirs = run(g)
-    _apply_floor(dirs, opts)
-    # Low-precision code: a directional difference drowns a single wrong entry in the noise
-    # of the whole loss, so small parameters are also differenced entry by entry (6 calls each).
-    basis = None
-    if noise.low_precision and 0 < x.size <= int(opts.max_entries) and opts.rtol is None and opts.atol is None:
-        basis = run(g, list(np.eye(x.size).reshape((x.size, *x.shape))))
-        _apply_floor(basis, opts)
-    if noise.low_precision:
-        for measured in (dirs, basis):
-            if measured is not None and measured.n_bad:
-                _settle_kinks(measured, f, q, x, noise.sigma)
-    shown = dirs if dirs.n_bad or basis is None or basis.n_bad == 0 else basis
-    err, tol = shown.worst()
-    if dirs.n_bad == 0 and (basis is None or basis.n_bad == 0):
-        return ParameterCheck(p.name, p.shape, True, err, tol, dirs.n, 0, dirs.n_kink, grad_shape=g.shape)
-    entries = None
-    worst: tuple[EntryMismatch, ...] = ()
-    if basis is not None:
-        entries = Entries(
-            np.arange(x.size),
-            np.asarray(basis.fd),
-            np.asarray(basis.user),
-            np.asarray(basis.tolerance),
-            complete=True,
-        )
-    elif opts.localize and x.size:
-        index, complete = candidates(f, q, x, g, dirs.step, rng, int(opts.max_entries))
-        entries = entry_differences(
-            f,
-            q,
-            x,
-            g,
-            index,
-            rel_noise=noise.relative,
-            sigma=noise.sigma,
-            grad_eps=grad_eps,
-            complete=complete,
-        )
-    if entries is not None:
-        gap = np.abs(entries.got - entries.expected)
-        order = [k for k in np.argsort(-gap, kind="stable") if entries.bad[k]][: int(opts.worst)]
-        worst = tuple(
-            EntryMismatch(
-                tuple(int(i) for i in np.unravel_index(int(entries.index[k]), x.shape)),
-                float(entries.expected[k]),
-                float(entries.got[k]),
-            )
-            for k in order
-        )
-    text = diagnose(p.name, x, g, dirs, entries, dims)
-    return ParameterCheck(
-        p.name, p.shape, False, err, tol, shown.n, shown.n_bad, shown.n_kink, text, worst, g.shape
+    target = Target(
+        name=p.name,
+        x=p.value,
+        f=f,
+        f0=f0,
+        quantize=(lambda a: a) if problem.mode == "float64" else (lambda a: problem.quantize(p.name, a)),
+        grad_eps=grad_eps,
+        output_eps=problem.output_eps,
+        native_dtype=p.native_np_dtype,
+        float64_mode=problem.mode == "float64",
+        spread=spread,
+        arrays=arrays,
     )
+    return check_array(target, g, opts, rng, dims)

@@ -3,8 +3,13 @@
 Hypotheses are fitted to what the check already measured — the user's ⟨g, v⟩ and the finite
 differences along each direction, plus the per-entry differences where they were taken — so a
 diagnosis costs no extra loss evaluations.  In order: zero, a constant factor (flipped sign,
-a factor 2, the batch size), a transpose, an error proportional to the parameter itself
-(weight decay scaled wrong), a mismatch confined to some entries; else a plain-words hint.
+a factor 2, the batch size, √d or 1/√d of an input dimension d), a transpose, an error
+proportional to the parameter itself (weight decay scaled wrong), an activation derivative left
+out, doubled or taken at the wrong tensor (:mod:`~gradproof.verify.elementwise`), a mismatch
+confined to the border of a spatial tensor, to repeated indices or to a sign region
+(:mod:`~gradproof.verify.patterns`), to some entries.  A cause is named only when its test
+passes; otherwise the sentence states what is known — the size of the error against the
+tolerance and where it lies — and calls an error at the rounding level just that.
 """
 
 from __future__ import annotations
@@ -12,12 +17,16 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from gradproof.verify.capture import Captured
 from gradproof.verify.directional import Directions
+from gradproof.verify.elementwise import computed_elsewhere, explain_elementwise
 from gradproof.verify.localize import Entries
+from gradproof.verify.patterns import border, repeated_indices, sign_region
 
 FIT = 1e-3  # relative misfit under which a hypothesis is accepted
 
@@ -59,11 +68,21 @@ def _referenced_values(fn: Any, depth: int = 0) -> Iterable[Any]:
     yield from getattr(fn, "__defaults__", None) or ()
 
 
-def input_dims(functions: Iterable[Callable], shapes: Iterable[tuple[int, ...]]) -> set[int]:
+class Dims(set):
+    """Input dimensions (≥ 2), with ``leading``: the first-axis sizes of ≥ 2-D arrays (batch sizes)."""
+
+    def __init__(self, dims: Iterable[int] = (), leading: Iterable[int] = ()):
+        super().__init__(d for d in dims if d >= 2)
+        self._leading = {d for d in leading if d >= 2}
+
+    @property
+    def leading(self) -> set[int]:
+        return self._leading
+
+
+def input_dims(functions: Iterable[Callable], shapes: Iterable[tuple[int, ...]]) -> Dims:
     """Sizes of the dimensions of the arrays the user's functions can see, and of the parameters."""
-    dims: set[int] = set()
-    for shape in shapes:
-        dims.update(shape)
+    shapes = list(shapes)
     for fn in functions:
         try:
             for value in _referenced_values(fn):
@@ -71,10 +90,10 @@ def input_dims(functions: Iterable[Callable], shapes: Iterable[tuple[int, ...]])
                 for item in values:
                     shape = _shape_of(item)
                     if shape is not None:
-                        dims.update(shape)
+                        shapes.append(shape)
         except Exception:  # noqa: BLE001 - introspection is best effort
             continue
-    return {d for d in dims if d >= 2}
+    return Dims((d for shape in shapes for d in shape), (shape[0] for shape in shapes if len(shape) >= 2))
 
 
 def _fraction(c: float) -> str:
@@ -93,8 +112,9 @@ def describe_factor(c: float, dims: set[int]) -> str:
             bigger = n is mag
             if k in dims and k != 2:
                 how = "a sum where a mean was meant" if bigger else "a mean where a sum was meant"
+                what = f"the batch size {k}" if k in getattr(dims, "leading", ()) else f"{k}, an input dimension"
                 return (
-                    f"the gradient is {text} × the true gradient: off by the batch size {k} "
+                    f"the gradient is {text} × the true gradient: off by {what} "
                     f"({how}){', and its sign is flipped' if sign else ''}"
                 )
             if k == 2:
@@ -105,6 +125,20 @@ def describe_factor(c: float, dims: set[int]) -> str:
             return (
                 f"the gradient is {text} × the true gradient (a constant factor {k}"
                 f"{'; a sum where a mean was meant?' if bigger else '; a mean where a sum was meant?'})"
+            )
+    for d in sorted(dims):
+        root = math.sqrt(d)
+        if abs(root - round(root)) < 1e-9:
+            continue  # an integer root is named as the integer above
+        if abs(mag - root) < FIT * mag:
+            return (
+                f"the gradient is {sign}√{d} = {sign}{root:.4g} × the true gradient, {d} being an input "
+                f"dimension: a 1/√{d} scale (such as attention's 1/√d) left out of the backward"
+            )
+        if abs(1.0 / mag - root) < FIT / mag:
+            return (
+                f"the gradient is {sign}1/√{d} = {sign}{1.0 / root:.4g} × the true gradient, {d} being an input "
+                f"dimension: a 1/√{d} scale (such as attention's 1/√d) applied once too often in the backward"
             )
     return f"the gradient is {_fraction(c)} × the true gradient (a constant factor)"
 
@@ -125,6 +159,20 @@ def _fit_scalar(target: np.ndarray, basis: np.ndarray, mismatch: np.ndarray) -> 
     return None
 
 
+@dataclass(frozen=True)
+class Context:
+    """What a diagnosis may use beyond the measurements: the arrays the user's code held (fetched
+    only when needed), the confirmed error and tolerance (relative), the gradient dtype's roundoff."""
+
+    arrays: Callable[[], list[Captured]] = field(default=lambda: [])
+    error: float = 0.0
+    tolerance: float = 0.0
+    grad_eps: float = 2.0**-52
+
+
+ROUNDING_LEVEL = 1e3  # errors below this many units of roundoff (relative) are called rounding-level
+
+
 def diagnose(
     name: str,
     x: np.ndarray,
@@ -132,8 +180,27 @@ def diagnose(
     dirs: Directions,
     entries: Entries | None,
     dims: set[int],
+    context: Context | None = None,
 ) -> str:
     """One sentence on the most likely cause of a failed check."""
+    context = context or Context()
+    text = _cause(name, x, g, dirs, entries, dims, context)
+    if not text.startswith("the gradient is zero"):
+        held = computed_elsewhere(x, g, dirs, entries, _arrays(context))
+        if held:
+            text += f"; {held}"
+    return text
+
+
+def _cause(
+    name: str,
+    x: np.ndarray,
+    g: np.ndarray,
+    dirs: Directions,
+    entries: Entries | None,
+    dims: set[int],
+    context: Context,
+) -> str:
     user = np.asarray(dirs.user)
     fd = np.asarray(dirs.fd)
     tol = np.asarray(dirs.tolerance)
@@ -156,7 +223,18 @@ def diagnose(
                 f"the error is {_fraction(c)} × the parameter {name!r} itself: an L2 / weight-decay "
                 "term with the wrong coefficient (e.g. λ versus λ/2)"
             )
+    arrays = _arrays(context)
+    text = explain_elementwise(name, x, g, dirs, entries, arrays)
+    if text:
+        return text
     if entries is not None and entries.bad.any():
+        for text in (
+            border(x.shape, entries),
+            repeated_indices(x.shape, entries, arrays),
+            sign_region(name, x, entries, arrays),
+        ):
+            if text:
+                return text
         bad = entries.index[entries.bad]
         share = len(bad) / x.size if entries.complete else None
         if share is not None and share <= 0.5:
@@ -173,9 +251,40 @@ def diagnose(
                 f"the mismatch is confined to a few entries ({len(bad)} found among "
                 f"{len(entries.index)} differenced of {x.size})"
             )
+    return _unexplained(x, user, fd, entries, context)
+
+
+def _arrays(context: Context) -> list[Captured]:
+    try:
+        return list(context.arrays())
+    except Exception:  # noqa: BLE001 - the user's code may fail when called again; explain without it
+        return []
+
+
+def _unexplained(x: np.ndarray, user: np.ndarray, fd: np.ndarray, entries: Entries | None, context: Context) -> str:
+    """What is known when no cause can be named: the size of the error and where it lies."""
+    typical = float(np.sqrt(np.mean(fd**2))) if fd.size else 0.0
+    rel = float(np.sqrt(np.mean((user - fd) ** 2))) / typical if typical > 0 else math.inf
+    times = context.error / context.tolerance if context.tolerance > 0 else math.inf
+    size = f"{rel:.1e} of the gradient's norm, {times:.3g}× the tolerance"
+    where = ""
+    if entries is not None and entries.index.size:
+        k, n = int(entries.bad.sum()), len(entries.index)
+        where = f", in {k} of the {n} entries differenced" + ("" if entries.complete else f" (of {x.size})")
+    if rel < ROUNDING_LEVEL * context.grad_eps:
+        return (
+            f"an error at the level of rounding ({size}{where}): not a missing term — look for a part of the "
+            "backward computed in lower precision, or a constant rounded differently than in the forward"
+        )
+    if rel < 1e-3:
+        return (
+            f"no simple transform of the true gradient explains it; the error is small ({size}{where}): a "
+            "constant or an approximation that differs between forward and backward (an ε, a clipping bound, "
+            "an approximate derivative) is the usual cause"
+        )
     return (
-        "no simple transform of the true gradient: look for a missing or extra term, a missing "
-        "activation derivative, or a derivative taken at the wrong tensor"
+        f"no simple transform of the true gradient explains it ({size}{where}): look for a missing or extra "
+        "term, or an intermediate computed from the wrong tensor"
     )
 
 

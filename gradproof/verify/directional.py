@@ -44,7 +44,10 @@ class Noise:
 
 START_DENSE, START_BASIS = 1.0 / 6.0, 1.0 / 8.0  # first step ε^a·scale, halved while truncation dominates
 RETRY_SHRINK = (1 / 8, 1 / 8, 1 / 16, 1e-3, 1e-3)  # successive step reductions at a kink
-RETRY_RESOLUTION = 1e-2  # shortest retry step: its noise may reach this share of ‖g‖·‖v‖
+# A direction passes only when its tolerance resolves errors of this size relative to the typical
+# projection ‖g‖·‖v‖/√n (what a gradient off by that share of its norm changes ⟨g, v⟩ by); a
+# coarser direction (long steps across kinks, float32 noise) is inconclusive and measured again.
+RESOLUTION_TARGET = 3e-3
 POOL_AT_LEAST = 32  # vectors from which the residual noise is measured rather than probed
 GAUSSIAN_UP_TO = 2048  # entries; larger parameters get random signs (Rademacher)
 
@@ -109,6 +112,8 @@ class Directions:
     ok: list[bool] = field(default_factory=list)
     kink: list[str] = field(default_factory=list)  # "", "right", "left", "between"
     scale: list[float] = field(default_factory=list)  # ‖v‖·max(‖g‖, typical |fd|)
+    steps: list[float] = field(default_factory=list)  # the step each direction settled on
+    resolution: list[float] = field(default_factory=list)  # ‖v‖·max(‖g‖, typical |fd|)/√n: a typical |⟨g, v⟩|
 
     @property
     def n(self) -> int:
@@ -188,6 +193,7 @@ def check_directions(
     # one coordinate at a time sees far less curvature than a dense direction: start longer
     t0 = noise.relative ** (START_BASIS if vectors is not None else START_DENSE) * scale
     gnorm = float(np.linalg.norm(g))
+    vectors_given = vectors
     vectors = list(vectors) if vectors is not None else [direction(rng, x.shape) for _ in range(count)]
     pending = []
     for k, v in enumerate(vectors):
@@ -212,7 +218,8 @@ def check_directions(
     pooled = None
     if len(pending) >= POOL_AT_LEAST:  # std of R(t)·t, measured over many vectors
         pooled = _pooled_noise(np.array([p[2] * p[4] for p in pending]), RICHARDSON_NOISE * sigma)
-    step_term = 4.0 * step_eps * float(np.linalg.norm(g * x)) / t if step_eps else 0.0
+    step_num = 4.0 * step_eps * float(np.linalg.norm(g * x)) if step_eps else 0.0
+    root_n = math.sqrt(max(x.size, 1))
     users = [float(np.vdot(g, v)) for v, *_ in pending]
     fds = np.array([a + p[1] for a, p in zip(users, pending, strict=True)])
     top = float(np.max(np.abs(fds), initial=0.0))  # scaled, so losses near 1e300 cannot overflow
@@ -220,19 +227,25 @@ def check_directions(
     for a, (v, rich, trunc, vals, t) in zip(users, pending, strict=True):
         noise_r = (pooled if pooled is not None else RICHARDSON_NOISE * sigma) / t
         vnorm = float(np.linalg.norm(v))
-        extra = 16.0 * grad_eps * gnorm * vnorm + step_term
+        extra = 16.0 * grad_eps * gnorm * vnorm + step_num / t
         scale_k = vnorm * max(gnorm, typical)  # typical |fd| ≈ ‖true gradient‖ for Gaussian v
+        limit = RESOLUTION_TARGET * scale_k / root_n
         tol = math.hypot(2.0 * trunc, NOISE_SAFETY * noise_r) + extra
+        own = rtol is None and atol is None
         if rtol is not None:
             tol = rtol * scale_k
         if atol is not None:
             tol = tol + atol * vnorm
         residual, kink, ok = rich, "", abs(rich) <= tol and math.isfinite(tol)  # inf passes nothing
-        if not ok and t / 8 not in vals:
+        if ok and own and vectors_given is None and tol > limit:
+            ok = False  # inconclusive: too coarse to pass, left to the confirmation's shorter steps
+        elif not ok and t / 8 not in vals:
             _residual(f, q, x, g, v, t / 8, vals)  # two more calls, only for a failing direction
-        if not ok and looks_nonsmooth(*(vals[-t], vals[-t / 2], f0, vals[t / 2], vals[t], sigma),
-                                      *(vals[-t / 4], vals[t / 4], vals[-t / 8], vals[t / 8])):
-            accepted = _kink_retry(f, q, x, g, v, t, f0, vals, sigma, extra, scale_k)
+        if not ok and t / 8 in vals and looks_nonsmooth(
+            *(vals[-t], vals[-t / 2], f0, vals[t / 2], vals[t], sigma),
+            *(vals[-t / 4], vals[t / 4], vals[-t / 8], vals[t / 8]),
+        ):
+            accepted = _kink_retry(f, q, x, g, v, t, f0, vals, sigma, extra, scale_k, limit if own else math.inf)
             if accepted is not None:
                 residual, kink, tol_k = accepted
                 ok = True
@@ -245,25 +258,27 @@ def check_directions(
         out.ok.append(ok)
         out.kink.append(kink)
         out.scale.append(scale_k)
+        out.steps.append(float(t))
+        out.resolution.append(scale_k / root_n)
     return out
 
 
-def _kink_retry(f, q, x, g, v, t, f0, vals, sigma, extra, scale_k):
+def _kink_retry(f, q, x, g, v, t, f0, vals, sigma, extra, scale_k, limit):
     """(residual, side, tolerance) if ``g`` passes at a kink along ``v``, else None.
 
     First the one-sided derivatives at step t; then, since a kink a little way off is no longer
     straddled by a shorter step (and a long step may straddle several, as in a ReLU network),
     central and one-sided differences at steps 8×, 64×, 1024×, 10⁶× … shorter while rounding
-    allows.
+    allows.  Nothing is accepted with a tolerance above ``limit`` (too coarse to tell).
     """
     step, known = t, vals
     for shrink in RETRY_SHRINK:
         side = one_sided(f, q, x, g, v, step, f0, known, sigma, extra, scale_k)
-        if side.accepted:
+        if side.accepted and side.tolerance <= limit:
             return side.residual, side.side, side.tolerance
         step = step * shrink
         noise_tol = NOISE_SAFETY * RICHARDSON_NOISE * sigma / step
-        if noise_tol > RETRY_RESOLUTION * scale_k:
+        if noise_tol > limit:
             return None
         known = {}
         res = []
@@ -273,7 +288,7 @@ def _kink_retry(f, q, x, g, v, t, f0, vals, sigma, extra, scale_k):
             res.append((known[h] - known[-h] - float(np.vdot(g, xp - xm))) / (2 * h))
         rich = (4.0 * res[1] - res[0]) / 3.0
         tol = 2.0 * abs(res[0] - res[1]) + noise_tol + extra
-        if abs(rich) <= tol:
+        if abs(rich) <= tol <= limit:
             return rich, "near", tol
         if not looks_nonsmooth(known[-step], known[-step / 2], f0, known[step / 2], known[step], sigma):
             return None

@@ -130,8 +130,11 @@ def settle_on_ladder(
     user: float,
     t: float,
     sigma: float,
+    limit: float = float("inf"),
 ) -> tuple[float, float] | None:
     """(residual, tolerance) when a failing direction is explained by a kink, else None.
+
+    Nothing is accepted with a tolerance above ``limit``: a rung that noisy cannot tell.
 
     Low-precision code needs long steps, and a long step in a ReLU network crosses kinks that
     the fourth-difference test cannot tell from noise.  Central differences on a ladder of
@@ -157,7 +160,7 @@ def settle_on_ladder(
         allowed = LADDER_SIGMAS * np.hypot(stds[j], stds[j - 1]) + abs(fds[j - 1] - fds[j - 2]) / 4.0
         if change > allowed:  # a kink lies within step j − 1 but not within step j
             for k in range(j, len(fds)):
-                if abs(fds[k] - user) <= LADDER_SIGMAS * stds[k]:
+                if abs(fds[k] - user) <= LADDER_SIGMAS * stds[k] <= limit:
                     return fds[k] - user, LADDER_SIGMAS * stds[k]
             return None
     return None

@@ -63,6 +63,11 @@ class ParameterCheck:
     grad_shape: tuple[int, ...] | None = None
     problem: str | None = None  # shape mismatch, missing key, non-finite gradient, ...
     stray: bool = False  # an entry grad returned for a name that is not a parameter
+    confirmed: bool = False  # a failure that the confirmation stage measured again and upheld
+    remeasured: int = 0  # screen failures measured again (and, for a pass, not upheld)
+    low_precision: bool = False  # the function computes in less than float64
+    noise: float = 0.0  # its measured relative rounding noise
+    resolution: float = 0.0  # relative error ‖Δg‖/‖g‖ below which a wrong gradient may pass unseen
     noun: str = "parameter"  # what the checked tensor is called: "parameter", "input", ...
     jacobian: tuple[JacobianEntry, ...] = ()  # worst Jacobian entries, for functions with outputs
 
@@ -84,14 +89,24 @@ class ParameterCheck:
             )
             if self.kinks:
                 text += (
-                    f"; the point is at or near a kink (non-differentiable point) along {self.kinks} of "
-                    f"{self.directions} directions: accepted because the gradient matches a one-sided "
-                    "derivative"
+                    f"; along {self.kinks} of {self.directions} directions the differences behave as at or near "
+                    "a kink (non-differentiable point), and the gradient matches a one-sided derivative there"
+                )
+            if self.remeasured:
+                text += (
+                    f"; {self.remeasured} direction{'s' if self.remeasured != 1 else ''} beyond the first "
+                    "screen's tolerance, measured again with a careful noise estimate, agree"
+                )
+            if self.low_precision and self.resolution > 0:
+                text += (
+                    f"; errors below about {self.resolution:.0e} of the gradient's norm are not resolvable in this "
+                    "code's precision"
                 )
             return text + "."
+        confirmed = ", confirmed by re-measurement" if self.confirmed else ""
         text = (
             f"gradient check FAILED for {head}: directional error {self.error:.1e} > tolerance "
-            f"{self.tolerance:.1e} ({self.disagree}/{self.directions} directions disagree)."
+            f"{self.tolerance:.1e}{confirmed} ({self.disagree}/{self.directions} directions disagree)."
         )
         if self.diagnosis:
             text += f" Likely cause: {self.diagnosis}."
