@@ -78,6 +78,11 @@ PA = "gradproof/verify/params.py"
 KI = "gradproof/verify/kinks.py"
 PR = "gradproof/derivations/prove.py"
 SM = "gradproof/derivations/softmax.py"
+LG = "gradproof/derivations/logic.py"
+CO = "gradproof/derivations/common.py"
+SA = "gradproof/derivations/sampling.py"
+LOGIC_TESTS = ("tests/test_prover_soundness_logic.py", "tests/test_derivations_information.py")
+MINIBATCH_TESTS = ("tests/test_derivations_minibatch.py",)
 
 # fmt: off
 # (each mutation quotes a line of source exactly, long lines included)
@@ -231,9 +236,68 @@ MUTATIONS = [
     # -- a derivation's data: a step rewritten to another, still true, statement --------------------------
     _m("D1", SM, "Step(s[i] / s[j], sp.exp(z[i] - z[j]),", "Step(s[i] / s[j], sp.exp(z[i]) / sp.exp(z[j]),",
        "a softmax step rewritten to an equivalent statement", ("tests/test_pins.py", "tests/test_derivations_core.py")),
-    _m("P25", PR, "    return sp.simplify(a.lhs - b.lhs) == 0 and sp.simplify(a.rhs - b.rhs) == 0",
+    _m("P25", LG, "    return sp.simplify(a.lhs - b.lhs) == 0 and sp.simplify(a.rhs - b.rhs) == 0",
        "    return sp.simplify(a.lhs - b.lhs) == 0", "the last step's right side need not be the statement's",
        PROVER_TESTS),
+    # -- implications, witnesses, shown inequalities (derivations/logic.py) and their rewrites ------------
+    _m("L1", LG, "        if not (g.is_zero is False and g.is_finite):", "        if not g.is_finite:",
+       "rescaling by a factor that may be 0", LOGIC_TESTS),
+    _m("L2", LG, "    ok, deps = nonnegative(derivation, plhs.function, earlier, {var: (lo, hi)})",
+       "    ok, deps = True, []", "a zero sum forces zero terms even when they may be negative", LOGIC_TESTS),
+    _m("L3", LG, "    if sp.simplify(ilo - lo) != 0 or sp.simplify(ihi - hi) != 0:", "    if False:",
+       "a zero sum over part of the range forces every term", LOGIC_TESTS),
+    _m("L4", LG, "    if not is_zero(sp.expand(h.xreplace({x: a})))[0]:", "    if False:",
+       "unique zero without checking h(a) = 0", LOGIC_TESTS),
+    _m("L5", LG, "    if dh.is_positive or dh.is_negative:", "    if True:",
+       "every function taken as strictly monotone", LOGIC_TESTS),
+    _m("L6", LG, "        if not premise_only & fixed:", "        if True:",
+       "a chain may use a premise for every value of an index it fixes", LOGIC_TESTS),
+    _m("L7", LG, "        if shared == set(indices):", "        if False:",
+       "a premise about one entry substituted into every entry", LOGIC_TESTS),
+    _m("L8", LG, "                    if not _index_within(derivation, got, want, ranges):", "                    if False:",
+       "substitution ignores the premise's index range", LOGIC_TESTS),
+    _m("L9", LG, "        elif var.is_positive and not derivation.expand_definitions(value).is_positive:", "        elif False:",
+       "a fact for x > 0 instantiated at any real argument", LOGIC_TESTS),
+    _m("L10", LG, "        if (fact_strict or not strict) and _instance_of(derivation, fact, e, ranges):",
+       "        if _instance_of(derivation, fact, e, ranges):", "a fact F ≥ 0 used to show F > 0", LOGIC_TESTS),
+    _m("L11", LG, "        if strict and not all((hi - lo).is_nonnegative for _, lo, hi in e.limits):", "        if False:",
+       "a possibly empty sum shown positive", LOGIC_TESTS),
+    _m("L12", LG, "        if not (g.is_positive and is_zero(sp.expand(dh - (x - a) * g))[0]):",
+       "        if not is_zero(sp.expand(dh - (x - a) * g))[0]:", "a single critical point taken as a minimum",
+       LOGIC_TESTS),
+    _m("L13", LG, "    if step.lhs.args[1] != step.rhs.args[1]:", "    if False:",
+       "a witness whose two sides are at different points", LOGIC_TESTS),
+    _m("L14", LG, "        return _has_implication(part.lhs, part.rhs, steps) and _has_implication(part.rhs, part.lhs, steps)",
+       "        return _has_implication(part.lhs, part.rhs, steps)", "an equivalence from one direction", LOGIC_TESTS),
+    _m("L15", LG, "    if value.is_zero is False and value.is_finite:", "    if value.is_zero is not True:",
+       "a closed '≠' shown when SymPy cannot tell", LOGIC_TESTS),
+    _m("L16", LG, 'f: (1 - sp.Dummy("u", positive=True)) if high else sp.Dummy("f", nonnegative=True)',
+       'f: sp.Dummy("f", nonnegative=True)', "frac(x) < 1 forgotten", LOGIC_TESTS + MINIBATCH_TESTS,
+       "weakens the rule only: an inequality that needs frac < 1 is then checked at points, not shown "
+       "(the tests see the method change)"),
+    _m("L17", LG, "    if not strict and e.is_integer:", "    if not strict:",
+       "d + 1 > 0 taken as d ≥ 0 for a non-integer d", LOGIC_TESTS),
+    _m("L18", LG, "        free = {k: v for k, v in rule.items() if not self._is_bound(k) and not (",
+       "        free = {k: v for k, v in rule.items() if True or not (", "At lets outer sizes reach its bound symbols",
+       LOGIC_TESTS),
+    _m("L19", LG, "        if not g.has(x - a) and (g.is_positive or g.is_negative) and is_zero",
+       "        if not g.has(x - a) and is_zero", "a zero with a derivative changing sign anywhere taken as unique",
+       LOGIC_TESTS),
+    _m("L20", CO, "    return isinstance(e, sp.log) and isinstance(e.args[0], sp.Product) and bool(e.args[0].function.is_positive)",
+       "    return isinstance(e, sp.log) and isinstance(e.args[0], sp.Product)", "log Π = Σ log for any sign",
+       LOGIC_TESTS),
+    _m("L21", CO, "        if not (c.is_Integer and 0 < c <= 4) or not (base - lo + 1).is_nonnegative:",
+       "        if not (c.is_Integer and 0 < c <= 4):", "a sum that may run backwards split", LOGIC_TESTS),
+    _m("L22", CO, "                    if (other - hi).is_positive or (lo - other).is_positive:",
+       "                    if (other - hi).is_nonnegative or (lo - other).is_positive:",
+       "δ(d, k) = 0 for k ≤ d (off by one)", LOGIC_TESTS),
+    _m("L23", SA, "        return first, B * (B - 1) / (N * (N - 1)), first",
+       "        return first, B * (B - 1) / N**2, first", "without-replacement pairs drawn as with replacement",
+       MINIBATCH_TESTS),
+    _m("L24", JU, "MONTE_CARLO_SIGMAS = 4.0", "MONTE_CARLO_SIGMAS = 40.0", "Monte Carlo bar 4 -> 40 standard errors",
+       MINIBATCH_TESTS),
+    _m("L25", LG, "        if not is_zero(case, facts)[0]:", "        if False:", "a binary case split that never fails",
+       LOGIC_TESTS),
 ]
 # -- the honesty of exit codes (issue 11): the verdict mapping, the child-process protocol, the console --
 CLI, ISO, CON, CHK = "gradproof/cli.py", "gradproof/isolated.py", "gradproof/console.py", "gradproof/commands/check.py"

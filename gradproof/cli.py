@@ -27,6 +27,7 @@ COMMANDS = {
     "bias-variance": "bias_variance",
     "report": "report",
     "check-steps": "check_steps",
+    "figure": "figure",
 }
 
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["ordered_terms", "pretty", "prose", "render_text"]
 
-_REL = {"=": "=", ">=": "≥", "<=": "≤", ">": ">", "<": "<", "!=": "≠"}
+_REL = {"=": "=", ">=": "≥", "<=": "≤", ">": ">", "<": "<", "!=": "≠", "=>": "⇒"}
 #: a continuation line of a formula starts under its right-hand side unless that is further right
 #: than this share of the width
 _HANGING_SHARE = 0.45
@@ -126,11 +126,13 @@ def _value_lines(prefix: str, value: Any, width: int, ascii: bool) -> list[str]:
     return [line if len(line) <= width else line[:width] for line in out]
 
 
-def _statement(d: Derivation) -> tuple[str, str, str]:
-    rel = "="
+def _statement(d: Derivation) -> tuple[str, str]:
+    """Head and body of the statement: ``lhs rel `` and ``rhs`` for a relation; for a compound
+    statement (and, implies, iff, exists) no head and the whole statement."""
     if isinstance(d.statement, sp.Rel):
         rel = _REL.get(d.statement.rel_op.replace("==", "="), d.statement.rel_op)
-    return pretty(d.statement.lhs), rel, pretty(d.statement.rhs)
+        return f"{pretty(d.statement.lhs)} {rel} ", pretty(d.statement.rhs)
+    return "", pretty(d.statement)
 
 
 def render_text(d: Derivation, *, width: int = DEFAULT_WIDTH, ascii: bool = False) -> str:
@@ -153,15 +155,17 @@ def render_text(d: Derivation, *, width: int = DEFAULT_WIDTH, ascii: bool = Fals
     if d.assumptions or d.index_ranges:
         out.lines.append("Assumptions:")
         for a in d.assumptions:
+            if not a.text:  # a predicate for the prover only
+                continue
             out.prose(a.text, "  - ", "    ")
         ranges = sorted({_NBSP.join((pretty(d.index_range(i)[0]), "≤", pretty(i), "≤", pretty(d.index_range(i)[1])))
                          for i in d.index_ranges})
         if ranges:
             out.prose(f"indices in range: {', '.join(ranges)}", "  - ", "    ")
         out.blank()
-    lhs, rel, rhs = _statement(d)
+    head, body = _statement(d)
     out.lines.append("Statement:")
-    out.formula(f"{lhs} {rel} ", rhs)
+    out.formula(head, body)
     out.blank()
     out.lines.append("Steps:")
     previous = None
