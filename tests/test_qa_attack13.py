@@ -111,18 +111,28 @@ def test_show_aligns_the_relations_of_a_repeated_left_hand_side(width, ascii):
     # before: a repeated left-hand side became min(len, 12) blanks, measured before the ASCII
     # spelling: '=' two columns left of the step above (∂ log s_i/∂z_j, Σ_{i=1..n} s_i) at any
     # width, and up to five in ASCII (dsigma(z)/dz vs ∂σ(z)/∂z)
+    import re
+
     from gradproof.derivations.registry import catalog
     from gradproof.derivations.text import _HANG, _align_limit, render_text
 
+    step_line = re.compile(r"^ {2}[ \d]\d\. ")
     for d in catalog():
-        anchor = None
-        for step, column, repeated in _step_relation_columns(render_text(d, width=width, ascii=ascii)):
-            if not repeated:
-                anchor = column
-            elif anchor - len("  nn. ") - 1 <= _align_limit(width):  # the left-hand side's columns
-                assert column == anchor, (d.name, width, ascii, step)
+        above = None
+        for line in render_text(d, width=width, ascii=ascii).splitlines():
+            m = step_line.match(line)
+            if not m:
+                continue
+            body = line[m.end() :]
+            if not body.startswith(" "):
+                above = line
+                continue
+            column = m.end() + len(body) - len(body.lstrip(" "))
+            lhs = len(above[m.end() :].split(" " + line[column:].split(" ")[0] + " ")[0])
+            if lhs <= _align_limit(width):  # the same relation stands right above
+                assert above[column] in "=<>≤≥≠⇒!" and line[column] in "=<>≤≥≠⇒!", (d.name, width, ascii, line)
             else:
-                assert column == len("  nn. ") + _HANG + 1, (d.name, width, ascii, step)
+                assert column == m.end() + _HANG + 1, (d.name, width, ascii, line)
 
 
 def test_ascii_spells_a_run_of_superscripts_as_one_exponent():
