@@ -50,3 +50,15 @@ def test_true_step_and_unevaluable_step_carry_no_counterexample():
 def test_check_numerically_keeps_its_two_value_result():
     result = check_numerically(derivation(s[i], 0, ">"), s[i], sp.S.Zero, ">")
     assert isinstance(result, tuple) and len(result) == 2 and result[0] is True
+
+
+def test_a_side_that_is_the_free_index_alone():
+    # index values are SymPy integers: substituting into a bare index gave a Python int and crashed
+    kk = sp.Symbol("kk", integer=True, nonnegative=True)
+    step = Step(sp.Max(kk, 1), kk, "under test")
+    d = Derivation(name="t", title="", summary="", statement=step.expr, steps=(step,), index_ranges={kk: (0, n - 1)},
+                   sizes={n: 3})  # fmt: skip
+    record = d.prove().steps[0]
+    assert record.method == FAILED and record.counterexample.indices == {kk: 0}
+    ok, _, _ = check_at_points(d, kk + 0, kk, "=")
+    assert ok

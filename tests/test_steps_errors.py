@@ -46,7 +46,7 @@ def test_undeclared_sum_index_without_limits():
         ("a &= b \\pm c", "±"),
         ("a &= b + \\dots + c", "…"),
         ("a &= \\begin{cases} 1 \\end{cases}", "cases"),
-        ("a &= \\{ b \\}", "indicator"),
+        ("a &= \\{ b, c \\}", "indicator"),
         ("a &= \\langle b \\rangle", "\\langle"),
         ("a &= b \\\\ c &= d & e &= f", "second equation"),
         ("a &= \\mathcal{xy}", "single letter"),
@@ -135,3 +135,9 @@ def test_missing_file_is_an_input_error(tmp_path):
 
     with pytest.raises(InputError, match="no such file"):
         check_steps(tmp_path / "nope.tex")
+
+
+def test_a_subscripted_function_without_a_vector_is_an_error():
+    # f_i(x) must not silently become a product f_i · x
+    err = error_of(tex("f_i(x) &= 0", "index i = 1..n", "function f(x)"))
+    assert "takes no subscript" in err.message and err.line == 4

@@ -208,3 +208,10 @@ def test_newcommand_without_arguments_is_expanded():
     from gradproof.steps.check import check_steps
 
     assert check_steps(src).ok
+
+
+def test_a_function_name_subscripted_is_its_defined_vector():
+    # mlp-backprop's fragment: hidden units H_j beside the unit step H(t)
+    step = r"function H(t, h = \frac{1}{2}) = \mathbb{1}\{t > 0\} + h \mathbb{1}\{t = 0\}"
+    check(r"H_j + H(1) = \tanh(z_j) + 1", r"H_j + H(1) = \tanh(z_j)", IJ, step, r"define H_j = \tanh(z_j)")
+    check(r"H_j H(-1) = 0", r"H_j H(-1) = H_j", IJ, step, "vector H : n")

@@ -13,6 +13,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("show", help="show a derivation: statement, steps with reasons, worked examples")
     p.add_argument("name", help="derivation slug (see 'gradproof list')")
     p.add_argument("--latex", action="store_true", help="print the paste-ready LaTeX fragment instead")
+    p.add_argument(
+        "--directives", action="store_true",
+        help="with --latex: add the %% gradproof: declarations that 'gradproof check-steps' needs to check it",
+    )  # fmt: skip
     p.set_defaults(run=run_show)
 
 
@@ -31,6 +35,15 @@ def run_show(args: argparse.Namespace) -> int:
     from gradproof.derivations.registry import derivation
 
     d = derivation(args.name)
+    if args.directives and not args.latex:
+        from gradproof.errors import InputError
+
+        raise InputError("--directives: only with --latex (the declarations go into the LaTeX fragment)")
+    if args.latex and args.directives:
+        from gradproof.derivations.directives import with_directives
+
+        say(with_directives(d, d.latex()), end="")
+        return 0
     if args.latex:
         say(d.latex(), end="")
         return 0

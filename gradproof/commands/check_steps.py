@@ -35,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
     from gradproof.steps.check import check_steps
     from gradproof.steps.result import StepReport
 
+    from gradproof.console import say
+
     reports = []
     code = 0
     for name in args.files:
@@ -49,10 +51,10 @@ def run(args: argparse.Namespace) -> int:
         code = max(code, report.exit_code)
         if not args.json:
             if report.error is not None:
-                print(f"gradproof: error: {report.error}", file=sys.stderr)
+                say(f"gradproof: error: {report.error}", file=sys.stderr)
             else:
-                print(report)
+                say(str(report))
     if args.json:
         payload = [r.as_json() for r in reports]
-        print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2, ensure_ascii=False))
+        say(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2, ensure_ascii=False))
     return code

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from gradproof.commands.check import add_timeout_option, checked_timeout
 from gradproof.console import say
@@ -22,6 +23,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("names", nargs="*", metavar="NAME", help="derivation slugs (default: all)")
+    parser.add_argument(
+        "--steps", metavar="FILE", default=None,
+        help="typeset your own derivation (.tex or .md) with a mark per row and the counterexample under "
+        "the first wrong row (exit codes as check-steps)",
+    )  # fmt: skip
     parser.add_argument("-o", "--output", required=True, metavar="FILE.tex",
                         help="where to write the LaTeX (FILE.md with --format markdown)")
     parser.add_argument("--format", choices=("article", "beamer", "fragment", "markdown"), default="article",
@@ -45,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     from gradproof.reports.output import check_output_path, write_atomic
 
     out = check_output_path(args.output)
+    if args.steps is not None and args.format != "article":
+        raise InputError("--steps: the checked derivation is an article (no --format)")
     if args.format == "markdown":
         return _run_markdown(args, out)
     if out.suffix != ".tex":
@@ -54,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "fragment":
             raise InputError("--pdf: a fragment has no preamble to compile; use --format article or beamer")
         check_output_path(out.with_suffix(".pdf"), option="--pdf")
+    if args.steps is not None:
+        return _run_steps(args, out)
     if args.function is not None:
         if args.names:
             raise InputError("--function: give no derivation names with --function (use --against NAME)")
@@ -90,6 +100,41 @@ def run(args: argparse.Namespace) -> int:
         return 1
     say(f"wrote {result.pdf} ({result.overfull} overfull box warning(s))")
     return 0
+
+
+def _run_steps(args: argparse.Namespace, out: Any) -> int:
+    """``report --steps FILE``: written whatever the verdict (not on a parse error); exits like
+    ``check-steps`` (0 every row holds, 1 a row failed or is unestablished, 2 a usage or parse
+    error), and 1 when --pdf cannot build the PDF of a file whose rows all hold."""
+    from pathlib import Path
+
+    if args.names or args.function is not None or args.against is not None:
+        raise InputError("--steps: give no derivation names, --function or --against with --steps")
+    if args.format != "article":
+        raise InputError("--steps: the checked derivation is an article (no --format)")
+    from gradproof.reports.output import write_atomic
+    from gradproof.reports.steps import steps_document
+    from gradproof.steps.check import checked_source
+
+    source, report = checked_source(Path(args.steps))
+    if report.error is not None:
+        say(f"gradproof: error: {report.error}", file=sys.stderr)
+        return 2
+    write_atomic(out, steps_document(source, report))
+    say(str(report))
+    say(f"wrote {out}")
+    code = report.exit_code
+    if not args.pdf:
+        return code
+    from gradproof.reports.compile import TexError, TexNotFoundError, compile_pdf
+
+    try:
+        result = compile_pdf(out)
+    except (TexError, TexNotFoundError) as exc:
+        say(f"gradproof: PDF not built: {exc}", file=sys.stderr)
+        return max(code, 1)
+    say(f"wrote {result.pdf} ({result.overfull} overfull box warning(s))")
+    return code
 
 
 def _run_markdown(args: argparse.Namespace, out) -> int:

@@ -118,6 +118,13 @@ def decomposition() -> Derivation:
         r"bias$^2$ $(\mathbb{E}_D[M] - f)^2$, variance $\mathbb{E}_D[(M - \mathbb{E}_D[M])^2]$ and the "
         r"irreducible $\sigma^2$: the cross terms vanish because both the noise and the model's deviation from "
         "its mean average to 0. gradproof.bias_variance_experiment measures the three parts for polynomial fits.",
+        declarations=(
+            "random M",  # the trained model's output: its law (over training sets) is not needed
+            r"random \epsilon \sim \mathcal{N}(0, \sigma^2)",  # only its mean and variance are used
+            r"define \Delta = M - \mathbb{E}[M]",
+            r"define y = f + \epsilon",
+            r"assume \sigma > 0",
+        ),
         statement=sp.Eq(error, rhs),
         steps=(
             Step(E(Delta), 0, r"$\Delta = M - \mathbb{E}[M]$ is the model's deviation from its own mean: "

@@ -141,6 +141,18 @@ def kl() -> Derivation:
         "the cross-entropy is smallest, and equal to the entropy, when the model's distribution $q$ matches "
         r"the data's $p$. Measured in bits instead of nats, every quantity is multiplied by "
         r"$1/\ln 2 \approx 1.44$.",
+        declarations=(
+            "index i, j, k, l = 1..n",
+            "vector p, q : n",
+            r"function H(u, v) = -\sum_{i=1}^{n} u_i \log v_i",
+            r"function H(u) = -\sum_{i=1}^{n} u_i \log u_i",
+            r"function \operatorname{KL}(u, v) = \sum_{i=1}^{n} u_i \log \frac{u_i}{v_i}",
+            r"define \mathrm{bits/nat} = \frac{1}{\log 2}",
+            "assume p_i > 0",
+            "assume q_i > 0",
+            r"assume \sum_{i=1}^{n} p_i = 1",
+            r"assume \sum_{i=1}^{n} q_i = 1",
+        ),
         statement=sp.Eq(Hpq, Hp + KLpq),
         steps=(
             Step(-KLpq, sp.Sum(p[i] * sp.log(q[i] / p[i]), (i, 1, n)), r"$\log(a/b) = -\log(b/a)$"),

@@ -41,6 +41,12 @@ class GradproofLatexPrinter(LatexPrinter):
             return super()._print_Add(sp.Add(*ordered, evaluate=False), order="none")
         return super()._print_Add(expr, order=order)
 
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        # a name that is a phrase (bits/nat) in upright type, not as a product of italic letters
+        if "/" in expr.name and "\\" not in expr.name:
+            return rf"\mathrm{{{expr.name}}}"
+        return super()._print_Symbol(expr, style=style)
+
     def _print_Heaviside(self, expr: sp.Basic, exp: str | None = None) -> str:
         # the unit step is H(t) in every output (SymPy's own printer writes θ(t))
         tex = rf"H\left({self._print(expr.args[0])}\right)"

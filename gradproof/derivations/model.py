@@ -199,6 +199,10 @@ class Derivation:
     # e.g. backprop on random networks of several depths); gradproof.verify runs and judges them
     numeric_checks: tuple[NumericExperiment, ...] = ()
     symbols: tuple[tuple[Any, str], ...] = ()
+    # the ``% gradproof:`` declarations its LaTeX fragment needs for ``gradproof check-steps``, when
+    # they cannot be computed from the derivation (an expectation's distribution); see
+    # gradproof.derivations.directives
+    declarations: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"<Derivation {self.name!r}: {self.title}>"

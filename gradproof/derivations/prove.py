@@ -424,7 +424,7 @@ def check_at_points(
         for _ in range(draws):
             values = derivation.sample_exact(size_set, rng)
             for combo in index_combinations(ranges, rng):
-                sub = dict(zip(free_indices, combo))
+                sub = {idx: sp.Integer(v) for idx, v in zip(free_indices, combo)}  # a side may be the index alone
                 if fast:
                     left_point, right_point = fill(concrete_lhs, sub), fill(concrete_rhs, sub)
                 else:

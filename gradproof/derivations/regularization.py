@@ -244,6 +244,7 @@ def dropout_expectation() -> Derivation:
             ),
             Assumption("the mask is drawn independently of $a$ (each unit's mask separately)"),
         ),
+        declarations=(r"random m \sim \mathrm{Bernoulli}(p)", "assume 0 < p < 1"),
         claims=(
             IdentityClaim(inverted, act, label="E[m a / p] = a"),
             IdentityClaim(unscaled, p * act, label="E[m a] = p a"),

@@ -74,16 +74,23 @@ def check_steps(source: Any, *, format: str = "auto") -> StepReport:
     >>> r.ok, r.steps[0].status
     (True, 'proved')
     """
+    return checked_source(source, format=format)[1]
+
+
+def checked_source(source: Any, *, format: str = "auto") -> tuple[Source | None, StepReport]:
+    """:func:`check_steps`, also returning the file as read (None when it could not be read), for
+    reports that typeset the user's rows with their verdicts."""
     text, name = _read(source)
+    parsed = None
     try:
         parsed = read_source(text, name=name, format=format)
         analysis = analyse(parsed)
     except StepsSyntaxError as exc:
-        return StepReport(file=name, error=exc)
+        return parsed, StepReport(file=name, error=exc)
     except RecursionError:
-        where = parsed.blocks[0].start if parsed.blocks else 0
-        return StepReport(file=name, error=parsed.error(where, "a formula is nested too deeply to read"))
-    return run(analysis)
+        where = parsed.blocks[0].start if parsed is not None and parsed.blocks else 0
+        return parsed, StepReport(file=name, error=parsed.error(where, "a formula is nested too deeply to read"))
+    return parsed, run(analysis)
 
 
 def assert_steps(source: Any, *, format: str = "auto") -> StepReport:
@@ -156,7 +163,7 @@ def _mark_definitions(rels: list[Relation], ctx: Any) -> None:
         earlier = set(used)
         used |= _names(rel.lhs) | _names(rel.rhs)
         if rel.relation == ":=" or (rel.starts_chain and rel.relation == "="):
-            target = definition_target(rel.lhs)
+            target = definition_target(rel.lhs, ctx.labels)
             if target is None:
                 if rel.relation == ":=":
                     raise ctx.source.error(rel.offset, "the left side of := is a name (L, s_i)")
@@ -245,7 +252,10 @@ def establish(analysis: Analysis, lhs: Any, rhs: Any, op: str, index: int, latex
     if op not in _MODEL_RELATION:
         return StepRecord(index, latex, FAILED, f"{op} states an approximation, which is not checked")
     step = Step(lhs, rhs, latex, _MODEL_RELATION[op])
-    return prove_step(analysis.derivation, step, index, seed=0)
+    try:
+        return prove_step(analysis.derivation, step, index, seed=0)
+    except Exception as exc:  # noqa: BLE001 - SymPy failing on a step is "not established", never a crash
+        return StepRecord(index, latex, FAILED, f"could not be evaluated (SymPy raised {type(exc).__name__})")
 
 
 def status_of(record: StepRecord) -> str:
@@ -287,7 +297,10 @@ def run(analysis: Analysis) -> StepReport:
             first_failed = k
             if record.counterexample is not None:
                 result.counterexample = counterexample_json(record.counterexample)
-            result.diagnosis = diagnose(analysis, b, record)
+            try:
+                result.diagnosis = diagnose(analysis, b, record)
+            except Exception:  # noqa: BLE001 - a diagnosis is a hint; failing to find one is not an error
+                result.diagnosis = None
         elif first_failed is not None:
             result.follows_from_last_correct = holds
         if holds:

@@ -52,8 +52,11 @@ class Domain:
     hi_strict: bool = False
     values: tuple | None = None
     nonzero: bool = False
+    integer: bool = False  # x \in \mathbb{N}: a count, 1, 2, 3, …
 
     def assumptions(self) -> dict:
+        if self.integer:
+            return {"integer": True, "positive": True}
         if self.values is not None:
             ints = all(sp.sympify(v).is_integer for v in self.values)
             out = {"integer": True} if ints else {"real": True}
@@ -87,22 +90,37 @@ class IndexInfo:
 
 @dataclass
 class FunctionInfo:
+    """A declared function: unknown (``body_tree`` None; ``function`` is its SymPy function) or
+    known by a formula, read again at each call with the parameters bound to the arguments, so
+    a parameter may be a vector (``H(p, q) = -\\sum_i p_i \\log q_i``).  ``variants``: the
+    declarations of the same name with other numbers of parameters (H(p) and H(p, q))."""
+
     name: str
-    params: tuple
-    body: Any  # a SymPy expression in params, or None: unknown
-    function: Any  # the SymPy function class (unknown functions)
+    params: tuple  # Dummies, one per parameter (for the bare name and for f')
+    body: Any  # the formula in ``params`` when every parameter is a number; None otherwise
+    function: Any
+    defaults: tuple = ()  # values of the last parameters when a call leaves them out
+    param_names: tuple = ()
+    body_tree: Any = None
+    variants: list = field(default_factory=list)
+
+    def accepts(self, count: int) -> bool:
+        return len(self.params) - len(self.defaults) <= count <= len(self.params)
 
 
 @dataclass
 class SumFact:
     """``Σ_{k=lo}^{hi} base_k = value`` (an assumption): a rewrite for the prover and a constraint
-    for the sampler."""
+    for the sampler.  For a matrix, ``pos`` is the summed axis and ``others`` the ranges of the
+    other axes (Σ_c Y_{a,c} = 1 for every a)."""
 
     base: Any
     lo: Any
     hi: Any
     value: Any
     text: str
+    pos: int = 0
+    others: tuple = ()  # ((lo, hi), …) of the axes not summed, in axis order
 
 
 @dataclass
@@ -191,6 +209,14 @@ class Context:
             else:
                 powers.append(s)
         indices: list | None = None
+        if subs and name in scope and is_tensor(scope[name]):  # a vector parameter: p_i in H(p, q)
+            vec = scope[name]
+            idx = self.subscript_indices(subs[0].children[1], scope, builder, base=name)
+            if len(idx) != len(vec.ranges):
+                raise builder.error(token, f"{name} has {len(vec.ranges)} index(es), got {len(idx)}")
+            return builder.scripts(vec.at(*idx), powers + others, scope, token, name=name)
+        if subs and name in scope:  # a summation index, or a function's parameter bound to a number
+            raise builder.error(token, f"{name} is a number here (an index or a parameter) and takes no subscript")
         if subs:
             label = self.label_of(name, subs[0].children[1], builder)
             if label is not None:
@@ -212,6 +238,8 @@ class Context:
         return sp.E if isinstance(value, _Euler) else value
 
     def _plain(self, name: str, token: Token, scope: dict, builder: Builder, primes: int, powers: list) -> Any:
+        if name == "e" and powers and name not in self.definitions and name not in self.domains:
+            return _Euler()  # e^{x} is exp(x), even where e names an index
         if name in scope:
             return scope[name]
         if name in self.indices:
@@ -219,7 +247,7 @@ class Context:
         if name in self.sizes:
             return self.sizes[name]
         if name in self.functions or (name == "sigma" and self._sigma_is_function()):
-            callee = self.function_callee(name, token)
+            callee = self.function_callee(name, token, builder=builder)
             callee.primes = primes
             callee.power_trees = powers  # \sigma^2(z) is σ(z)², while \sigma^2 alone is a scalar
             return callee
@@ -238,7 +266,10 @@ class Context:
     def _indexed(self, name: str, token: Token, indices: list, builder: Builder) -> Any:
         if name == "delta" and len(indices) == 2 and "delta" not in self.definitions and "delta" not in self.domains:
             return sp.KroneckerDelta(*indices)
-        if name in self.indices or name in self.sizes or name in self.functions:
+        # a function's name with a subscript is a separate vector only where the file defines or declares
+        # that vector (H_j, hidden units, beside the unit step H(t)); otherwise f_i is an error, not a guess
+        vector_too = name in self.definitions or name in self.vectors
+        if name in self.indices or name in self.sizes or (name in self.functions and not vector_too):
             raise builder.error(token, f"{name} is an index, size or function and takes no subscript")
         if name in self.vectors:
             shape = self.vectors[name]
@@ -323,11 +354,11 @@ class Context:
 
     # -- functions --------------------------------------------------------------------------------
 
-    def known_function(self, name: str, token: Token) -> Callee:
+    def known_function(self, name: str, token: Token, builder: Any = None) -> Callee:
         from gradproof.steps.parse import Callee
 
         if name == "sigmoid":
-            return self.function_callee("sigma", token, always=True)
+            return self.function_callee("sigma", token, always=True, builder=builder)
         if name in ("max", "min"):
             op = sp.Max if name == "max" else sp.Min
             return Callee(name, token, _plain_call(name, lambda *a: op(*a)))
@@ -340,15 +371,15 @@ class Context:
         f = table[name]
         return Callee(name, token, _lambda_call(name, f, log=name == "log"), always_call=True)
 
-    def function_callee(self, name: str, token: Token, *, always: bool = False) -> Callee:
+    def function_callee(self, name: str, token: Token, *, always: bool = False, builder: Any = None) -> Callee:
         from gradproof.steps.parse import Callee
 
         if name in self.functions:
             info = self.functions[name]
-            bare = info.function(*info.params) if info.body is None else info.body
-            if info.body is None:
-                return Callee(name, token, _undefined_call(info), bare=bare)
-            return Callee(name, token, _lambda_call(name, sp.Lambda(info.params, info.body)), bare=bare)
+            if info.body_tree is None:
+                return Callee(name, token, _undefined_call(info), bare=info.function(*info.params))
+            scalar = all(v.body is not None for v in info.variants)
+            return Callee(name, token, _known_call(info, builder), bare=info.body, vector_args=not scalar)
         # σ: the logistic sigmoid; alone (σ^2, σ_i) a scalar
         return Callee("sigma", token, _lambda_call("sigma", _sigmoid), bare=self.symbol("sigma"), always_call=always)
 
@@ -374,6 +405,10 @@ class Context:
                 s[2] = upper
                 if s[1] is None and len(lows) == 1:
                     s[1] = lows[0]
+                elif s[1] is None and not lows:  # \sum_j^C: from the index's declared start, else 1
+                    name = str(s[0].value)
+                    s[1] = Tree("num", [Token("NUM", str(self.indices[name].lo) if name in self.indices
+                                              and self.indices[name].lo.is_Integer else "1")])  # fmt: skip
         # outermost (listed last) first: an inner range may mention an outer index
         inner_scope = dict(scope)
         limits, exclusions = [], []
@@ -468,12 +503,16 @@ class Context:
         if defined:
             keep = {self.definition_of(v) for v in defined}
             expanded = self.expand_except(body, keep)
-            return sp.Derivative(expanded, *variables).doit()
+            value = sp.Derivative(expanded, *variables).doit()
+            # what SymPy leaves (∂φ(a_m)/∂a_m) is written at a point, so that expanding a's
+            # definition later replaces the point, not the variable
+            return value.replace(lambda e: isinstance(e, sp.Derivative) and any(v in defined for v in e.variables),
+                                 _at_point)  # fmt: skip
         return sp.Derivative(body, *variables)
 
     def definition_of(self, var: Any) -> Definition | None:
         for d in self.definitions.values():
-            if d.matches(var):
+            if d is not None and d.matches(var):
                 return d
         return None
 
@@ -481,7 +520,7 @@ class Context:
         for _ in range(10):
             new = expr
             for d in self.definitions.values():
-                if d in keep:
+                if d is None or d in keep:
                     continue
                 new = new.replace(d.matches, d.expand)
             if new == expr:
@@ -531,6 +570,18 @@ class _Euler:
         return sp.exp(power)
 
 
+def _at_point(der: sp.Derivative) -> Any:
+    """∂f(v)/∂v as (d/dt f(t)) at t = v, for each variable v."""
+    expr, points = der.expr, []
+    variables = []
+    for v in der.variables:
+        t = sp.Dummy("t", real=True)
+        expr = expr.xreplace({v: t})
+        variables.append(t)
+        points.append((t, v))
+    return sp.Subs(sp.Derivative(expr, *variables), [t for t, _ in points], [v for _, v in points])
+
+
 def _bound_symbol(name: str, lo: Any) -> sp.Dummy:
     """A summation index: integer, positive only when its range starts at 1 or more, nonnegative
     when at 0 or more — nothing its range does not give it."""
@@ -573,6 +624,28 @@ def _lambda_call(name: str, f: Any, *, log: bool = False) -> Any:
     return call
 
 
+def _known_call(info: FunctionInfo, builder: Any) -> Any:
+    """A declared function with a formula, read with its parameters bound to the arguments;
+    trailing parameters with defaults may be left out; the variant is chosen by the count."""
+
+    def call(*args: Any, primes: int = 0, base: Any = None) -> Any:
+        chosen = next((v for v in info.variants if v.accepts(len(args))), None)
+        if chosen is None:
+            counts = sorted({len(v.params) for v in info.variants})
+            raise TypeError(f"takes {' or '.join(map(str, counts))} argument(s), got {len(args)}")
+        missing = len(chosen.params) - len(args)
+        args = tuple(args) + tuple(chosen.defaults[len(chosen.defaults) - missing :] if missing else ())
+        if primes:
+            if len(chosen.params) != 1 or chosen.body is None:
+                raise TypeError("primes on a function of several variables, or of a vector")
+            t = chosen.params[0]
+            return sp.Subs(sp.diff(chosen.body, t, primes), t, args[0])
+        scope = dict(zip(chosen.param_names, args))
+        return builder.expr(chosen.body_tree, scope)
+
+    return call
+
+
 def _plain_call(name: str, f: Any) -> Any:
     def call(*args: Any, primes: int = 0, base: Any = None) -> Any:
         if primes:
@@ -591,8 +664,9 @@ def _undefined_call(info: FunctionInfo) -> Any:
         if len(args) != 1:
             raise TypeError("primes on a function of several variables")
         t = sp.Dummy("t", real=True)
-        return sp.Subs(sp.Derivative(info.function(t), t, primes), t, args[0]).doit() if not args[0].is_Symbol else (
-            sp.Derivative(info.function(args[0]), args[0], primes))  # fmt: skip
+        # at a point, not with respect to the argument: the argument may be a defined quantity
+        # that is expanded later (φ'(a_m) with a_m := Σ W h + b)
+        return sp.Subs(sp.Derivative(info.function(t), t, primes), t, args[0])
 
     return call
 
@@ -614,11 +688,17 @@ def _softmax_call(ctx: Context) -> Any:
 
 
 def _sum_rewrite(fact: SumFact) -> Any:
+    rank = len(fact.others) + 1
+
     def is_total(e: sp.Basic) -> bool:
         if not isinstance(e, sp.Sum) or len(e.limits) != 1:
             return False
         var, lo, hi = e.limits[0]
-        return e.function == fact.base[var] and lo == fact.lo and hi == fact.hi
+        f = e.function
+        if not (isinstance(f, sp.Indexed) and f.base == fact.base and len(f.indices) == rank):
+            return False
+        rest = [x for q, x in enumerate(f.indices) if q != fact.pos]
+        return f.indices[fact.pos] == var and not any(x.has(var) for x in rest) and lo == fact.lo and hi == fact.hi
 
     def rewrite(expr: sp.Expr) -> sp.Expr:
         return expr.replace(is_total, lambda e: fact.value)
@@ -687,6 +767,8 @@ def _condition_parts(arg: Any) -> list[Tree]:
         parts = [c for c in inner.children if isinstance(c, Tree)]
         if len(parts) == 1 and len(parts[0].children) == 1:
             only = parts[0].children[0]
+            if isinstance(only, Tree) and only.data == "product" and len(only.children) == 1:
+                only = only.children[0]
             if isinstance(only, Tree) and only.data == "substack":
                 return [r for c in only.children if isinstance(c, Tree) for r in c.children if isinstance(r, Tree)]
             if isinstance(only, Tree) and only.data == "postfix" and isinstance(only.children[0], Tree) and (

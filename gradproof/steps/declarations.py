@@ -94,7 +94,9 @@ class Declarations:
     # -- pass 1 -----------------------------------------------------------------------------------
 
     def read(self) -> None:
-        for d in self.source.directives:
+        # scalar names first: they decide how every other formula reads L_u
+        ordered = sorted(self.source.directives, key=lambda d: d.keyword != "scalar")
+        for d in ordered:
             if d.keyword not in KEYWORDS:
                 self.ctx.warnings.append(
                     f"line {d.line}: '% gradproof: {d.keyword}' ignored (keywords: {', '.join(KEYWORDS)})"
@@ -164,20 +166,28 @@ class Declarations:
         if len(items) != 2 or not _is_name(items[0]) or not _is_paren(items[1]):
             raise self.source.error(d.offset, "a function is declared by name and parameters: f(x), \\ell(w), g(x, y)")
         name = str(items[0].children[0].children[0].value)
-        params = []
+        params, defaults = [], []
         for rel in [c for c in items[1].children[0].children[1].children if isinstance(c, Tree)]:
-            tok = _name_token(rel.children[0]) if len(rel.children) == 1 else None
-            if tok is None:
-                raise self.source.error(d.offset, "a function's parameters are plain names: f(x, y)")
+            tok = _name_token(rel.children[0])
+            if len(rel.children) == 3 and str(rel.children[1].value) == "=" and tok is not None:
+                defaults.append(rel.children[2])  # f(x, h = 1): h may be left out
+            elif len(rel.children) != 1 or tok is None or defaults:
+                raise self.source.error(d.offset, "a function's parameters are plain names: f(x, y) (or h = 1 last)")
             params.append(str(tok.value))
         body = None
         if len(kids) > 1:
             if len(kids) != 3 or str(kids[1].value) not in ("=", ":="):
                 raise self.source.error(d.offset, "a known function is declared f(x) = <formula>")
             body = kids[2]
-        self.ctx.functions[name] = FunctionInfo(name, tuple(sp.Dummy(p, real=True) for p in params), None,
-                                                sp.Function(name.lstrip("\\")))  # fmt: skip
-        self._functions.append((name, params, body))
+        info = FunctionInfo(name, tuple(sp.Dummy(p, real=True) for p in params), None,
+                            sp.Function(name.lstrip("\\")), param_names=tuple(params), body_tree=body)  # fmt: skip
+        first = self.ctx.functions.setdefault(name, info)
+        if any(len(v.params) == len(params) for v in first.variants):
+            raise self.source.error(d.offset, f"{name} is declared twice with {len(params)} parameter(s)")
+        if (first.body_tree is None) != (body is None):
+            raise self.source.error(d.offset, f"{name} is declared both unknown and with a formula")
+        first.variants.append(info)
+        self._functions.append((info, params, body, defaults))
 
     def _read_define(self, d: Directive, rest: _Text) -> None:
         tree = _tree(self.source, rest, start="row")
@@ -185,7 +195,7 @@ class Declarations:
         kids = tree.children
         if len(kids) != 3 or not isinstance(kids[0], Tree) or str(kids[1].value) not in ("=", ":="):
             raise self.source.error(d.offset, "% gradproof: define NAME = <formula>  (s_i = …, L = …)")
-        target = definition_target(kids[0])
+        target = definition_target(kids[0], self.ctx.labels)
         if target is None:
             raise self.source.error(d.offset, "the left side of a definition is a name, with indices if any: s_i, L")
         name = target[0]
@@ -243,10 +253,10 @@ class Declarations:
         terms, ops = kids[0::2], [str(k.value) if k.type != "IN" else "in" for k in kids[1::2]]
         where = d.offset
         if ops == ["in"] and len(terms) == 2:
-            name = _target_name(terms[0])
+            name = _target_name(terms[0], self.ctx.labels)
             values = _set_values(terms[1])
             if name is None or values is None:
-                raise self.source.error(where, "write x \\in \\{0, 1\\}, x \\in \\{-1, 1\\} or x \\in (0, 1)")
+                raise self.source.error(where, "write x \\in \\{0, 1\\}, x \\in \\{-1, 1\\}, x \\in (0, 1) or n \\in \\mathbb{N}")
             if isinstance(values, Domain):
                 self._restrict(name, values, where)
             else:
@@ -259,7 +269,7 @@ class Declarations:
             return
         if len(ops) in (1, 2) and all(o in ("<", ">", "<=", ">=", "!=") for o in ops):
             # a chain of bounds with one name: 0 < p < 1, p_i > 0, n \ge 2
-            names = [(k, _target_name(t)) for k, t in enumerate(terms) if _target_name(t) is not None]
+            names = [(k, _target_name(t, self.ctx.labels)) for k, t in enumerate(terms) if _target_name(t, self.ctx.labels) is not None]
             numbers = {k: _number(t) for k, t in enumerate(terms)}
             if len(names) == 1 and all(numbers[k] is not None for k in range(len(terms)) if k != names[0][0]):
                 pos, name = names[0]
@@ -300,6 +310,7 @@ class Declarations:
             lo=_pick(old.lo, domain.lo, max), hi=_pick(old.hi, domain.hi, min),
             lo_strict=old.lo_strict or domain.lo_strict, hi_strict=old.hi_strict or domain.hi_strict,
             values=old.values if domain.values is None else domain.values, nonzero=old.nonzero or domain.nonzero,
+            integer=old.integer or domain.integer,
         )  # fmt: skip
         self.ctx.domains[name] = merged
 
@@ -343,32 +354,58 @@ class Declarations:
         for name, kind, params in self._randoms:
             values = [b.scalar(b.expr(p, {}), p) for p in params]
             ctx.randoms[name] = random_quantity(name, kind, tuple(values))
-        for name, params, body in self._functions:
-            info = ctx.functions[name]
+        for info, params, body, defaults in self._functions:
             if body is not None:
+                info.defaults = tuple(b.scalar(b.expr(t, {}), t) for t in defaults)
                 scope = {p: s for p, s in zip(params, info.params)}
-                info.body = b.scalar(b.expr(body, scope), body)
+                try:  # with numbers for parameters; a function of vectors has no such form
+                    value = b.expr(body, scope)
+                    info.body = None if hasattr(value, "ranges") else value
+                except Exception:  # noqa: BLE001 - the formula is read again at each call
+                    info.body = None
+            elif defaults:
+                raise self.source.error(_first_offset(defaults[0]), "only a function with a formula has defaults")
         for d, target, body in self._defines:
             self.define(target, body, d.line)
         for d, total, value in self._assumes:
             s = b.scalar(b.expr(total, {}), total)
             v = b.scalar(b.expr(value, {}), value)
-            if not isinstance(s, sp.Sum) or len(s.limits) != 1 or not isinstance(s.function, sp.Indexed) or (
-                    s.function.indices != (s.limits[0][0],)):  # fmt: skip
-                raise self.source.error(d.offset, "an assumed sum is \\sum_{i=lo}^{hi} y_i = value, over one input y")
-            var, lo, hi = s.limits[0]
-            ctx.sum_facts.append(SumFact(s.function.base, lo, hi, v, d.rest))
-            ctx.domains.setdefault(str(s.function.base.label), Domain())
+            fact = self._sum_fact(s, v, d)
+            ctx.sum_facts.append(fact)
+            ctx.domains.setdefault(str(fact.base.label), Domain())
         for name, domain in ctx.domains.items():
             if name in ctx.sizes:  # n \ge 2: the smallest size checked
                 if domain.lo is None or domain.hi is not None or domain.values is not None:
                     raise self.source.error(0, f"a size takes only a lower bound: {name} \\ge 2")
                 ctx.min_sizes[ctx.sizes[name]] = int(sp.ceiling(domain.lo + (1 if domain.lo_strict else 0)))
 
+    def _sum_fact(self, s: Any, v: Any, d: Directive) -> SumFact:
+        """``\\sum_{i=lo}^{hi} y_i = v``, or for a matrix ``\\sum_{c=1}^{C} Y_{a,c} = 1`` with the
+        other indices declared (the fact holds for each of their values)."""
+        shape_error = self.source.error(
+            d.offset, "an assumed sum is \\sum_{i=lo}^{hi} y_i = value over one input y (or Y_{a,c} with a declared)"
+        )  # fmt: skip
+        if not isinstance(s, sp.Sum) or len(s.limits) != 1 or not isinstance(s.function, sp.Indexed):
+            raise shape_error
+        var, lo, hi = s.limits[0]
+        indices = s.function.indices
+        if list(indices).count(var) != 1 or v.free_symbols - set(self.ctx.sizes.values()):
+            raise shape_error
+        pos = indices.index(var)
+        others = []
+        ranges = {info.symbol: (info.lo, info.hi) for info in self.ctx.indices.values()}
+        for q, x in enumerate(indices):
+            if q == pos:
+                continue
+            if x not in ranges:
+                raise shape_error
+            others.append(ranges[x])
+        return SumFact(s.function.base, lo, hi, v, d.rest, pos, tuple(others))
+
     def define(self, target_tree: Tree, body: Tree, line: int) -> None:
         """Build a definition ``name[_indices] = body``."""
         ctx, b = self.ctx, self.builder
-        name, index_tokens = definition_target(target_tree)
+        name, index_tokens = definition_target(target_tree, ctx.labels)
         scope: dict = {}
         indices = []
         for tok in index_tokens:
@@ -398,21 +435,33 @@ def declare(source: Source, trees: list[Tree]) -> Declarations:
     return decl
 
 
-def definition_target(tree: Any) -> tuple[str, list[Token]] | None:
-    """``s_i`` → ("s", [i]); ``L`` → ("L", []); None when the tree is not a (subscripted) name."""
+def definition_target(tree: Any, labels: set | frozenset = frozenset()) -> tuple[str, list[Token]] | None:
+    """``s_i`` → ("s", [i]); ``L`` → ("L", []); ``L_u`` declared a scalar → ("L_{u}", []); None when
+    the tree is not a (subscripted) name."""
     if isinstance(tree, Tree) and tree.data == "product" and len(tree.children) == 1:
         tree = tree.children[0]
     if not (isinstance(tree, Tree) and tree.data == "postfix"):
         return None
+    from gradproof.steps.parse import _group_name
+
     atom, scripts = tree.children[0], tree.children[1:]
-    if not (isinstance(atom, Tree) and atom.data == "name"):
+    grouped = _group_name(atom)
+    if grouped is not None:
+        name = str(grouped.value)
+    elif isinstance(atom, Tree) and atom.data == "name":
+        name = str(atom.children[0].value)
+    else:
         return None
-    name = str(atom.children[0].value)
     if not scripts:
         return name, []
     if len(scripts) != 1 or scripts[0].data != "subscript":
         return None
     arg = scripts[0].children[1]
+    from gradproof.steps.context import _script_text
+
+    label = f"{name}_{{{_script_text(None, arg)}}}"
+    if label in labels:
+        return label, []
     if isinstance(arg, Tree) and arg.data == "name":
         return name, [arg.children[0]]
     if isinstance(arg, Tree) and arg.data == "group":
@@ -456,9 +505,9 @@ def _name_token(t: Any) -> Token | None:
     return None
 
 
-def _target_name(t: Any) -> str | None:
+def _target_name(t: Any, labels: set | frozenset = frozenset()) -> str | None:
     """The input an assumption is about: ``p``, ``p_i`` (for every i), ``\\hat{y}``."""
-    target = definition_target(t)
+    target = definition_target(t, labels)
     return target[0] if target is not None else None
 
 
@@ -477,11 +526,15 @@ def _number(t: Any) -> Any:
 
 
 def _set_values(t: Any) -> Any:
-    """``\\{0, 1\\}`` → [0, 1]; ``(0, 1)`` → an open interval Domain."""
+    """``\\{0, 1\\}`` → [0, 1]; ``(0, 1)`` → an open interval Domain; ``\\mathbb{N}`` → counts."""
     if isinstance(t, Tree) and t.data == "product" and len(t.children) == 1:
         t = t.children[0]
     if isinstance(t, Tree) and t.data == "postfix" and len(t.children) == 1:
         t = t.children[0]
+    if isinstance(t, Tree) and t.data == "name" and str(t.children[0].value) == "\\mathbb{N}":
+        return Domain(lo=sp.S.One, integer=True)
+    if isinstance(t, Tree) and t.data == "name" and str(t.children[0].value) == "\\mathbb{R}":
+        return Domain()
     if not (isinstance(t, Tree) and t.data in ("set_", "paren", "bracket")):
         return None
     elems = [r.children[0] for r in t.children[1].children if isinstance(r, Tree)]
@@ -509,6 +562,12 @@ def _limit_names(tree: Any, declared: set) -> set[str]:
     def names_in(t: Any) -> set[str]:
         found = set()
         if isinstance(t, Tree):
+            from gradproof.steps.parse import _group_name
+
+            if t.data == "postfix" and _group_name(t.children[0]) is not None:
+                if len(t.children) == 1:
+                    found.add(str(_group_name(t.children[0]).value))
+                return found
             if t.data == "postfix" and isinstance(t.children[0], Tree) and t.children[0].data == "name":
                 # a subscripted name (n_{l-1}) is an input, not a size
                 if len(t.children) == 1 or all(s.data == "superscript" for s in t.children[1:]):

@@ -91,6 +91,11 @@ def expectation_of(value: Any, randoms: list[RandomQuantity]) -> Any:
 
 
 def _expect(expr: Any, randoms: list[RandomQuantity]) -> Any:
+    # an expectation inside (E[M] in E[(M - E[M])^2]) is a number, not random: held apart
+    inner = {e: sp.Dummy("E", real=True) for e in expr.atoms(Expect)}
+    if inner:
+        back = {v: k for k, v in inner.items()}
+        return _expect(expr.xreplace(inner), randoms).xreplace(back)
     syms = {r.symbol: r for r in randoms}
     if not (expr.free_symbols & set(syms)):
         return expr

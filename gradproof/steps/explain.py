@@ -15,6 +15,7 @@ from typing import Any
 
 import sympy as sp
 
+from gradproof.derivations.latex import to_latex
 from gradproof.derivations.prove import check_at_points, unroll
 from gradproof.steps.context import Domain, SumFact
 
@@ -153,8 +154,17 @@ def _factor_text(c: Any) -> str:
     return f"factor {c}: the left side is {c} × the right side (a sum where a mean was meant, or the reverse?)"
 
 
+def _symbols(expr: Any) -> set:
+    """Free symbols, with the indices of derivative variables (∂/∂W_ij binds W_ij for SymPy)."""
+    out = set(expr.free_symbols)
+    for der in expr.atoms(sp.Derivative):
+        for var in der.variables:
+            out |= var.free_symbols
+    return out
+
+
 def _indices(analysis: Any, lhs: Any, rhs: Any, ce: Any) -> dict | None:
-    free = sorted((lhs.free_symbols | rhs.free_symbols) & set(analysis.derivation.index_ranges), key=str)
+    free = sorted((_symbols(lhs) | _symbols(rhs)) & set(analysis.derivation.index_ranges), key=str)
     for a in free:
         for b in free:
             if str(a) >= str(b):
@@ -164,30 +174,57 @@ def _indices(analysis: Any, lhs: Any, rhs: Any, ce: Any) -> dict | None:
                 return {"kind": "indices", "text": f"indices {a} and {b} are swapped on the right side"}
     for atom, moved in _one_index_changed(rhs, free):
         if _screen(analysis, lhs, moved, ce) and _holds(analysis, lhs, moved):
-            return {"kind": "indices", "text": f"${sp.latex(atom)}$ has a wrong index on the right side "
-                                                f"(it holds with ${sp.latex(_changed_atom(atom, moved, rhs))}$)"}  # fmt: skip
+            return {"kind": "indices", "text": f"${to_latex(atom)}$ has a wrong index on the right side "
+                                                f"(it holds with ${to_latex(_changed_atom(atom, moved, rhs))}$)"}  # fmt: skip
     return None
 
 
 def _one_index_changed(rhs: Any, free: list) -> list[tuple[Any, Any]]:
-    """``rhs`` with one index of one indexed quantity replaced by another index in reach (a free
-    index, or the index of a sum around it): s_i ↔ s_j, W_ij → W_ji."""
+    """``rhs`` with one index of one occurrence of an indexed quantity replaced by another index
+    in reach (a free index, or the index of a sum around it): s_i → s_j, W_ij → W_ji."""
     out = []
     for atom in sorted(rhs.atoms(sp.Indexed), key=sp.default_sort_key):
         reach = set(free)
         for s in rhs.atoms(sp.Sum):
             if s.function.has(atom):
                 reach |= set(s.variables)
+        changes = []
         for pos, idx in enumerate(atom.indices):
             if not isinstance(idx, sp.Symbol):
                 continue
             for other in sorted(reach - {idx}, key=str):
                 new_idx = list(atom.indices)
                 new_idx[pos] = other
-                out.append((atom, rhs.xreplace({atom: atom.base[tuple(new_idx)]})))
+                changes.append(atom.base[tuple(new_idx)])
         if len(atom.indices) == 2 and atom.indices[0] != atom.indices[1]:
-            out.append((atom, rhs.xreplace({atom: atom.base[atom.indices[::-1]]})))
-    return out[:40]
+            changes.append(atom.base[atom.indices[::-1]])
+        for occurrence in range(_count(rhs, atom)):
+            for new in changes:
+                out.append((atom, _replace_nth(rhs, atom, new, occurrence)))
+    return out[:60]
+
+
+def _count(expr: Any, atom: Any) -> int:
+    if expr == atom:
+        return 1
+    return sum(_count(a, atom) for a in expr.args)
+
+
+def _replace_nth(expr: Any, atom: Any, new: Any, n: int) -> Any:
+    """``expr`` with only the ``n``-th occurrence (preorder) of ``atom`` replaced by ``new``."""
+    seen = [0]
+
+    def walk(e: Any) -> Any:
+        if e == atom:
+            hit = seen[0] == n
+            seen[0] += 1
+            return new if hit else e
+        if not e.args:
+            return e
+        args = [walk(a) for a in e.args]
+        return e if all(a is b for a, b in zip(args, e.args)) else e.func(*args)
+
+    return walk(expr)
 
 
 def _changed_atom(atom: Any, moved: Any, rhs: Any) -> Any:
@@ -229,7 +266,7 @@ def _candidate_facts(analysis: Any, lhs: Any, rhs: Any) -> list[tuple[str, str, 
                     seen.add(key)
                     fact = SumFact(base, lo, hi, sp.S.One, "")
                     idx = "i" if str(var).lstrip("_") not in ("i",) else str(var).lstrip("_")
-                    latex = rf"\sum_{{{idx}={sp.latex(lo)}}}^{{{sp.latex(hi)}}} {sp.latex(base.label)}_{idx} = 1"
+                    latex = rf"\sum_{{{idx}={to_latex(lo)}}}^{{{to_latex(hi)}}} {to_latex(base.label)}_{idx} = 1"
                     text = f"Σ_{idx} {base.label}_{idx} = 1"
                     variant_ctx = replace(ctx, sum_facts=ctx.sum_facts + [fact])
                     out.append((text, latex, _variant(d, variant_ctx, StepsDerivation)))
@@ -279,17 +316,25 @@ def _term(analysis: Any, lhs: Any, rhs: Any, ce: Any) -> dict | None:
     term of the left side that the right side dropped (tried at the failing point, then
     confirmed); else a short difference, typeset."""
     d = analysis.derivation
-    for t in _terms(rhs):
+    for t in _terms(_evaluated(rhs)):
         if _screen(analysis, lhs, rhs - t, ce) and _holds(analysis, lhs, rhs - t):
-            return {"kind": "term", "text": f"the right side has an extra term ${sp.latex(t)}$"}
-    for t in _terms(lhs):
+            return {"kind": "term", "text": f"the right side has an extra term ${to_latex(t)}$"}
+    for t in _terms(_evaluated(lhs)):
         if _screen(analysis, lhs, rhs + t, ce) and _holds(analysis, lhs, rhs + t):
-            return {"kind": "term", "text": f"the right side misses the term ${sp.latex(t)}$"}
+            return {"kind": "term", "text": f"the right side misses the term ${to_latex(t)}$"}
     diff = d.apply_facts(sp.expand(lhs - rhs))
     if diff != 0 and sp.count_ops(diff) <= 12 and not diff.has(sp.Derivative, sp.Piecewise):
         if _holds(analysis, lhs, rhs + diff):
-            return {"kind": "term", "text": f"the sides differ by ${sp.latex(diff)}$ (left − right)"}
+            return {"kind": "term", "text": f"the sides differ by ${to_latex(diff)}$ (left − right)"}
     return None
+
+
+def _evaluated(expr: Any) -> Any:
+    """Derivatives worked out where SymPy can (definitions left folded, so terms read as written)."""
+    try:
+        return expr.doit()
+    except Exception:  # noqa: BLE001
+        return expr
 
 
 def _terms(expr: Any) -> list:

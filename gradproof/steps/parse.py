@@ -82,6 +82,7 @@ class Callee:
     bare: Any = None  # its value when no argument follows (σ alone is a scalar)
     always_call: bool = False  # \log, \exp: the next factors are the argument
     power_trees: list = field(default_factory=list)  # \sigma^2 before (z), or alone
+    vector_args: bool = False  # a declared function of vectors (H(p, q)): never applied elementwise
 
 
 class Builder:
@@ -147,7 +148,11 @@ class Builder:
     _bracket = _paren
 
     def _set(self, t: Tree, scope: dict) -> Any:
-        raise self.error(t, "a set \\{…\\} can only follow \\mathbb{1} (an indicator)")
+        """``\\left\\{ … \\right\\}`` used as brackets (a set with a condition belongs to an indicator)."""
+        rels = [c for c in t.children[1].children if isinstance(c, Tree)]
+        if len(rels) == 1 and len(rels[0].children) == 1:
+            return self.expr(rels[0].children[0], scope)
+        raise self.error(t, "a set \\{…\\} with a condition or a list: write \\mathbb{1}\\{i = j\\} for an indicator")
 
     def single(self, inner: Tree, scope: dict, where: Any) -> Any:
         """The one expression inside brackets (not a list, not a condition)."""
@@ -270,6 +275,10 @@ class Builder:
                 elementwise = True
                 k += 1
                 continue
+            if kind == "negate_op":
+                factors.append(sp.S.NegativeOne)
+                k += 1
+                continue
             if kind in ("sum_head", "prod_head"):
                 factors.append(self.big_operator(item, items, k + 1, scope))
                 break
@@ -311,7 +320,7 @@ class Builder:
         the like) the factors up to the next operator, function or explicit product sign."""
         nxt = items[k] if k < len(items) else None
         if nxt is not None and _is_paren_postfix(nxt):
-            paren, scripts = nxt.children[0], nxt.children[1:]
+            paren, scripts = _paren_of(nxt.children[0]), nxt.children[1:]
             args = [self.expr(r.children[0], scope) if len(r.children) == 1 else self._bad_arg(r)
                     for r in paren.children[1].children if isinstance(r, Tree)]  # fmt: skip
             value = self.call(callee, args, nxt)
@@ -346,7 +355,7 @@ class Builder:
         raise self.error(rel.children[1], "a relation inside a function's arguments")
 
     def call(self, callee: Callee, args: list, where: Any) -> Any:
-        if len(args) == 1 and is_tensor(args[0]) and callee.name not in ("softmax",):
+        if len(args) == 1 and is_tensor(args[0]) and callee.name != "softmax" and not callee.vector_args:
             value = args[0].map(lambda e: self._call1(callee, [e], where))
         else:
             value = self._call1(callee, args, where)
@@ -364,7 +373,7 @@ class Builder:
     def function_head(self, item: Tree, scope: dict) -> Callee:
         token = item.children[0]
         name = str(token.value)
-        callee = self.ctx.known_function(name, token)
+        callee = self.ctx.known_function(name, token, self)
         for script in item.children[1:]:
             if script.data == "superscript":
                 power = self.scalar(self.expr(script.children[1], scope), script)
@@ -398,6 +407,8 @@ class Builder:
             raise self.error(head, "\\lim needs _{h \\to a}")
         var = self.scalar(self.expr(rels[0].children[0], scope), head)
         target_tree = rels[0].children[2]
+        if target_tree.data == "product" and len(target_tree.children) == 1:
+            target_tree = target_tree.children[0]
         direction = "+-"
         if target_tree.data == "postfix" and target_tree.children[1:]:
             last = target_tree.children[-1]
@@ -499,6 +510,11 @@ class Builder:
             raise self.error(den, f"a derivative of order {order} needs {order} variable(s) below")
         if len(num_items) == 1:
             return _Operator(self, variables, num)
+        if len(num_items) == 2 and _is_callable_name(self, num_items[1]) and len(variables) >= 1:
+            # d\sigma/dz: the function applied to the variable (a bare name is σ(z), not a constant)
+            callee = self.postfix_name(num_items[1], scope)
+            body = self.call(callee, [variables[0]], num)
+            return self.differentiate(body, variables, num, scope)
         body = self.fold(num_items, 1, scope, num)
         return self.differentiate(body, variables, num, scope)
 
@@ -622,7 +638,19 @@ def _is_set(t: Any) -> bool:
 
 
 def _is_paren_postfix(t: Any) -> bool:
-    return isinstance(t, Tree) and t.data == "postfix" and isinstance(t.children[0], Tree) and t.children[0].data == "paren"
+    """``(…)`` after a function name, also as SymPy prints it: ``{\\left(…\\right)}``."""
+    return isinstance(t, Tree) and t.data == "postfix" and _paren_of(t.children[0]) is not None
+
+
+def _paren_of(atom: Any) -> Tree | None:
+    if isinstance(atom, Tree) and atom.data == "paren":
+        return atom
+    items = _product_items(atom) if isinstance(atom, Tree) and atom.data == "group" else []
+    if len(items) == 1 and isinstance(items[0], Tree) and items[0].data == "postfix" and len(items[0].children) == 1:
+        inner = items[0].children[0]
+        if isinstance(inner, Tree) and inner.data == "paren":
+            return inner
+    return None
 
 
 def _is_callable_name(builder: Builder, t: Any) -> bool:

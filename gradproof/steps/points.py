@@ -56,26 +56,46 @@ class StepsDerivation(Derivation):
         values = PointValues({k: int(v) for k, v in sizes.items()}, rng)
         ctx = self.context
         for fact in ctx.sum_facts:  # vectors with a stated sum are drawn whole
-            lo, hi = (int(sp.sympify(b).xreplace({s: sp.Integer(v) for s, v in sizes.items()})) for b in (fact.lo, fact.hi))
-            entries = [fact.base[q] for q in range(lo, hi + 1)]
-            if not entries:
-                continue
-            domain = ctx.domain(str(fact.base.label))
-            raw = [_draw(domain, rng) for _ in entries]
-            target = sp.sympify(fact.value).xreplace({s: sp.Integer(v) for s, v in sizes.items()})
-            if domain.lo is not None and domain.lo >= 0 and target > 0 and sum(raw) > 0:
-                raw = [r * target / sum(raw) for r in raw]  # a scaled simplex: every entry keeps its sign
-            else:
-                raw[-1] = target - sum(raw[:-1])
-            for e, v in zip(entries, raw):
-                values[e] = v
+            self._draw_sum(fact, values, sizes, rng)
         for name, info in ctx.functions.items():
-            if info.body is None:
+            if info.body_tree is None:
                 values.functions[info.function] = _random_function(len(info.params), rng)
         for rq in ctx.randoms.values():
             if rq.distribution == "any":
                 values.laws[rq.symbol] = sample_law(rng, _rational)
         return values
+
+    def _draw_sum(self, fact: Any, values: PointValues, sizes: Any, rng: random.Random) -> None:
+        """Every entry of ``fact.base`` the fact covers, drawn so that each summed line has the
+        stated sum (a scaled simplex when the entries are non-negative)."""
+        import itertools
+
+        at = {s: sp.Integer(v) for s, v in sizes.items()}
+
+        def span(lo: Any, hi: Any) -> range:
+            return range(int(sp.sympify(lo).xreplace(at)), int(sp.sympify(hi).xreplace(at)) + 1)
+
+        domain = self.context.domain(str(fact.base.label))
+        target = sp.sympify(fact.value).xreplace(at)
+        for rest in itertools.product(*[span(lo, hi) for lo, hi in fact.others]):
+            entries = []
+            for q in span(fact.lo, fact.hi):
+                idx = list(rest)
+                idx.insert(fact.pos, q)
+                entries.append(fact.base[tuple(idx)])
+            if not entries:
+                continue
+            if domain.values is not None and set(domain.values) == {0, 1} and target == 1:
+                hot = rng.randrange(len(entries))  # one-hot
+                raw = [sp.Integer(int(q == hot)) for q in range(len(entries))]
+            else:
+                raw = [_draw(domain, rng) for _ in entries]
+                if domain.lo is not None and domain.lo >= 0 and target > 0 and sum(raw) > 0:
+                    raw = [r * target / sum(raw) for r in raw]  # a scaled simplex: signs kept
+                else:
+                    raw[-1] = target - sum(raw[:-1])
+            for e, v in zip(entries, raw):
+                values[e] = v
 
     def substitute(self, expr: sp.Expr, values: Any) -> sp.Expr:
         if not isinstance(values, PointValues):
@@ -118,6 +138,8 @@ def _is_input(atom: Any) -> bool:
 def _draw(domain: Domain, rng: random.Random) -> Any:
     if domain.values is not None:
         return sp.sympify(rng.choice(list(domain.values)))
+    if domain.integer:
+        return sp.Integer(rng.randint(int(domain.lo or 1), 6))
     lo, hi = domain.lo, domain.hi
     if lo is not None and hi is not None:
         value = _between(rng, lo, hi)

@@ -74,7 +74,7 @@ _SIMPLE = {
     "\\lim": "LIM", "\\infty": "INFTY", "\\dots": "DOTS", "\\ldots": "DOTS", "\\cdots": "DOTS",
     "\\in": "IN", "\\to": "TO", "\\rightarrow": "TO", "\\longrightarrow": "TO", "\\sim": "SIM",
     "\\{": "LSET", "\\}": "RSET", "\\lbrace": "LSET", "\\rbrace": "RSET", "\\substack": "SUBSTACK",
-    "\\prime": "APOS", "\\top": "NAME", "\\intercal": "NAME", "\\mid": "SEP",
+    "\\prime": "APOS", "\\top": "NAME", "\\intercal": "NAME", "\\mid": "SEP", "\\parallel": "SEP",
 }  # fmt: skip
 _UNICODE = {
     "−": ("MINUS", "-"), "·": ("TIMES", "\\cdot"), "×": ("TIMES", "\\times"), "⋅": ("TIMES", "\\cdot"),
@@ -118,6 +118,7 @@ class Row:
     cells: list[Cell]
     offset: int
     text: str  # the row's source, for display
+    end: int = 0  # offset just after its last token
 
     @property
     def tokens(self) -> list[Token]:
@@ -180,12 +181,14 @@ def block_rows(source: Source, block: Block) -> list[Row]:
     current: list[list[Token]] = [[]]
     depth = 0
     k = 0
+    row_start: list[int] = []  # the row's first character, & included
 
     def close_row(end: int) -> None:
         cells = [c for c in current]
         if any(cells):
-            first = next(t for c in cells for t in c)
-            rows.append(_make_row(source, block, cells, first.start_pos, end))
+            first = row_start[0] if row_start else next(t for c in cells for t in c).start_pos
+            last = max(_token_end(source, t) for c in cells for t in c)
+            rows.append(_make_row(source, block, cells, first, max(last, first)))
 
     while k < len(tokens):
         tok = tokens[k]
@@ -198,8 +201,11 @@ def block_rows(source: Source, block: Block) -> list[Row]:
         if depth == 0 and tok.type == "CMD" and tok.value in ("\\\\", "\\cr", "\\newline"):
             close_row(tok.start_pos)
             current = [[]]
+            row_start.clear()
             k = _skip_row_options(tokens, k + 1)
             continue
+        if not row_start:
+            row_start.append(tok.start_pos)
         if depth == 0 and tok.type == "CMD" and tok.value in ("\\begin", "\\end"):
             k = _inner_environment(source, tokens, k)
             continue
@@ -213,6 +219,15 @@ def block_rows(source: Source, block: Block) -> list[Row]:
         raise source.error(block.end, "a { group is never closed in this block")
     close_row(block.end)
     return rows
+
+
+def _token_end(source: Source, tok: Token) -> int:
+    """Where a token's source ends; a token from a macro's replacement ends with the macro's name."""
+    if tok.end_pos > tok.start_pos:
+        return tok.end_pos
+    from gradproof.steps.source import _command_at
+
+    return tok.start_pos + len(_command_at(source.text, tok.start_pos))
 
 
 def _skip_row_options(tokens: list[Token], k: int) -> int:
@@ -253,7 +268,7 @@ def _inner_environment(source: Source, tokens: list[Token], k: int) -> int:
 
 
 def _make_row(source: Source, block: Block, cells: list[list[Token]], start: int, end: int) -> Row:
-    text = source.text[start:end].strip()
+    text = source.text[start:end]
     math_cells: list[Cell] = []
     pairs = block.env.rstrip("*") in ("align", "aligned", "flalign", "alignat", "split", "$$", "math", "\\[")
     if block.env.rstrip("*") == "eqnarray" or not pairs or len(cells) <= 2:
@@ -273,7 +288,7 @@ def _make_row(source: Source, block: Block, cells: list[list[Token]], start: int
         for c, raw in zip(classified, group):
             if c:
                 math_cells.append(Cell(c, raw[0].start_pos if raw else start))
-    return Row(math_cells, start, text)
+    return Row(math_cells, start, text, end)
 
 
 def _has_relation(tokens: list[Token]) -> bool:
@@ -439,6 +454,9 @@ def classify(source: Source, raw: list[Token]) -> list[Token]:
             if val in ("\\langle", "\\rangle", "\\cases", "\\matrix", "\\over", "\\choose", "\\cancel"):
                 raise source.error(tok.start_pos, f"the step checker does not read {val}")
             raise source.error(tok.start_pos, f"unknown command {val}")
+        if typ == "LBRACE" and k + 1 < len(raw) and raw[k + 1].type == "RBRACE":
+            k += 2  # {} is typography ({}+ keeps a binary plus), not math
+            continue
         if typ == "LBRACE":
             emit(_retype(tok, "LGROUP"))
         elif typ == "RBRACE":
@@ -564,7 +582,69 @@ def _cut_to_depth0(out: list[Token]) -> list[Token]:
     return out[:cut] if depth > 0 else out
 
 
+def _unmatched_bars_separate(out: list[Token]) -> list[Token]:
+    """A bar with no partner inside its brackets separates arguments: KL(p \\| q), P(A | B)."""
+    stack: list[int] = []  # positions of open brackets and bars
+    for q, t in enumerate(out):
+        if t.type in ("LPAREN", "LBRACK", "LGROUP", "LSET", "ABSL", "NORML"):
+            stack.append(q)
+        elif t.type in ("ABSR", "NORMR"):
+            want = "ABSL" if t.type == "ABSR" else "NORML"
+            if stack and out[stack[-1]].type == want:
+                stack.pop()
+        elif t.type in ("RPAREN", "RBRACK", "RGROUP", "RSET"):
+            while stack and out[stack[-1]].type in ("ABSL", "NORML"):
+                pos = stack.pop()
+                out[pos] = _retype(out[pos], "SEP")
+            if stack:
+                stack.pop()
+    return out
+
+
+def _spelled_functions(source: Source, out: list[Token]) -> None:
+    """``ln(x)`` without a backslash reads as l·n·x in LaTeX: refuse it rather than misread it."""
+    q = 0
+    while q < len(out):
+        run = [out[q]]
+        while (q + len(run) < len(out) and run[-1].type == "NAME" and len(str(run[-1].value)) == 1
+               and out[q + len(run)].type == "NAME" and len(str(out[q + len(run)].value)) == 1
+               and out[q + len(run)].start_pos == run[-1].end_pos):  # fmt: skip
+            run.append(out[q + len(run)])
+        word = "".join(str(t.value) for t in run)
+        called = q + len(run) < len(out) and out[q + len(run)].type == "LPAREN"
+        for name in sorted(FUNCTION_WORDS, key=len, reverse=True):
+            if called and len(name) > 1 and word.endswith(name) and run[0].type == "NAME":
+                at = run[word.index(name)]
+                raise source.error(at.start_pos, f"'{name}' without a backslash reads as a product of letters: write \\{name}")
+        q += len(run)
+
+
+def _minus_after_big_operators(out: list[Token]) -> list[Token]:
+    """``\\sum_j^C -\\frac{y_j}{p_j}``: a minus right after a sum's limits starts its body."""
+    for q, t in enumerate(out):
+        if t.type not in ("SUM", "PROD"):
+            continue
+        k = q + 1
+        while k < len(out) and out[k].type in ("SUB", "SUP"):
+            k += 1
+            if k < len(out) and out[k].type == "LGROUP":
+                depth = 0
+                while k < len(out):
+                    depth += out[k].type == "LGROUP"
+                    depth -= out[k].type == "RGROUP"
+                    k += 1
+                    if depth == 0:
+                        break
+            else:
+                k += 1
+        if k < len(out) and out[k].type == "MINUS":
+            out[k] = _retype(out[k], "NEGATE")
+    return out
+
+
 def _finish(source: Source, out: list[Token], bars: list[str]) -> list[Token]:
+    out = _minus_after_big_operators(_unmatched_bars_separate(out))
+    _spelled_functions(source, out)
     # trailing punctuation ends a sentence, and a lone ':' is not math
     while out and out[-1].type in ("PUNCT", "SEP"):
         out.pop()
@@ -579,7 +659,7 @@ def _finish(source: Source, out: list[Token], bars: list[str]) -> list[Token]:
 def _word(content: str) -> str | None:
     """A single word (letters and digits), or None for prose or math."""
     word = content.replace("\\,", "").replace(" ", "") if content.count(" ") == 0 else None
-    if word and word.replace("_", "").isalnum() and word[0].isalpha():
+    if word and word.replace("_", "").replace("/", "").isalnum() and word[0].isalpha():
         return word
     return None
 

@@ -1,0 +1,166 @@
+"""The ``% gradproof:`` declarations a derivation's LaTeX fragment needs, so that the fragment,
+pasted into a file, is checked by ``gradproof check-steps`` as the catalog proves it.
+
+``gradproof show NAME --latex --directives`` prints them above the ``align*``.  They are computed
+from the derivation (index ranges, definitions, the kinds of its inputs, its unknown functions);
+what cannot be computed (a distribution behind an expectation) the derivation states in its
+``declarations``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import sympy as sp
+
+from gradproof.derivations.latex import to_latex
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gradproof.derivations.model import Derivation
+
+# known functions the step checker reads by name; anything else applied is declared
+_KNOWN = (sp.exp, sp.log, sp.Abs, sp.sign, sp.Max, sp.Min, sp.tanh, sp.sin, sp.cos, sp.KroneckerDelta,
+          sp.binomial, sp.factorial)  # fmt: skip
+
+
+def directive_lines(d: Derivation) -> list[str]:
+    """The declarations (without the ``% gradproof:`` prefix), one per line: the derivation's own
+    ``declarations`` when it states them, else computed."""
+    if d.declarations:
+        return list(d.declarations)
+    lines: list[str] = []
+    lines += _indices(d)
+    if d.sizes:
+        lines.append("size " + ", ".join(to_latex(s) for s in sorted(d.sizes, key=str)))
+    for size, low in sorted(d.min_sizes.items(), key=lambda kv: str(kv[0])):
+        if low > 1:
+            lines.append(f"assume {to_latex(size)} \\ge {low}")
+    labels = _labels(d)
+    if labels:
+        lines.append("scalar " + ", ".join(labels))
+    lines += _functions(d)
+    lines += _definitions(d)
+    lines += _inputs(d)
+    return lines
+
+
+def _indices(d: Derivation) -> list[str]:
+    groups: dict[tuple, list] = {}
+    for idx in d.index_ranges:
+        lo, hi = d.index_range(idx)
+        groups.setdefault((lo, hi), []).append(idx)
+    out = []
+    for (lo, hi), members in groups.items():
+        names = ", ".join(to_latex(m) for m in sorted(members, key=str))
+        out.append(f"index {names} = {to_latex(lo)}..{to_latex(hi)}")
+    return out
+
+
+def _expressions(d: Derivation) -> list[Any]:
+    out = []
+    for st in d.steps:
+        out += [st.lhs, st.rhs]
+    for df in d.definitions:
+        out += [df.expr]
+    return out
+
+
+def _labels(d: Derivation) -> list[str]:
+    """Names whose printed form carries a subscript that is part of the name (L_{Z}, M_{params})."""
+    found = set()
+    for e in _expressions(d) + [df.target for df in d.definitions if isinstance(df.target, sp.Symbol)]:
+        for sym in e.free_symbols if isinstance(e, sp.Basic) else ():
+            if isinstance(sym, sp.Symbol) and sym not in d.index_ranges and sym not in d.sizes and "_" in to_latex(sym):
+                found.add(to_latex(sym))
+    return sorted(found)
+
+
+def _functions(d: Derivation) -> list[str]:
+    out, seen = [], set()
+    targets = {type(df.target) for df in d.definitions if isinstance(df.target, sp.core.function.AppliedUndef)}
+    for e in _expressions(d):
+        for f in sorted(e.atoms(sp.Function), key=sp.default_sort_key):
+            func = type(f)
+            if func in seen or isinstance(f, _KNOWN) or func in targets:
+                continue
+            seen.add(func)
+            if isinstance(f, sp.Heaviside):  # the unit step as printed (H(t)), h its value at 0
+                name = _name(sp.Heaviside)
+                out.append(rf"function {name}(t, h = \frac{{1}}{{2}}) = \mathbb{{1}}\{{t > 0\}} + h \mathbb{{1}}\{{t = 0\}}")
+            elif isinstance(f, sp.core.function.AppliedUndef) and getattr(func, "_gradproof_directive", None):
+                out.append(func._gradproof_directive)
+            elif isinstance(f, sp.core.function.AppliedUndef) and f.func.__name__ not in ("H", "KL"):
+                params = ", ".join("t" if k == 0 else f"t_{k}" for k in range(len(f.args)))
+                out.append(f"function {_name(func)}({params})")
+    return out
+
+
+def _name(func: Any) -> str:
+    tex = to_latex(func(sp.Symbol("t")))
+    head = tex.split("{\\left(")[0].split("\\left(")[0]
+    return head
+
+
+def _definitions(d: Derivation) -> list[str]:
+    out = []
+    for df in d.definitions:
+        target = df.target
+        if isinstance(target, sp.IndexedBase):
+            lhs = to_latex(target[df.index])
+        elif isinstance(target, sp.core.function.AppliedUndef):
+            if type(target).__name__ == "sigma" and all(isinstance(a, sp.Symbol) for a in target.args):
+                (arg,) = target.args
+                body = df.expr.xreplace({arg: sp.Symbol("t")})
+                out.append(f"function \\sigma(t) = {to_latex(body)}")
+            continue  # H(p, q), KL(p, q): declared by the derivation itself
+        else:
+            lhs = to_latex(target)
+        out.append(f"define {lhs} = {to_latex(df.expr)}")
+    return out
+
+
+def _index_for(d: Derivation, dim: Any, used: set) -> Any:
+    for idx in sorted(d.index_ranges, key=str):
+        lo, hi = d.index_range(idx)
+        if lo == 1 and hi == sp.sympify(dim) and idx not in used:
+            return idx
+    return sp.Symbol("i" if "i" not in {str(u) for u in used} else "j", integer=True)
+
+
+def _inputs(d: Derivation) -> list[str]:
+    out = []
+    for inp in d.inputs:
+        sym = inp.symbol
+        used: set = set()
+        idx = []
+        for dim in inp.shape:
+            i = _index_for(d, dim, used)
+            used.add(i)
+            idx.append(i)
+        entry = to_latex(sym[tuple(idx)]) if idx else to_latex(sym)
+        if inp.kind == "positive":
+            out.append(f"assume {entry} > 0")
+        elif inp.kind == "probability":
+            out.append(f"assume 0 < {entry} < 1")
+        elif inp.kind in ("simplex", "simplex-rows"):
+            last = idx[-1]
+            hi = inp.shape[-1]
+            out.append(f"assume {entry} \\ge 0")
+            out.append(f"assume \\sum_{{{to_latex(last)}=1}}^{{{to_latex(sp.sympify(hi))}}} {entry} = 1")
+        elif inp.kind == "onehot":
+            out.append(f"assume {entry} \\in \\{{0, 1\\}}")
+            out.append(f"assume \\sum_{{{to_latex(idx[-1])}=1}}^{{{to_latex(sp.sympify(inp.shape[-1]))}}} {entry} = 1")
+        elif inp.kind == "binary":
+            out.append(f"assume {entry} \\in \\{{0, 1\\}}")
+        elif inp.kind == "sign":
+            out.append(f"assume {entry} \\in \\{{-1, 1\\}}")
+        elif inp.kind == "count":
+            out.append(f"assume {entry} \\in \\mathbb{{N}}")
+    return out
+
+
+def with_directives(d: Derivation, fragment: str) -> str:
+    """``fragment`` (from :meth:`Derivation.latex`) with the declarations after its header line."""
+    head, _, rest = fragment.partition("\n")
+    lines = "".join(f"% gradproof: {line}\n" for line in directive_lines(d))
+    return f"{head}\n{lines}{rest}"
