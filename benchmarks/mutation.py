@@ -34,6 +34,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 VERIFY_TESTS = ("tests/test_pins.py", "tests/test_verify_derivations.py")
+CONFIRM_TESTS = (
+    "tests/test_confirm.py",
+    "tests/test_front_doors_confirm.py",
+    "tests/test_pins_check.py",
+    "tests/test_check_gradient_detection.py",
+)
 CHECK_TESTS = (
     "tests/test_pins_check.py",
     "tests/test_check_gradient.py",
@@ -63,6 +69,8 @@ def _m(key, path, old, new, what, tests, note=""):
 DC = "gradproof/verify/derivation_check.py"
 JU = "gradproof/verify/judge.py"
 CK = "gradproof/verify/check.py"
+EN = "gradproof/verify/engine.py"
+CF = "gradproof/verify/confirm.py"
 DI = "gradproof/verify/directional.py"
 FD = "gradproof/verify/finite_diff.py"
 OP = "gradproof/verify/options.py"
@@ -70,6 +78,11 @@ PA = "gradproof/verify/params.py"
 KI = "gradproof/verify/kinks.py"
 PR = "gradproof/derivations/prove.py"
 SM = "gradproof/derivations/softmax.py"
+LG = "gradproof/derivations/logic.py"
+CO = "gradproof/derivations/common.py"
+SA = "gradproof/derivations/sampling.py"
+LOGIC_TESTS = ("tests/test_prover_soundness_logic.py", "tests/test_derivations_information.py")
+MINIBATCH_TESTS = ("tests/test_derivations_minibatch.py",)
 
 # fmt: off
 # (each mutation quotes a line of source exactly, long lines included)
@@ -107,12 +120,12 @@ MUTATIONS = [
        CHECK_TESTS),
     _m("C2", CK, "LARGEST_CHECKABLE = 1e150", "LARGEST_CHECKABLE = 1e300", "overflow limit 1e150 -> 1e300",
        CHECK_TESTS),
-    _m("C3", CK, "    if dirs.n_bad == 0 and (basis is None or basis.n_bad == 0):",
+    _m("C3", EN, "    if dirs.n_bad == 0 and (basis is None or basis.n_bad == 0):",
        "    if dirs.n_bad <= 1 and (basis is None or basis.n_bad <= 1):", "one disagreeing direction tolerated",
        CHECK_TESTS),
     _m("C4", CK, "    if spread > NONDETERMINISM *", "    if False and spread > NONDETERMINISM *",
        "nondeterminism never refused", CHECK_TESTS),
-    _m("C5", CK, "            if np.isfinite(candidate).all() and all(run(candidate.reshape(x.shape)).ok):",
+    _m("C5", EN, "            if np.isfinite(candidate).all() and all(run(candidate.reshape(x.shape)).ok):",
        "            if np.isfinite(candidate).all():", "any same-size gradient diagnosed as transposed", CHECK_TESTS),
     _m("C6", DI, "NOISE_SAFETY = 6.0", "NOISE_SAFETY = 600.0", "rounding-noise allowance 6 -> 600 sigma", CHECK_TESTS),
     _m("C7", DI, "        tol = math.hypot(2.0 * trunc, NOISE_SAFETY * noise_r) + extra",
@@ -198,12 +211,134 @@ MUTATIONS = [
     _m("P24", PR, "    e = e.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: sp.refine(x, facts))",
        "    e = e.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: x.args[0][0])",
        "a Piecewise replaced by its first branch", PROVER_TESTS),
+    # -- the confirmation stage (issue 8): the bound, its margin, the kink exclusion, the floor ----------
+    _m("F1", CF, "MARGIN = 2.0  #", "MARGIN = 1.0  #", "confirmation margin 2 -> 1", CONFIRM_TESTS),
+    _m("F2", CF, "ALPHA = 1e-6  #", "ALPHA = 1e-2  #", "false-alarm probability 1e-6 -> 1e-2", CONFIRM_TESTS),
+    _m("F3", CF, "NOISE_POINTS = 25  #", "NOISE_POINTS = 7  #", "noise line of 7 points (2 degrees of freedom)",
+       CONFIRM_TESTS),
+    _m("F4", CF, "CENTRAL_NOISE = 3.8  #", "CENTRAL_NOISE = 0.38  #", "rounding std of R underestimated 10x",
+       CONFIRM_TESTS),
+    _m("F5", CF, "    bound = noise_c + (4.0 if seen else 2.0) * trunc + extra", "    bound = noise_c + extra",
+       "truncation left out of the bound", CONFIRM_TESTS),
+    _m("F6", CF, "    threshold = max(MARGIN * bound, bound + (1.0 if seen else 0.5) * MARGIN * jump_max)",
+       "    threshold = MARGIN * bound", "kinks not excluded (slope jump ignored)", CONFIRM_TESTS),
+    _m("F7", CF, "    quantile = t_quantile(ALPHA / (max(len(chosen), 1) * (RUNGS + 1)), fit.dof)",
+       "    quantile = t_quantile(ALPHA, 10**6)", "normal quantile, no Bonferroni, noise fit's dof ignored",
+       CONFIRM_TESTS),
+    _m("F8", CF, "        if averaged.strength > 1.0:", "        if False:", "averaged repeats never confirm",
+       CONFIRM_TESTS),
+    _m("F9", EN, "    if opts.rtol is None and opts.atol is None:  # an explicit tolerance is the user's, unconfirmed",
+       "    if False:", "screen failures reported unconfirmed", CONFIRM_TESTS),
+    _m("F10", EN, "        if not confirmation.confirmed or _within_floor(confirmation, screens, opts):",
+       "        if True:", "confirmation ignored: every screen failure passes", CONFIRM_TESTS),
+    _m("F11", EN, "        if not confirmation.confirmed or _within_floor(confirmation, screens, opts):",
+       "        if not confirmation.confirmed:", "the caller's floor not applied to confirmed errors", CONFIRM_TESTS),
     # -- a derivation's data: a step rewritten to another, still true, statement --------------------------
     _m("D1", SM, "Step(s[i] / s[j], sp.exp(z[i] - z[j]),", "Step(s[i] / s[j], sp.exp(z[i]) / sp.exp(z[j]),",
        "a softmax step rewritten to an equivalent statement", ("tests/test_pins.py", "tests/test_derivations_core.py")),
-    _m("P25", PR, "    return sp.simplify(a.lhs - b.lhs) == 0 and sp.simplify(a.rhs - b.rhs) == 0",
+    _m("P25", LG, "    return sp.simplify(a.lhs - b.lhs) == 0 and sp.simplify(a.rhs - b.rhs) == 0",
        "    return sp.simplify(a.lhs - b.lhs) == 0", "the last step's right side need not be the statement's",
        PROVER_TESTS),
+    # -- implications, witnesses, shown inequalities (derivations/logic.py) and their rewrites ------------
+    _m("L1", LG, "        if not (g.is_zero is False and g.is_finite):", "        if not g.is_finite:",
+       "rescaling by a factor that may be 0", LOGIC_TESTS),
+    _m("L2", LG, "    ok, deps = nonnegative(derivation, plhs.function, earlier, {var: (lo, hi)})",
+       "    ok, deps = True, []", "a zero sum forces zero terms even when they may be negative", LOGIC_TESTS),
+    _m("L3", LG, "    if sp.simplify(ilo - lo) != 0 or sp.simplify(ihi - hi) != 0:", "    if False:",
+       "a zero sum over part of the range forces every term", LOGIC_TESTS),
+    _m("L4", LG, "    if not is_zero(sp.expand(h.xreplace({x: a})))[0]:", "    if False:",
+       "unique zero without checking h(a) = 0", LOGIC_TESTS),
+    _m("L5", LG, "    if dh.is_positive or dh.is_negative:", "    if True:",
+       "every function taken as strictly monotone", LOGIC_TESTS),
+    _m("L6", LG, "        if not premise_only & fixed:", "        if True:",
+       "a chain may use a premise for every value of an index it fixes", LOGIC_TESTS),
+    _m("L7", LG, "        if shared == set(indices):", "        if False:",
+       "a premise about one entry substituted into every entry", LOGIC_TESTS),
+    _m("L8", LG, "                    if not _index_within(derivation, got, want, ranges):", "                    if False:",
+       "substitution ignores the premise's index range", LOGIC_TESTS),
+    _m("L9", LG, "        elif var.is_positive and not derivation.expand_definitions(value).is_positive:", "        elif False:",
+       "a fact for x > 0 instantiated at any real argument", LOGIC_TESTS),
+    _m("L10", LG, "        if (fact_strict or not strict) and _instance_of(derivation, fact, e, ranges):",
+       "        if _instance_of(derivation, fact, e, ranges):", "a fact F ≥ 0 used to show F > 0", LOGIC_TESTS),
+    _m("L11", LG, "        if strict and not all((hi - lo).is_nonnegative for _, lo, hi in e.limits):", "        if False:",
+       "a possibly empty sum shown positive", LOGIC_TESTS),
+    _m("L12", LG, "        if not (g.is_positive and is_zero(sp.expand(dh - (x - a) * g))[0]):",
+       "        if not is_zero(sp.expand(dh - (x - a) * g))[0]:", "a single critical point taken as a minimum",
+       LOGIC_TESTS),
+    _m("L13", LG, "    if step.lhs.args[1] != step.rhs.args[1]:", "    if False:",
+       "a witness whose two sides are at different points", LOGIC_TESTS),
+    _m("L14", LG, "        return _has_implication(part.lhs, part.rhs, steps) and _has_implication(part.rhs, part.lhs, steps)",
+       "        return _has_implication(part.lhs, part.rhs, steps)", "an equivalence from one direction", LOGIC_TESTS),
+    _m("L15", LG, "    if value.is_zero is False and value.is_finite:", "    if value.is_zero is not True:",
+       "a closed '≠' shown when SymPy cannot tell", LOGIC_TESTS),
+    _m("L16", LG, 'f: (1 - sp.Dummy("u", positive=True)) if high else sp.Dummy("f", nonnegative=True)',
+       'f: sp.Dummy("f", nonnegative=True)', "frac(x) < 1 forgotten", LOGIC_TESTS + MINIBATCH_TESTS,
+       "weakens the rule only: an inequality that needs frac < 1 is then checked at points, not shown "
+       "(the tests see the method change)"),
+    _m("L17", LG, "    if not strict and e.is_integer:", "    if not strict:",
+       "d + 1 > 0 taken as d ≥ 0 for a non-integer d", LOGIC_TESTS),
+    _m("L18", LG, "        free = {k: v for k, v in rule.items() if not self._is_bound(k) and not (",
+       "        free = {k: v for k, v in rule.items() if True or not (", "At lets outer sizes reach its bound symbols",
+       LOGIC_TESTS),
+    _m("L19", LG, "        if not g.has(x - a) and (g.is_positive or g.is_negative) and is_zero",
+       "        if not g.has(x - a) and is_zero", "a zero with a derivative changing sign anywhere taken as unique",
+       LOGIC_TESTS),
+    _m("L20", CO, "    return isinstance(e, sp.log) and isinstance(e.args[0], sp.Product) and bool(e.args[0].function.is_positive)",
+       "    return isinstance(e, sp.log) and isinstance(e.args[0], sp.Product)", "log Π = Σ log for any sign",
+       LOGIC_TESTS),
+    _m("L21", CO, "        if not (c.is_Integer and 0 < c <= 4) or not (base - lo + 1).is_nonnegative:",
+       "        if not (c.is_Integer and 0 < c <= 4):", "a sum that may run backwards split", LOGIC_TESTS),
+    _m("L22", CO, "                    if (other - hi).is_positive or (lo - other).is_positive:",
+       "                    if (other - hi).is_nonnegative or (lo - other).is_positive:",
+       "δ(d, k) = 0 for k ≤ d (off by one)", LOGIC_TESTS),
+    _m("L23", SA, "        return first, B * (B - 1) / (N * (N - 1)), first",
+       "        return first, B * (B - 1) / N**2, first", "without-replacement pairs drawn as with replacement",
+       MINIBATCH_TESTS),
+    _m("L24", JU, "MONTE_CARLO_SIGMAS = 4.0", "MONTE_CARLO_SIGMAS = 40.0", "Monte Carlo bar 4 -> 40 standard errors",
+       MINIBATCH_TESTS),
+    _m("L25", LG, "        if not is_zero(case, facts)[0]:", "        if False:", "a binary case split that never fails",
+       LOGIC_TESTS),
+]
+# -- the honesty of exit codes (issue 11): the verdict mapping, the child-process protocol, the console --
+CLI, ISO, CON, CHK = "gradproof/cli.py", "gradproof/isolated.py", "gradproof/console.py", "gradproof/commands/check.py"
+HONEST_TESTS = ("tests/test_qa_attack13.py", "tests/test_honest_exit.py", "tests/test_honest_output.py", "tests/test_cli_check.py")
+MUTATIONS += [
+    _m("H1", CHK, "    return 0 if result.ok else 1", "    return 0", "check exits 0 whatever the verdict", HONEST_TESTS),
+    _m("H2", CLI, "            return 2 if code == 0 else code  # a mismatch stays a mismatch", "            return code",
+       "output lost to a full device still exits 0", HONEST_TESTS),
+    _m("H3", CLI, "            if exc.code in (0, None) and _lost_output():", "            if False:",
+       "--help/--version into a full device exit 0", HONEST_TESTS),
+    _m("H4", CLI, "        return 130", "        return 0", "Ctrl-C exits 0", HONEST_TESTS),
+    _m("H5", ISO, "    if kind == \"ok\":", "    if True:", "an error from the child returned as a value", HONEST_TESTS),
+    _m("H6", ISO, "        if fd <= 2:", "        if fd < 2:", "the result pipe may take fd 2 (stderr closed)", HONEST_TESTS),
+    _m("H7", ISO, "    os._exit(0)", "    sys.exit(0)", "the child waits for the user's threads", HONEST_TESTS,
+       "harmless: the parent kills the child's process group _GRACE (2 s) after the result arrives, so a lingering "
+       "thread still cannot keep the command alive; only a timed test could see the 2 s"),
+    _m("H8", ISO, "        os.killpg(proc.pid, signal.SIGKILL)", "        proc.kill()",
+       "only the child is killed, not what it started", HONEST_TESTS),
+    _m("H9", ISO, "        if deadline is not None and now >= deadline:", "        if deadline is not None and now >= deadline + 1e6:",
+       "the time limit never expires", HONEST_TESTS),
+    _m("H10", ISO, "    except BaseException as exc:  # noqa: BLE001 - one line in the parent, never a traceback",
+       "    except Exception as exc:  # noqa: BLE001 - one line in the parent, never a traceback",
+       "SystemExit/KeyboardInterrupt from the user's code escape the child's guard", HONEST_TESTS,
+       "nearly harmless: SystemExit is caught where the user's code is called (usercode), KeyboardInterrupt by its own "
+       "clause; only an exotic BaseException subclass reaches this line, and then the child dies with a traceback, "
+       "which the parent reports as exit status 1: still exit 2, never a verdict"),
+    _m("H11", CON, "    if isinstance(exc, BrokenPipeError):", "    if False:", "a reader that stops early counts as lost output",
+       HONEST_TESTS),
+    _m("H12", CON, "    except OSError as exc:  # BrokenPipeError (| head), or ENOSPC/EIO (>/dev/full)",
+       "    except BrokenPipeError as exc:  # BrokenPipeError (| head), or ENOSPC/EIO (>/dev/full)",
+       "say() lets ENOSPC through (a traceback)", HONEST_TESTS),
+    _m("H13", CON, "        sys.stdout = _PipeSafe(sys.stdout)", "        pass", "plain print() unguarded against a closed pipe",
+       HONEST_TESTS),
+    _m("H14", CON, "            stream.reconfigure(errors=ERRORS)", "            continue",
+       "no ASCII fallback for plain print()", HONEST_TESTS),
+    _m("H15", CON, "        os.dup2(devnull, fd)", "        pass", "a closed stdout is not pointed at /dev/null",
+       HONEST_TESTS),
+    _m("H16", CHK, "            if claimed > held:", "            if claimed > 1000 * held:",
+       "an .npz header claiming more than the file holds is trusted", HONEST_TESTS + ("tests/test_honest_input.py",)),
+    _m("H17", CHK, "    if not (math.isfinite(value) and value > 0):", "    if not (value > 0):",
+       "--timeout inf accepted", HONEST_TESTS),
 ]
 # fmt: on
 

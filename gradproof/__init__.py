@@ -41,6 +41,7 @@ __all__ = [
     "check_module",
     "check_steps",
     "derivation",
+    "figure",
     "gradcheck",
     "gradgradcheck",
     "verify",
@@ -52,6 +53,7 @@ _LAZY = {
     "Derivation": "gradproof.derivations.model",
     "catalog": "gradproof.derivations.registry",
     "derivation": "gradproof.derivations.registry",
+    "figure": "gradproof.reports.figures",
     # `gradproof.verify` is both the subpackage and the function: the subpackage module is
     # callable (see gradproof/verify/__init__.py), so importing a submodule of it cannot
     # shadow the function.
@@ -90,6 +92,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.model import Derivation
     from gradproof.derivations.registry import catalog, derivation
+    from gradproof.reports.figures import figure
     from gradproof.experiments.bias_variance import bias_variance_experiment
     from gradproof.steps.check import assert_steps, check_steps
     from gradproof.verify.check import assert_gradient, check_gradient

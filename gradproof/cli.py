@@ -15,7 +15,7 @@ import argparse
 import importlib
 import sys
 
-from gradproof.console import flush, install, restore, say
+from gradproof.console import flush, install, lost_output, restore, say
 from gradproof.errors import GradproofError, InputError
 
 # subcommand -> module in gradproof.commands; one line per command
@@ -27,6 +27,7 @@ COMMANDS = {
     "bias-variance": "bias_variance",
     "report": "report",
     "check-steps": "check_steps",
+    "figure": "figure",
 }
 
 
@@ -63,10 +64,30 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     previous = install()
     try:
-        return _main(argv)
+        try:
+            code = _main(argv)
+        except SystemExit as exc:  # argparse: --help, --version and usage errors
+            if exc.code in (0, None) and _lost_output():
+                raise SystemExit(2) from None
+            raise
+        if _lost_output():
+            return 2 if code == 0 else code  # a mismatch stays a mismatch
+        return code
     finally:
         flush()
         restore(previous)
+
+
+def _lost_output() -> bool:
+    """Whether writing the output failed (``>/dev/full``): said in one line on stderr.  A reader
+    that went away (``| head``) is not a failure; output that could not be written is, so the
+    command does not exit 0 for work the user never received."""
+    flush()
+    error = lost_output()
+    if error is None:
+        return False
+    say(f"gradproof: error: could not write the output: {error.strerror or error}", file=sys.stderr)
+    return True
 
 
 def _main(argv: list[str] | None) -> int:

@@ -11,7 +11,8 @@ Every command prints through :func:`say` (or plain ``print``: :func:`install`, r
 CLI, gives ``sys.stdout`` and ``sys.stderr`` the same ASCII fallback).  A character the stream
 cannot encode is written in an ASCII spelling (``≤`` → ``<=``, ``✓`` → ``ok``, ``σ`` →
 ``sigma``, ``é`` → ``e``); a closed stdout is silenced, so the command goes on and exits with
-its own verdict.
+its own verdict.  Output lost for another reason (``>/dev/full``) is remembered
+(:func:`lost_output`): the CLI then says so and never exits 0.
 
 >>> ascii_spelling("‖g‖ ≤ 1e-3 ✓, ∂L/∂σ ≈ 0")
 '||g|| <= 1e-3 ok, dL/dsigma ~= 0'
@@ -29,12 +30,13 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import shutil
 import sys
 import unicodedata
 from typing import Any, TextIO
 
-__all__ = ["ascii_spelling", "echo", "install", "say", "to_ascii", "wants_ascii", "width"]
+__all__ = ["ascii_spelling", "echo", "install", "lost_output", "say", "to_ascii", "wants_ascii", "width"]
 
 # characters whose ASCII spelling is not their decomposition (é → e is found by NFKD)
 _SPELLING = {
@@ -69,10 +71,27 @@ def _spell(ch: str) -> str:
     return plain if plain and plain.isprintable() else "?"
 
 
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ"
+_SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ᵢⱼₖₗₘₙ"
+_SCRIPT_RUN = re.compile(f"[{_SUPERSCRIPTS}]+|[{_SUBSCRIPTS}]+")
+_SCRIPT_PLAIN = str.maketrans(_SUPERSCRIPTS + _SUBSCRIPTS, "0123456789+-=()ni" + "0123456789+-=()ijklmn")
+
+
+def _scripts(text: str) -> str:
+    """Runs of superscripts and subscripts as one exponent or index: ``u⁻²`` → ``u^-2`` (not
+    ``u^-^2``), ``L⁽ⁱ⁾`` → ``L^(i)``, ``x₁₂`` → ``x_12``."""
+
+    def plain(run: re.Match[str]) -> str:
+        mark = "^" if run.group()[0] in _SUPERSCRIPTS else "_"
+        return mark + run.group().translate(_SCRIPT_PLAIN)
+
+    return _SCRIPT_RUN.sub(plain, text)
+
+
 def ascii_spelling(text: str) -> str:
     """``text`` with every non-ASCII character spelled in ASCII (``≤`` → ``<=``, ``σ`` →
-    ``sigma``, ``é`` → ``e``, anything unknown → ``?``)."""
-    return "".join(_spell(ch) for ch in str(text))
+    ``sigma``, ``é`` → ``e``, ``u⁻²`` → ``u^-2``, anything unknown → ``?``)."""
+    return "".join(_spell(ch) for ch in _scripts(str(text)))
 
 
 def _encode_error(exc: UnicodeError) -> tuple[str, int]:
@@ -111,6 +130,30 @@ def _silence(stream: Any) -> None:
         os.close(devnull)
 
 
+#: the first error (other than a reader that went away) met writing the output, since install()
+_LOST: list[OSError] = []
+
+
+def _failed(stream: Any, exc: OSError) -> None:
+    """A write to ``stream`` failed: silence the stream so nothing later fails on it, and remember
+    an error that lost output the user did not choose to stop reading (``>/dev/full``: ENOSPC, EIO),
+    so that the command cannot report success (:func:`lost_output`).  A broken pipe is the
+    reader's choice (``| head``) and changes nothing; a failing stderr only loses messages."""
+    _silence(stream)
+    if isinstance(exc, BrokenPipeError):
+        return
+    inner = getattr(stream, "_stream", stream)
+    if inner is sys.stderr or inner is sys.__stderr__:
+        return
+    if not _LOST:
+        _LOST.append(exc)
+
+
+def lost_output() -> OSError | None:
+    """The error that lost part of the output since :func:`install`, or None."""
+    return _LOST[0] if _LOST else None
+
+
 def say(*parts: Any, file: TextIO | None = None, end: str = "\n", sep: str = " ") -> None:
     """``print(*parts)``, flushed, with an ASCII spelling for what the stream cannot encode and a
     closed pipe ignored (the caller's exit code stays its verdict).  ``file`` defaults to stdout."""
@@ -121,8 +164,8 @@ def say(*parts: Any, file: TextIO | None = None, end: str = "\n", sep: str = " "
     try:
         stream.write(_encodable(text, stream))
         stream.flush()
-    except BrokenPipeError:
-        _silence(stream)
+    except OSError as exc:  # BrokenPipeError (| head), or ENOSPC/EIO (>/dev/full)
+        _failed(stream, exc)
 
 
 def flush() -> None:
@@ -132,9 +175,9 @@ def flush() -> None:
             continue
         try:
             stream.flush()
-        except BrokenPipeError:
-            _silence(stream)
-        except (OSError, ValueError):
+        except OSError as exc:
+            _failed(stream, exc)
+        except ValueError:  # a closed stream
             pass
 
 
@@ -149,15 +192,15 @@ class _PipeSafe:
     def write(self, text: str) -> int:
         try:
             return self._stream.write(text)
-        except BrokenPipeError:
-            _silence(self._stream)
+        except OSError as exc:
+            _failed(self._stream, exc)
             return len(text)
 
     def flush(self) -> None:
         try:
             self._stream.flush()
-        except BrokenPipeError:
-            _silence(self._stream)
+        except OSError as exc:
+            _failed(self._stream, exc)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
@@ -168,6 +211,7 @@ def install() -> list[tuple[Any, Any]]:
     encode, and make a closed stdout harmless to plain ``print``; returns what :func:`restore`
     needs to undo both."""
     previous: list[tuple[Any, Any]] = []
+    _LOST.clear()
     for stream in (sys.stdout, sys.stderr):
         errors = getattr(stream, "errors", None)
         if errors is None or errors == ERRORS or not hasattr(stream, "reconfigure"):
@@ -219,7 +263,6 @@ _SYMBOLS = {
     "⁎": "*", "∘": "o", "∣": "|", "⌊": "floor(", "⌋": ")", "⌈": "ceil(", "⌉": ")", "𝔼": "E",
     "𝟙": "1", "ℝ": "R", "ℕ": "N", "∅": "{}", "∩": "&", "∪": "|", "⊂": "<", "⊆": "<=",
 }  # fmt: skip
-_SUPERSCRIPT_MINUS_ONE = "⁻¹"
 
 
 def _is_word_char(ch: str) -> bool:
@@ -230,7 +273,7 @@ def to_ascii(text: str) -> str:
     """``text`` with every non-ASCII character spelled in ASCII (see the module docstring):
     known math symbols by name, accented letters without their accents (é → e), anything else
     as ``?``."""
-    text = str(text).replace(_SUPERSCRIPT_MINUS_ONE, "^-1")
+    text = _scripts(str(text))
     out: list[str] = []
     for k, ch in enumerate(text):
         if ord(ch) < 128:

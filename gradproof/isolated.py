@@ -20,6 +20,7 @@ The in-process Python API (``check_gradient``) does not use this: there the call
 
 from __future__ import annotations
 
+import codecs
 import os
 import pickle
 import select
@@ -50,7 +51,7 @@ def run_isolated(call: str, kwargs: dict[str, Any], *, timeout: float | None, wh
     """
     payload = pickle.dumps({"call": call, "kwargs": kwargs, "sys_path": list(sys.path)})
     root = str(Path(__file__).resolve().parents[1])
-    read_fd, write_fd = os.pipe()
+    read_fd, write_fd = _pipe()
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1"}
     try:
         proc = subprocess.Popen(
@@ -74,6 +75,22 @@ def run_isolated(call: str, kwargs: dict[str, Any], *, timeout: float | None, wh
     raise InputError(value)
 
 
+def _pipe() -> tuple[int, int]:
+    """``os.pipe()`` whose ends are not 0, 1 or 2: when gradproof runs with stdin, stdout or stderr
+    closed (a cron job, ``>&- 2>&-``) the pipe would get those numbers, and the child's own stdio
+    would then overwrite its end, losing the verdict."""
+    import fcntl
+
+    ends = []
+    for fd in os.pipe():
+        if fd <= 2:
+            moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+            os.close(fd)
+            fd = moved
+        ends.append(fd)
+    return ends[0], ends[1]
+
+
 def _talk(proc: subprocess.Popen, payload: bytes, read_fd: int, timeout: float | None, what: str) -> tuple[str, Any]:
     """Send the payload, relay the child's output, and collect its framed message."""
     from gradproof.console import say
@@ -84,7 +101,7 @@ def _talk(proc: subprocess.Popen, payload: bytes, read_fd: int, timeout: float |
     except BrokenPipeError:  # the child died at once; described below from its exit status
         pass
     deadline = None if timeout is None else time.monotonic() + timeout
-    streams = {proc.stdout.fileno(): sys.stdout, proc.stderr.fileno(): sys.stderr}
+    streams = {proc.stdout.fileno(): _Relay(sys.stdout, say), proc.stderr.fileno(): _Relay(sys.stderr, say)}
     for fd in streams:
         os.set_blocking(fd, False)
     received = bytearray()
@@ -126,11 +143,25 @@ def _talk(proc: subprocess.Popen, payload: bytes, read_fd: int, timeout: float |
             elif fd == read_fd:
                 received += chunk
             else:
-                say(chunk.decode("utf-8", errors="replace"), file=streams[fd], end="")
+                streams[fd].write(chunk)
+
+
+class _Relay:
+    """The child's output, decoded incrementally: a character split between two reads (``é`` at a
+    64 KiB boundary) is printed whole, not as two replacement characters."""
+
+    def __init__(self, target: Any, say: Any) -> None:
+        self.target, self.say = target, say
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def write(self, chunk: bytes, final: bool = False) -> None:
+        text = self.decoder.decode(chunk, final)
+        if text:
+            self.say(text, file=self.target, end="")
 
 
 def _drain(streams: dict[int, Any], say: Any) -> None:
-    for fd, target in streams.items():
+    for fd, relay in streams.items():
         while True:
             try:
                 chunk = os.read(fd, 1 << 16)
@@ -138,7 +169,8 @@ def _drain(streams: dict[int, Any], say: Any) -> None:
                 break
             if not chunk:
                 break
-            say(chunk.decode("utf-8", errors="replace"), file=target, end="")
+            relay.write(chunk)
+        relay.write(b"", final=True)
 
 
 def _describe_exit(code: int | None, what: str) -> str:
@@ -204,6 +236,8 @@ def _child_main(fd: int) -> None:
         message: tuple[str, Any] = ("ok", value)
     except GradproofError as exc:
         message = ("error", str(exc))
+    except KeyboardInterrupt:  # the child has a session of its own: no terminal's Ctrl-C reaches it
+        message = ("error", "the user's code raised KeyboardInterrupt")
     except BaseException as exc:  # noqa: BLE001 - one line in the parent, never a traceback
         message = ("error", f"internal error while running the user's code: {type(exc).__name__}: {exc}")
     try:

@@ -237,6 +237,15 @@ def test_transposed_shape_is_diagnosed():
     assert "transposed" in str(result["W"])
 
 
+@pytest.mark.parametrize("layout", [lambda w: (2.0 * w).T, lambda w: (w + 1.0).ravel()], ids=["transposed", "flat"])
+def test_a_wrong_gradient_in_the_wrong_layout_is_not_said_to_be_right_but_misshaped(layout):
+    """The layout diagnosis needs the re-laid-out values to match the finite differences."""
+    result = check_gradient(m.mse_loss, lambda p: {**m.mse_grad(p), "W": layout(m.mse_grad(p)["W"])}, m.linear_params())
+    assert not result.ok
+    assert result["W"].diagnosis is None
+    assert "transposed" not in str(result["W"]) and "reshape" not in str(result["W"])
+
+
 # ------------------------------------------------------------------------- robustness, options
 def test_in_place_modifying_functions_cannot_corrupt_the_check():
     def loss(p):

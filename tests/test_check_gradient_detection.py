@@ -135,3 +135,33 @@ def test_float32_relu_network_missing_derivative_still_caught(seed):
     loss, grad, params = _relu_mlp32(seed)
     result = gradproof.check_gradient(loss, lambda p: grad(p, drop_relu_derivative=True), params)
     assert not result.ok and "W1" in str(result)
+
+
+# -- the power issue 8 must keep (benchmarks/bench_check_gradient.py's detection table) ----------
+@pytest.mark.parametrize("seed", range(4))
+def test_float64_one_entry_off_by_1e4_is_caught_at_64x100(seed):
+    loss, grad, z, _ = _ce64(64, 100, seed, 1e-4)
+    result = gradproof.check_gradient(loss, grad, z, seed=seed)
+    assert not result.ok and result.parameters[0].confirmed  # caught (locating it is not promised)
+
+
+def _ce64_bug(n, c, seed, bug):
+    loss, _, z, _ = _ce64(n, c, seed)
+    rng = np.random.default_rng(seed)  # the same draws as _ce64: z, then the labels
+    rng.normal(size=(n, c))
+    y = np.eye(c)[rng.integers(0, c, n)]
+
+    def grad(p):
+        s = _softmax(p)
+        return -(s - y) / n if bug == "sign" else (s - y) * s * (1 - s) / n
+
+    return loss, grad, z
+
+
+@pytest.mark.parametrize("bug", ["sign", "ssb"])
+@pytest.mark.parametrize("shape", [(8, 10), (64, 100), (128, 500), (256, 1000)])
+def test_sign_flip_and_the_softmax_jacobian_diagonal_are_caught_at_every_size(shape, bug):
+    loss, grad, z = _ce64_bug(*shape, 3, bug)
+    assert not gradproof.check_gradient(loss, grad, z, seed=3).ok
+    good = _ce64(*shape, 3)
+    assert np.allclose(good[0](z), loss(z)) and np.allclose(-grad(z), good[1](z)) if bug == "sign" else True

@@ -280,3 +280,42 @@ def test_a_border_bug_behind_float32_kinks_is_caught(seed):
     case = build("maxpool", "large", "float32", seed, "zero-padded-argmax")
     result = check_gradient(case.loss, case.grad, case.params, seed=seed)
     assert not result.ok and result["x"].confirmed
+
+
+@pytest.mark.parametrize("salt", range(4))
+def test_averaged_repeats_confirm_an_error_that_one_stencil_leaves_in_the_noise(salt):
+    """An error at 0.7 of one stencil's threshold: no rung confirms it alone (shorter steps only
+    add noise), the average of 9 stencils (noise / 3) does."""
+    sigma, h, quantile = 1e-6, 0.01, t_quantile(ALPHA / 5, 20)
+    f, grad = _smooth(sigma, salt)
+    v = np.array([1.0, 0.0, 0.0, 0.0])
+    one = judge([Stencil.from_residuals(_residuals(f, grad(X0), X0, v, h), h)], sigma, quantile, 0.0)
+    error = 0.7 * one.threshold
+    g = grad(X0) + error * v
+    first = judge([Stencil.from_residuals(_residuals(f, g, X0, v, h), h)], sigma, quantile, 0.0)
+    assert first.strength < 1.0  # one stencil does not confirm it
+    verdict, strength, _ = _run(f, g, X0, v, h, sigma, error)
+    assert strength > 1.0
+    assert abs(verdict.residual) > verdict.threshold  # the verdict reported is the one that confirmed
+
+
+def _residuals(f, g, x, v, h):
+    f0 = f(x)
+    return {s: f(x + s * v) - f0 - float(np.vdot(g, s * v)) for s in (h, h / 2, h / 4, -h, -h / 2, -h / 4)}
+
+
+def test_the_noise_constants_are_the_stencils_rounding_std():
+    """CENTRAL_NOISE and JUMP_NOISE are the std, in units of σ/h, of the central and jump estimates
+    when every evaluation of f carries independent noise of std σ (Monte Carlo, 4000 stencils; the
+    residuals share f(x)'s noise, which cancels from the central difference but not from the jump)."""
+    rng = np.random.default_rng(0)
+    h, sigma = 0.1, 1.0
+    steps = (h, h / 2, h / 4, -h, -h / 2, -h / 4)
+    stencils = []
+    for _ in range(4000):
+        e = rng.standard_normal(7) * sigma  # the noise of f at the six points and at x itself (e[6])
+        stencils.append(Stencil.from_residuals(dict(zip(steps, e[:6] - e[6])), h))  # r(s) = f(x+sv) − f(x) − …
+    central = np.std([st.central for st in stencils]) * h / sigma
+    jump = np.std([st.jump for st in stencils]) * h / sigma
+    assert central == pytest.approx(CENTRAL_NOISE, rel=0.05)
+    assert jump == pytest.approx(JUMP_NOISE, rel=0.05)

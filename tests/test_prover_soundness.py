@@ -203,9 +203,11 @@ def test_index_combinations_keep_first_and_last():
     assert len(index_combinations([range(1, 5), range(1, 5)], random.Random(0))) == 16
 
 
-def test_inequalities_are_checked_and_never_shown():
-    record = one_step(s[i], 0, ">")
-    assert record.method == CHECKED
+def test_inequalities_are_shown_only_by_the_sign_rules_otherwise_checked():
+    # s_i > 0: SymPy's assumptions decide e^{z_i}/Σ_l e^{z_l} > 0 (gradproof.derivations.logic)
+    assert one_step(s[i], 0, ">").method == SHOWN
+    # z² − z + 1 > 0 is true, but no rule decides it for an entry z_j: checked, not shown
+    assert one_step(z[j] ** 2 - z[j] + 1, 0, ">").method == CHECKED
     assert_rejected(one_step(s[i], sp.Rational(1, 2), "<"))  # s_1 > 1/2 for some logits
 
 

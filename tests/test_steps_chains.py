@@ -70,7 +70,14 @@ def test_colon_equals_defines():
 
 def test_relations():
     r = check_steps(tex("x^2 + 1 &\\ge 2x \\\\\n e^{x} &> 0 \\\\\n -e^{x} &< 0 \\\\\n x^2 &\\leq x^2 + 1 \\\\\n e^x &\\neq 0"))
-    assert [s.status for s in r.steps] == ["checked"] * 5
+    # inequalities are shown where the sign rules of gradproof.derivations.logic decide them
+    # ((x − 1)² ≥ 0 by a strict minimum, e^x > 0 by assumptions); a universal ≠ is only checked
+    assert [s.status for s in r.steps] == ["proved"] * 4 + ["checked"]
+    # the other spellings, each with a false twin
+    r = check_steps(tex("x^2 &\\le x^2 + 1 \\\\\n x^2 + 1 &\\geq 2x \\\\\n x^2 + 1 &\\le 2x \\\\\n x^2 &\\geq x^2 + 1"))
+    got = [s.status for s in r.steps]
+    assert got[0] in ("proved", "checked") and got[1] in ("proved", "checked"), got
+    assert got[2:] == ["failed", "failed"], got
 
 
 def test_approximation_is_not_established():

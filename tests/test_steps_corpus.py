@@ -14,8 +14,6 @@ from tests.steps_mutations import MUTATIONS
 
 CORPUS = Path(__file__).parent / "steps_corpus"
 FILES = sorted(CORPUS.glob("*.tex")) + sorted(CORPUS.glob("*.md"))
-# SymPy's summation algorithms make this one minutes slow until the prover skips them (issue 12)
-SLOW = {"lecture_logistic_regression.tex"}
 
 
 def test_corpus_size():
@@ -27,8 +25,6 @@ def test_corpus_size():
 @pytest.mark.slow
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
 def test_correct_chain_holds(path):
-    if path.name in SLOW:
-        pytest.skip("minutes with SymPy's summation algorithms in the prover (see issue 12)")
     report = check_steps(path)
     assert report.error is None, str(report.error)
     assert report.ok, str(report)

@@ -104,3 +104,61 @@ def test_unestablished_step_has_no_counterexample():
     r = check_steps(tex(r"x &\approx x + 10^{-9}"))
     f = r.first_failure
     assert f.status == "unestablished" and f.counterexample is None
+
+
+def _diagnosis_at(body: str, point: dict, *declarations: str) -> dict | None:
+    """The diagnosis of the single relation in ``body`` if its sides differed at ``point`` (input
+    name -> exact value; free indices from ``indices``): a candidate that fits only there must be
+    refused by its confirming check at exact points."""
+    from gradproof.derivations.proof import FAILED, Counterexample, StepRecord
+    from gradproof.steps.check import analyse
+    from gradproof.steps.explain import _at_point, diagnose
+    from gradproof.steps.source import read_source
+
+    analysis = analyse(read_source(tex(body, *declarations)))
+    (b,) = [x for x in analysis.built if x.op != "defined"]
+    atoms = (b.lhs.free_symbols | b.rhs.free_symbols | b.lhs.atoms(sp.Indexed) | b.rhs.atoms(sp.Indexed))
+    sizes = {s: 3 for s in analysis.derivation.sizes}
+    indices = {i: sp.Integer(v) for i, v in point.pop("indices", {}).items() for i in [
+        next(x for x in analysis.derivation.index_ranges if str(x) == i)]}
+    values = {}
+    for name, v in point.items():  # "x" or "x_2"
+        base, _, idx = name.partition("_")
+        if idx:
+            label = next(a.base for a in atoms if isinstance(a, sp.Indexed) and str(a.base.label) == base)
+            atom = label[int(idx)]
+        else:
+            atom = next(a for a in atoms if isinstance(a, sp.Symbol) and a.name == base)
+        values[atom] = sp.Rational(v)
+    ce0 = Counterexample(sizes, indices, values, 0, 0)
+    lhs, rhs = _at_point(analysis, b.lhs, ce0), _at_point(analysis, b.rhs, ce0)
+    assert lhs != rhs, "the chosen point must be one where the sides differ"
+    record = StepRecord(1, "", FAILED, "", Counterexample(sizes, indices, values, lhs, rhs))
+    return diagnose(analysis, b, record)
+
+
+def test_a_diagnosis_that_fits_only_at_the_failing_point_is_not_given():
+    # x = 1: x^2 = 1 and -(x - 2) = 1, so the sides differ "only in sign" there, nowhere else
+    d = _diagnosis_at("x^2 &= x - 2", {"x": "1"})
+    assert d is None or d["kind"] != "sign", d
+    # x = 1: (x + 1) / x = 2, a "factor 2" there only
+    d = _diagnosis_at("x + 1 &= x", {"x": "1"})
+    assert d is None or d["kind"] != "factor", d
+    # x_1 = 1, x_2 = 5 at i = 2, j = 1: x_j^2 = 1 = x_j, a "swap" there only
+    d = _diagnosis_at("x_j^2 &= x_i", {"indices": {"i": 2, "j": 1}, "x_1": "1", "x_2": "5"}, "index i, j = 1..n")
+    assert d is None or d["kind"] != "indices", d
+    # x = 1: x^2 = x = x^3, so "an extra term x^3" (or x) fits there only
+    d = _diagnosis_at("x^2 &= x + x^3", {"x": "1"})
+    assert d is None or "extra term" not in d["text"], d
+    # the same slips where they do hold everywhere are found (the helper is not blind)
+    assert _diagnosis_at("x - 2 &= 2 - x", {"x": "1"})["kind"] == "sign"
+    assert _diagnosis_at("2 x &= x", {"x": "1"})["kind"] == "factor"
+    assert _diagnosis_at("x_j &= x_i", {"indices": {"i": 2, "j": 1}, "x_1": "1", "x_2": "5"}, "index i, j = 1..n")["kind"] == "indices"
+    assert "extra term" in _diagnosis_at("x^2 &= x^2 + x^3", {"x": "1"})["text"]
+
+
+def test_an_assumption_is_offered_only_when_it_makes_the_step_hold():
+    # positivity of x would be a candidate, but x^2 = x + 1 is false for positive x too
+    r = check_steps(tex(r"\log(x^2) &= 2 \log x + 1"))
+    d = r.first_failure.diagnosis
+    assert d is None or d["kind"] != "assumption", d

@@ -3,6 +3,8 @@ never a silently wrong reading."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gradproof.steps.check import check_steps
@@ -71,7 +73,10 @@ def test_recursive_macro_is_an_error():
 
 def test_unclosed_environment_and_braces():
     assert "never closed" in error_of("\\begin{align*}\n a &= b\n").message
-    assert "never closed" in error_of("\\[ a = {b \\]").message
+    err = error_of("\\[ a = {b \\]")
+    assert "never closed" in err.message and (err.line, err.column) == (1, 8)  # at the { itself
+    err = error_of("\\begin{align*}\nx &= \\frac{1}{2 \\\\\n &= y\n\\end{align*}\n")
+    assert (err.line, err.column) == (2, 14)
     assert "never opened" in error_of("\\[ a = b} \\]").message
 
 
@@ -109,7 +114,7 @@ def test_hostile_input_is_text_not_commands():
 def test_deep_nesting_and_long_input_do_not_crash():
     deep = "(" * 40 + "x" + ")" * 40
     assert check_steps(tex(f"{deep} &= x")).ok
-    deeper = "(" * 600 + "x" + ")" * 600
+    deeper = "(" * 990 + "x" + ")" * 990  # under the row limit, deeper than the checker reads
     assert "nested too deeply" in error_of(tex(f"{deeper} &= x")).message
     long = " + ".join(f"x_{{{k}}}" for k in range(1, 60))
     report = check_steps(tex(f"{long} &= {long}"))
@@ -141,3 +146,58 @@ def test_a_subscripted_function_without_a_vector_is_an_error():
     # f_i(x) must not silently become a product f_i · x
     err = error_of(tex("f_i(x) &= 0", "index i = 1..n", "function f(x)"))
     assert "takes no subscript" in err.message and err.line == 4
+
+
+def test_not_utf8_names_the_line_and_column_of_the_bad_byte(tmp_path):
+    path = tmp_path / "latin1.tex"
+    path.write_bytes("\\[ a = b \\]\n\\[ x = \xe9 \\]\n".encode("latin-1"))
+    err = error_of(path)
+    assert (err.line, err.column) == (2, 8) and "not UTF-8" in err.message and "0xe9" in err.message
+    binary = tmp_path / "binary.tex"
+    binary.write_bytes(bytes(range(256)) * 4)
+    assert "not UTF-8" in error_of(binary).message
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.tex"
+    path.write_text("")
+    err = error_of(path)
+    assert "no relation to check" in err.message and (err.line, err.column) == (1, 1)
+
+
+def test_size_limits_are_errors_not_hours_of_work(tmp_path):
+    from gradproof.steps.check import MAX_FILE_BYTES, MAX_RELATIONS
+    from gradproof.steps.tokens import MAX_ROW_TOKENS
+
+    big = tmp_path / "big.tex"
+    big.write_text(("%" + "a" * 99 + "\n") * (MAX_FILE_BYTES // 100 + 1))
+    err = error_of(big)
+    assert "larger than 4 MB" in err.message and err.line == MAX_FILE_BYTES // 101 + 1  # 101 bytes a line
+    assert "longer than 4 MB" in error_of("%" * (MAX_FILE_BYTES + 1)).message
+    long = " + ".join(["x"] * MAX_ROW_TOKENS)
+    err = error_of(tex(f"{long} &= x"))
+    assert f"more than the {MAX_ROW_TOKENS}" in err.message and err.line == 2
+    many = "".join(f"x_{{{k}}} = x_{{{k}}} \\\\\n" for k in range(1, MAX_RELATIONS + 2))
+    err = error_of(tex(many))
+    assert f"more than {MAX_RELATIONS} relations" in err.message and err.line == MAX_RELATIONS + 2
+
+
+def test_newcommands_that_double_at_each_level_stop(tmp_path):
+    macros = "\\newcommand{\\a}{x+x+x+x+x+x+x+x+x+x}\n" + "".join(
+        f"\\newcommand{{\\{chr(98 + k)}}}{{" + f"\\{chr(97 + k)}" * 10 + "}\n" for k in range(12)
+    )
+    err = error_of(macros + "\\[ \\m = 0 \\]\n")
+    assert "symbols in one math block" in err.message and err.line == 14
+
+
+def test_a_pipe_or_device_is_refused_not_read(tmp_path):
+    import os
+
+    from gradproof.errors import InputError
+
+    fifo = tmp_path / "pipe.tex"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        check_steps(fifo)  # reading it would block forever
+    with pytest.raises(InputError, match="not a regular file"):
+        check_steps(Path("/dev/zero"))

@@ -87,3 +87,30 @@ def test_pdf_compiles(tmp_path):
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
         assert "Counterexample" in text and "wrong" in text and "proved" in text
+
+
+MIDDLE = r"""% gradproof: index i, j, k = 1..n
+% gradproof: define s_i = \frac{e^{z_i}}{\sum_{k=1}^{n} e^{z_k}}
+% gradproof: assume \sum_{i=1}^{n} y_i = 1
+\begin{align*}
+L &= -\sum_{i=1}^{n} y_i \log s_i \\
+\frac{\partial L}{\partial z_j} &= -\sum_{i=1}^{n} y_i \frac{\partial \log s_i}{\partial z_j} && \text{linearity} \\
+  &= \sum_{i=1}^{n} y_i (\delta_{ij} - s_j) && \text{log-softmax gradient} \\
+  &= y_j - s_j \sum_{i=1}^{n} y_i \\
+  &= s_j - y_j && \text{labels sum to 1}
+\end{align*}
+"""
+
+
+@pytest.mark.tex
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed (TeX Live needed)")
+def test_pdf_compiles_with_the_note_inside_the_alignment(tmp_path):
+    # the first wrong row is not the last: counterexample and diagnosis sit in an \intertext
+    out = tmp_path / "checked.tex"
+    assert main(["report", "--steps", str(write(tmp_path, MIDDLE)), "-o", str(out), "--pdf"]) == 1
+    assert "\\intertext{" in out.read_text(encoding="utf-8")
+    pdf = out.with_suffix(".pdf")
+    assert pdf.exists() and pdf.stat().st_size > 1000
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+        assert "Counterexample" in text and "Likely slip (sign)" in text

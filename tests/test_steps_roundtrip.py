@@ -10,8 +10,27 @@ from gradproof.derivations.registry import catalog, names
 from gradproof.steps.check import check_steps
 
 
+#: issue 14's derivations whose fragments use what the step checker's notation cannot read yet:
+#: implications (\Longrightarrow), norms \|g\|, a \resizebox around a long row, a point of
+#: evaluation (At), an expectation over minibatches.  strict: each must start passing once the
+#: notation covers it, and then leave this list.
+_NOT_YET_READ = {
+    "cross-entropy-nonnegative", "cross-entropy-asymmetry", "kl-zero-iff-equal", "minibatch-gradient-variance",
+    "iterations-per-epoch", "steepest-descent-direction", "bias-as-weight",
+}
+_WHY = "check-steps cannot read this fragment's notation yet (implications, norms, At, minibatch E, resizebox)"
+
+
+def _names():
+    return [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=_WHY))
+        if n in _NOT_YET_READ else n
+        for n in names()
+    ]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", names())
+@pytest.mark.parametrize("name", _names())
 def test_catalog_fragment_passes_check_steps(name):
     d = next(x for x in catalog() if x.name == name)
     report = check_steps(with_directives(d, d.latex()))

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     for name in args.files:
         try:
             report = check_steps(Path(name))
-        except InputError as exc:  # the file itself cannot be read: a usage error
+        except InputError as exc:  # the file itself cannot be read (missing, a folder): a usage error
             from gradproof.steps.errors import StepsSyntaxError
 
             report = StepReport(file=name, error=StepsSyntaxError(str(exc).removeprefix(f"{name}: "), file=name,

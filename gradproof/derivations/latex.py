@@ -75,4 +75,4 @@ def to_latex(expr: sp.Basic) -> str:
 
 
 #: a step's relation (see :data:`gradproof.derivations.model.RELATIONS`) in LaTeX
-RELATION_LATEX = {"=": "=", ">=": r"\geq", "<=": r"\leq", ">": ">", "<": "<", "!=": r"\neq"}
+RELATION_LATEX = {"=": "=", ">=": r"\geq", "<=": r"\leq", ">": ">", "<": "<", "!=": r"\neq", "=>": r"\Longrightarrow"}

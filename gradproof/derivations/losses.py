@@ -53,7 +53,7 @@ def loss_derivatives() -> Derivation:
         title="Derivatives of common loss functions",
         summary=r"The L1 loss $|\hat{y} - y|$ has derivative $\operatorname{sign}(\hat{y} - y)$ (constant size: "
         r"robust to outliers), the L2 loss $(\hat{y} - y)^2$ has $2(\hat{y} - y)$ (proportional to the error); "
-        r"the hinge loss $\max(0, 1 - y\hat{y})$ has subgradient $-y$ while the margin $y\hat{y} < 1$ and 0 "
+        r"the hinge loss $\max(0, 1 - c\hat{y})$ of a class label $c = \pm 1$ has subgradient $-c$ while the margin $c\hat{y} < 1$ and 0 "
         "beyond it. The zero-one loss and the argmax are piecewise constant: their derivative is 0 almost "
         "everywhere, so no gradient reaches the parameters — which is why classifiers are trained through "
         r"the smooth softmax, whose Jacobian $s_i(\delta_{ij} - s_j)$ is never 0, and the argmax is used only "
@@ -66,8 +66,8 @@ def loss_derivatives() -> Derivation:
                 D(ell_hinge, yhat),
                 hinge_grad,
                 r"$\max(0, u)$ has slope $H(u)$: 1 for $u > 0$, 0 for $u < 0$; "
-                r"$\frac{\partial (1 - y\hat{y})}{\partial \hat{y}} = -y$: "
-                r"subgradient $-y$ when $y\hat{y} < 1$, 0 when $y\hat{y} > 1$",
+                r"$\frac{\partial (1 - c\hat{y})}{\partial \hat{y}} = -c$: "
+                r"subgradient $-c$ when $c\hat{y} < 1$, 0 when $c\hat{y} > 1$",
             ),
             Step(D(ell_01, yhat), 0, r"sign is constant on each side of 0: flat wherever $\hat{y} \neq 0$"),
             Step(D(s[i], z[j]), softmax_jacobian, "softmax is smooth: a nonzero Jacobian (softmax-jacobian)"),
@@ -87,12 +87,12 @@ def loss_derivatives() -> Derivation:
         definitions=(
             Definition(ell_1, (), sp.Abs(yhat - y), r"\ell_1 = |\hat{y} - y|"),
             Definition(ell_2, (), (yhat - y) ** 2, r"\ell_2 = (\hat{y} - y)^2"),
-            Definition(ell_hinge, (), sp.Max(0, margin), r"\ell_{hinge} = \max(0, 1 - y \hat{y})", _hinge_numeric),
+            Definition(ell_hinge, (), sp.Max(0, margin), r"\ell_{hinge} = \max(0, 1 - c \hat{y})", _hinge_numeric),
             Definition(
                 ell_01,
                 (),
                 (1 - sp.sign(c * yhat)) / 2,
-                r"\ell_{01} = \mathbf{1}[\operatorname{sign}\hat{y} \neq y] = (1 - \operatorname{sign}(y\hat{y}))/2",
+                r"\ell_{01} = \mathbf{1}[\operatorname{sign}\hat{y} \neq c] = (1 - \operatorname{sign}(c\hat{y}))/2",
             ),
             Definition(
                 argmax,
@@ -105,7 +105,7 @@ def loss_derivatives() -> Derivation:
         ),
         assumptions=(
             Assumption(
-                r"away from the kinks: $\hat{y} \neq y$ (L1), $y\hat{y} \neq 1$ (hinge), $\hat{y} \neq 0$ "
+                r"away from the kinks: $\hat{y} \neq y$ (L1), $c\hat{y} \neq 1$ (hinge), $\hat{y} \neq 0$ "
                 "(zero-one), distinct logits (argmax); there every Dirac delta is 0",
                 rewrite=_no_dirac_deltas,
             ),
@@ -116,7 +116,7 @@ def loss_derivatives() -> Derivation:
         claims=(
             GradientClaim(ell_1, yhat, sp.sign(yhat - y), label="∂|ŷ - y|/∂ŷ = sign(ŷ - y)"),
             GradientClaim(ell_2, yhat, 2 * (yhat - y), label="∂(ŷ - y)²/∂ŷ = 2(ŷ - y)"),
-            GradientClaim(ell_hinge, yhat, hinge_grad, label="∂ max(0, 1 - yŷ)/∂ŷ = -y·1[yŷ < 1]"),
+            GradientClaim(ell_hinge, yhat, hinge_grad, label="∂ max(0, 1 - cŷ)/∂ŷ = -c·1[cŷ < 1]"),
             GradientClaim(ell_01, yhat, sp.S.Zero, label="zero-one loss: derivative 0 at random points"),
             GradientClaim(argmax[i], z, sp.S.Zero, (i,), (j,), "argmax: derivative 0 at random points"),
         ),
@@ -143,9 +143,9 @@ def loss_derivatives() -> Derivation:
         ),
         notes=(
             "Numeric checks are at random points, away from the kinks (measure zero); at a kink the "
-            r"subgradients lie between the one-sided derivatives (hinge at $y\hat{y} = 1$: between $-y$ and 0).",
+            r"subgradients lie between the one-sided derivatives (hinge at $c\hat{y} = 1$: between $-c$ and 0).",
             "The softmax Jacobian step is verified numerically by the softmax-jacobian derivation.",
-            r"evaluate() returns the hinge subgradient $-y\,H(1 - y\hat{y})$; the other results are in the claims.",
+            r"evaluate() returns the hinge subgradient $-c\,H(1 - c\hat{y})$; the other results are in the claims.",
         ),
         symbols=(
             (yhat, "prediction ŷ"),

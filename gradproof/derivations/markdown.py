@@ -136,9 +136,18 @@ def number(x: float) -> str:
     return text
 
 
+def without_roundoff(arr: np.ndarray) -> np.ndarray:
+    """An array's entries below 1e-12 of its largest set to 0: floating-point round-off
+    (0.1 + 0.2 − 0.3) shown as ``-2.776e-17`` in a worked example reads as a real value."""
+    arr = np.asarray(arr, dtype=float)
+    if arr.ndim == 0 or not arr.size or not np.all(np.isfinite(arr)):
+        return arr
+    return np.where(np.abs(arr) <= 1e-12 * np.max(np.abs(arr)), 0.0, arr)
+
+
 def value(v: Any) -> str:
     """A scalar, vector or matrix as inline math for a table cell."""
-    arr = np.asarray(v, dtype=float)
+    arr = without_roundoff(v)
     if arr.ndim == 0:
         return f"${number(arr)}$"
     if arr.ndim == 1:

@@ -19,13 +19,19 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from gradproof.derivations.numeric_checks import NumericExperiment
 from gradproof.errors import InputError
 
-# "!=" holds at every point (σ(z) ≠ 0 for all z); it is checked at points, never shown
-RELATIONS = {"=": sp.Eq, ">=": sp.Ge, "<=": sp.Le, ">": sp.Gt, "<": sp.Lt, "!=": sp.Ne}
-
+# "!=" holds at every point (σ(z) ≠ 0 for all z); it is checked at points, never shown.
+# "=>" is an implication between two relations (premise ⇒ conclusion, for every value of the free
+# symbols): established only by the rules of gradproof.derivations.logic, never at random points
+# (a premise such as KL(p‖q) = 0 holds on a set of measure zero, where no random point lands).
+RELATIONS = {
+    "=": sp.Eq, ">=": sp.Ge, "<=": sp.Le, ">": sp.Gt, "<": sp.Lt, "!=": sp.Ne,
+    "=>": lambda a, b, evaluate=False: sp.Implies(a, b, evaluate=False),
+}
 
 @dataclass(frozen=True)
 class Step:
@@ -51,7 +57,12 @@ class Step:
 @dataclass(frozen=True)
 class Definition:
     """``target[index] := expr``.  ``numeric`` optionally gives a numerically stable form
-    ``numeric(sizes, *index_values)`` used when evaluating in floating point."""
+    ``numeric(sizes, *index_values)`` used when evaluating in floating point.
+
+    A function of its arguments is defined with an applied undefined function as ``target`` and
+    its parameters as ``index``: ``Definition(phi(x), (x,), x - 1 - log(x))`` expands
+    ``phi(q_i/p_i)`` to ``q_i/p_i - 1 - log(q_i/p_i)``.  With ``index=()`` the target matches only
+    itself (``KL(p, q)`` and ``KL(p, p)`` may have definitions of their own)."""
 
     target: Any  # sp.IndexedBase or sp.Symbol
     index: tuple = ()
@@ -62,11 +73,19 @@ class Definition:
     def matches(self, e: sp.Basic) -> bool:
         if isinstance(self.target, sp.IndexedBase):
             return isinstance(e, sp.Indexed) and e.base == self.target
+        if self._is_function:
+            return isinstance(e, AppliedUndef) and e.func == self.target.func and len(e.args) == len(self.index)
         return e == self.target
+
+    @property
+    def _is_function(self) -> bool:
+        return bool(self.index) and isinstance(self.target, AppliedUndef)
 
     def expand(self, e: sp.Basic) -> sp.Expr:
         if isinstance(self.target, sp.IndexedBase):
             return self.expr.xreplace(dict(zip(self.index, e.indices)))
+        if self._is_function:
+            return self.expr.xreplace(dict(zip(self.index, e.args)))
         return self.expr
 
 
@@ -76,8 +95,10 @@ class Input:
 
     ``kind``: ``real`` (any real), ``positive``, ``probability`` (in (0, 1)), ``simplex`` (a
     probability vector: positive, summing to 1), ``simplex-rows`` (a matrix whose rows are
-    probability vectors, e.g. a batch of labels), ``onehot`` (a one-hot vector), ``binary``
-    (0 or 1), ``sign`` (±1), ``count`` (a positive integer: layer widths, sample counts).
+    probability vectors, e.g. a batch of labels), ``onehot`` (a one-hot vector), ``onehot-rows``
+    (a matrix whose rows are one-hot: a batch of class labels), ``unit`` (a vector of Euclidean
+    norm 1: a direction), ``binary`` (0 or 1), ``sign`` (±1), ``count`` (a positive integer:
+    layer widths, sample counts).
     """
 
     symbol: Any  # sp.IndexedBase or sp.Symbol
@@ -215,7 +236,7 @@ class Derivation:
         for _ in range(10):
             changed = False
             for d in self.definitions:
-                if not expr.has(d.target):
+                if not expr.has(d.target.func if d._is_function else d.target):
                     continue
                 if numeric_sizes is not None and d.numeric is not None:
                     repl = (
@@ -318,6 +339,13 @@ class Derivation:
                 for start in range(0, count, width):
                     total = sum(raw[start : start + width])
                     raw[start : start + width] = [r / total for r in raw[start : start + width]]
+            elif inp.kind == "onehot-rows":
+                width = shape[-1]
+                for start in range(0, count, width):
+                    hot = rng.randrange(width)
+                    raw[start : start + width] = [sp.Integer(int(k == hot)) for k in range(width)]
+            elif inp.kind == "unit":
+                raw = _rational_unit_vector(count, rng)
             if isinstance(inp.symbol, sp.IndexedBase):
                 for flat, idx in enumerate(np.ndindex(*shape)):
                     values[inp.symbol[tuple(i + 1 for i in idx)]] = raw[flat]
@@ -379,6 +407,12 @@ class Derivation:
                 raise InputError(
                     f"{self.name}: input {name!r} must be positive integers (counts), got {value!r}"
                 )
+            if kind == "unit" and not (arr.ndim == 1 and abs(float(np.linalg.norm(arr)) - 1.0) <= 1e-9):
+                raise InputError(f"{self.name}: input {name!r} must be a vector of norm 1 (a direction), got {value!r}")
+            if kind == "onehot-rows" and not (
+                arr.ndim == 2 and np.all((arr == 0) | (arr == 1)) and np.all(arr.sum(axis=-1) == 1)
+            ):
+                raise InputError(f"{self.name}: input {name!r} must have one-hot rows (one 1 per row), got {value!r}")
             arrays[name] = arr
         return arrays
 
@@ -437,7 +471,7 @@ def _rational(rng: random.Random, lo: float, hi: float) -> sp.Rational:
 def _exact_value(kind: str, rng: random.Random) -> sp.Rational:
     if kind == "real":
         return _rational(rng, -2, 2)
-    if kind in ("positive", "simplex", "onehot", "simplex-rows"):
+    if kind in ("positive", "simplex", "onehot", "simplex-rows", "onehot-rows", "unit"):
         return _rational(rng, 0.05, 2)
     if kind == "probability":
         return _rational(rng, 0.02, 0.98)
@@ -448,6 +482,15 @@ def _exact_value(kind: str, rng: random.Random) -> sp.Rational:
     if kind == "count":
         return sp.Integer(rng.randint(1, 6))
     raise ValueError(f"unknown input kind {kind!r}")
+
+
+def _rational_unit_vector(count: int, rng: random.Random) -> list:
+    """A random unit vector with exact rational entries: the inverse stereographic projection of a
+    rational point t of R^(count-1), (2t, S - 1)/(S + 1) with S = ‖t‖², has norm exactly 1."""
+    t = [_rational(rng, -2, 2) for _ in range(count - 1)]
+    total = sp.Integer(0) + sum(v**2 for v in t)
+    out = [2 * v / (total + 1) for v in t] + [(total - 1) / (total + 1)]
+    return [v * rng.choice((-1, 1)) for v in out] if count == 1 else out
 
 
 def closest(name: str, candidates: Sequence[str], n: int = 3) -> list[str]:

@@ -80,7 +80,8 @@ def _entries(derivation: Derivation, expr: sp.Expr, index: tuple, sizes: Mapping
     """The scalar entries of ``expr`` over ``index`` at ``sizes``, in the input entries' symbols,
     with everything both backends share: (shape, argument symbols, their layout, entries, cse)."""
     concrete = derivation.concretize(expr, sizes, numeric=True)
-    ranges = [range(1, int(derivation.index_ranges[i].xreplace(_ints(sizes))) + 1) for i in index]
+    bounds = [tuple(int(b.xreplace(_ints(sizes))) for b in derivation.index_range(i)) for i in index]
+    ranges = [range(lo, hi + 1) for lo, hi in bounds]
     shape = tuple(len(r) for r in ranges)
     # one scalar argument per input entry, in a fixed order
     arg_symbols: list[sp.Symbol] = []
@@ -229,6 +230,16 @@ def sample_inputs(
         elif inp.kind == "onehot":
             v = np.zeros(shape)
             v.flat[rng.integers(v.size)] = 1.0
+        elif inp.kind == "onehot-rows":  # each row (last axis) one-hot
+            v = np.zeros(shape)
+            hot = rng.integers(shape[-1], size=shape[:-1])
+            np.put_along_axis(v, hot[..., None], 1.0, axis=-1)
+        elif inp.kind == "unit":
+            v = rng.normal(size=shape)
+            if adversarial:  # nearly along one axis
+                v = v * 1e-6
+                v.flat[rng.integers(v.size)] = 1.0
+            v = v / np.linalg.norm(v)
         elif inp.kind == "binary":
             v = rng.integers(0, 2, size=shape).astype(float)
         elif inp.kind == "sign":

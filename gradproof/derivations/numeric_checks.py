@@ -45,7 +45,18 @@ class EqualityCase:
     expected: np.ndarray
 
 
-Case = Union[GradientCase, EqualityCase]
+@dataclass(frozen=True)
+class MonteCarloCase:
+    """A derived expectation against random draws: ``samples`` (draws × entries, or one column)
+    are independent draws whose mean estimates ``derived`` (one value per entry).  The verdict
+    (how many standard errors apart is too many) belongs to gradproof.verify."""
+
+    where: str
+    derived: np.ndarray
+    samples: np.ndarray
+
+
+Case = Union[GradientCase, EqualityCase, MonteCarloCase]
 
 
 @dataclass(frozen=True)

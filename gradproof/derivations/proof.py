@@ -80,6 +80,6 @@ class ProofResult:
             f"{self.checked} checked at exact random points"
         ]
         if not self.statement_is_last_step:
-            lines.append("  the last step does not state the derivation's statement")
+            lines.append("  the steps do not state the derivation's statement (for a plain relation: the last step)")
         lines += [str(s) for s in self.steps]
         return "\n".join(lines)

@@ -570,9 +570,19 @@ def prove_step(
     seed: int = 0,
     sizes: Sequence[int] | None = None,
     forms: NormalForms | None = None,
+    earlier: Sequence[tuple[Step, StepRecord]] = (),
 ) -> StepRecord:
-    """Establish one step: shown when the difference of its sides' normal forms is 0, else
-    checked at exact points.  ``forms`` shares normal forms between the steps of a derivation."""
+    """Establish one step: shown when the difference of its sides' normal forms is 0 or a rule of
+    :mod:`gradproof.derivations.logic` (implications, chains, facts) establishes it from ``earlier``
+    (the steps before it with their records), else checked at exact points.  ``forms`` shares
+    normal forms between the steps of a derivation."""
+    from gradproof.derivations import logic
+
+    if step.relation == "=>":
+        return logic.prove_implication(derivation, step, index, earlier, seed=seed, sizes=sizes)
+    chained = logic.chain_of_steps(step, earlier)  # rows of an align* joined: no SymPy needed
+    if chained is not None:
+        return chained.record(index, step.reason)
     forms = NormalForms(derivation) if forms is None else forms
     lhs, rhs = step.lhs, step.rhs
     try:
@@ -601,7 +611,13 @@ def prove_step(
             return StepRecord(index, step.reason, SHOWN, how)
         fallback_reason = how
     else:
-        fallback_reason = "inequalities are checked, not shown"
+        fallback_reason = "SymPy could not show the relation"
+    try:
+        outcome = logic.prove_relation(derivation, step, earlier)
+    except Exception:  # noqa: BLE001 - a rule that fails to apply leaves the step to the point checks
+        outcome = None
+    if outcome is not None:
+        return outcome.record(index, step.reason)
     ok, detail, witness = check_at_points(derivation, lhs, rhs, step.relation, seed=seed + index, sizes=sizes)
     if ok:
         return StepRecord(index, step.reason, CHECKED, f"{fallback_reason}; {detail}")
@@ -611,17 +627,12 @@ def prove_step(
 def prove(derivation: Derivation, *, seed: int = 0, sizes: Sequence[int] | None = None) -> ProofResult:
     """Establish every step of ``derivation``; ``sizes`` are the values each size symbol takes
     where a step is checked at exact points (default :data:`DEFAULT_PROOF_SIZES`)."""
+    from gradproof.derivations.logic import statement_established
+
     forms = NormalForms(derivation)
-    records = tuple(
-        prove_step(derivation, st, k + 1, seed=seed, sizes=sizes, forms=forms)
-        for k, st in enumerate(derivation.steps)
-    )
-    last = derivation.steps[-1] if derivation.steps else None
-    statement_last = last is not None and _same_relation(derivation.statement, last.expr)
-    return ProofResult(derivation.name, records, statement_last)
-
-
-def _same_relation(a: Any, b: Any) -> bool:
-    if type(a) is not type(b):
-        return False
-    return sp.simplify(a.lhs - b.lhs) == 0 and sp.simplify(a.rhs - b.rhs) == 0
+    records: list[StepRecord] = []
+    for k, st in enumerate(derivation.steps):
+        earlier = tuple(zip(derivation.steps[:k], records))
+        records.append(prove_step(derivation, st, k + 1, seed=seed, sizes=sizes, forms=forms, earlier=earlier))
+    established = statement_established(derivation.statement, derivation.steps)
+    return ProofResult(derivation.name, tuple(records), established)

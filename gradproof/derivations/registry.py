@@ -26,6 +26,11 @@ MODULES = (
     "losses",
     "counting",
     "bias_variance",
+    "information",
+    "likelihood",
+    "minibatch",
+    "descent",
+    "linear_models",
 )
 
 

@@ -24,10 +24,19 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["ordered_terms", "pretty", "prose", "render_text"]
 
-_REL = {"=": "=", ">=": "≥", "<=": "≤", ">": ">", "<": "<", "!=": "≠"}
+_REL = {"=": "=", ">=": "≥", "<=": "≤", ">": ">", "<": "<", "!=": "≠", "=>": "⇒"}
 #: a continuation line of a formula starts under its right-hand side unless that is further right
 #: than this share of the width
 _HANGING_SHARE = 0.45
+#: the indent of a continuation step under a left-hand side too long to align with
+_HANG = 12
+
+
+def _align_limit(width: int) -> int:
+    """Repeated left-hand sides up to this many columns keep the relations aligned."""
+    return max(_HANG, min(24, width // 4))
+
+
 #: joins what must stay on one line (1 ≤ i ≤ n); printed as a plain space
 _NBSP = "\u00a0"
 #: a protected formula inside prose longer than this may break
@@ -68,7 +77,8 @@ class _Layout:
         blank = len(head) - len(head.lstrip(" "))  # a repeated left-hand side, shown as spaces
         indent, head = indent + " " * blank, head[blank:]
         hang = len(indent) + len(head)
-        rest = " " * hang if hang <= _HANGING_SHARE * self.width else indent + " " * 6
+        # (continuation lines are blank where the first has its step number)
+        rest = " " * hang if hang <= _HANGING_SHARE * self.width else " " * (len(indent) + 6)
         self.lines += wrap(head + text, self.width, first_indent=indent, rest_indent=rest, math=True)
 
 
@@ -94,25 +104,35 @@ def _value_lines(prefix: str, value: Any, width: int, ascii: bool) -> list[str]:
     if arr.size and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)) and np.max(np.abs(arr)) < 1e15:
         arr = arr.astype(np.int64)  # layer widths, labels, counts: no trailing dots
     else:
-        arr = arr.astype(float) + 0.0  # -0. prints as 0.
-    if len(prefix) > _HANGING_SHARE * width:  # a long label: the value on lines of its own
+        arr = arr.astype(float)
+        arr = np.where(np.round(arr, 3) == 0, 0.0, arr)  # what prints as 0 prints as 0, never −0.
+
+    def rows_after(prefix: str) -> list[str]:
+        # numpy counts the prefix in max_line_width
+        body = np.array2string(arr, precision=3, suppress_small=True, separator=", ",
+                               max_line_width=width, prefix=" " * len(prefix))  # fmt: skip
+        if not ascii:
+            body = body.replace("-", "−")  # the minus sign of the formulas (and never "= -0")
+        return body.splitlines()
+
+    head: list[str] = []
+    rows = [] if len(prefix) > _HANGING_SHARE * width else rows_after(prefix)
+    matrix_rows = int(np.prod(arr.shape[:-1])) if arr.ndim >= 1 else 1
+    if not rows or (arr.ndim <= 2 and len(rows) > matrix_rows):
+        # a long label, or one that leaves too little room for a row: the value on lines of its own
         head, prefix = [prefix.rstrip()], " " * 8
-    else:
-        head = []
-    body = np.array2string(arr, precision=3, suppress_small=True, separator=", ",
-                           max_line_width=max(20, width - len(prefix)), prefix=" " * len(prefix))
-    if not ascii:
-        body = body.replace("-", "−")  # the minus sign of the formulas (and never "= -0")
-    rows = body.splitlines()
+        rows = rows_after(prefix)
     out = head + [prefix + rows[0]] + [row for row in rows[1:]]
     return [line if len(line) <= width else line[:width] for line in out]
 
 
-def _statement(d: Derivation) -> tuple[str, str, str]:
-    rel = "="
+def _statement(d: Derivation) -> tuple[str, str]:
+    """Head and body of the statement: ``lhs rel `` and ``rhs`` for a relation; for a compound
+    statement (and, implies, iff, exists) no head and the whole statement."""
     if isinstance(d.statement, sp.Rel):
         rel = _REL.get(d.statement.rel_op.replace("==", "="), d.statement.rel_op)
-    return pretty(d.statement.lhs), rel, pretty(d.statement.rhs)
+        return f"{pretty(d.statement.lhs)} {rel} ", pretty(d.statement.rhs)
+    return "", pretty(d.statement)
 
 
 def render_text(d: Derivation, *, width: int = DEFAULT_WIDTH, ascii: bool = False) -> str:
@@ -135,21 +155,26 @@ def render_text(d: Derivation, *, width: int = DEFAULT_WIDTH, ascii: bool = Fals
     if d.assumptions or d.index_ranges:
         out.lines.append("Assumptions:")
         for a in d.assumptions:
+            if not a.text:  # a predicate for the prover only
+                continue
             out.prose(a.text, "  - ", "    ")
         ranges = sorted({_NBSP.join((pretty(d.index_range(i)[0]), "≤", pretty(i), "≤", pretty(d.index_range(i)[1])))
                          for i in d.index_ranges})
         if ranges:
             out.prose(f"indices in range: {', '.join(ranges)}", "  - ", "    ")
         out.blank()
-    lhs, rel, rhs = _statement(d)
+    head, body = _statement(d)
     out.lines.append("Statement:")
-    out.formula(f"{lhs} {rel} ", rhs)
+    out.formula(head, body)
     out.blank()
     out.lines.append("Steps:")
     previous = None
     for k, st in enumerate(d.steps, 1):
         left = pretty(st.lhs)
-        shown = left if st.lhs != previous else " " * min(len(left), 12)
+        # a repeated left-hand side becomes spaces as wide as it is printed (in ASCII too), so the
+        # relations line up; a long one hangs by a fixed indent instead of pushing the formula right
+        columns = len(out.spell(left))
+        shown = left if st.lhs != previous else " " * (columns if columns <= _align_limit(width) else _HANG)
         out.formula(f"{shown} {_REL[st.relation]} ", pretty(st.rhs), indent=f"  {k:>2}. ")
         out.prose(st.reason, "      because: ", " " * 15)
         previous = st.lhs

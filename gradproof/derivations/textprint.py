@@ -239,6 +239,12 @@ class TextPrinter(Printer):
         rel = {"==": "=", ">=": "≥", "<=": "≤", "!=": "≠"}.get(expr.rel_op, expr.rel_op)
         return f"{self._print(expr.lhs)} {rel} {self._print(expr.rhs)}"
 
+    def _print_Implies(self, expr: sp.Implies) -> str:
+        return " ⇒ ".join(self._print(a) for a in expr.args)
+
+    def _print_And(self, expr: sp.And) -> str:
+        return "; and ".join(self._print(a) for a in expr.args)
+
     # -- calculus -------------------------------------------------------------------------------
 
     def _limits(self, var: sp.Basic, lo: sp.Basic, hi: sp.Basic) -> str:

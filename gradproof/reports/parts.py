@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
@@ -43,3 +44,18 @@ def itemize(items: list[str], *, size: str = "") -> str:
         return ""
     body = "\n".join(f"  \\item {it}" for it in items)
     return f"\\begin{{itemize}}{size}\n{body}\n\\end{{itemize}}\n"
+
+
+def with_figures(derivations: Sequence[Derivation], figures: Sequence[Any], part: Callable[[Derivation], str],
+                 figure_part: Callable[[Any], str]) -> tuple[list[str], list[Any]]:
+    """Each derivation's part followed by the figures that illustrate it (a figure goes beside
+    the first derivation of the report it illustrates); figures with none at the end."""
+    from gradproof.reports.figures import anchor
+
+    slugs = [d.name for d in derivations]
+    placed = {slug: [f for f in figures if anchor(f, slugs) == slug] for slug in slugs}
+    body = []
+    for d in derivations:
+        body.append(part(d))
+        body += [figure_part(f) for f in placed[d.name]]
+    return body, [f for f in figures if anchor(f, slugs) is None]

@@ -116,7 +116,8 @@ def _failure_note(step: StepResult) -> str:
         parts.append("\\textcolor{BrickRed}{\\textbf{Not established:}} " + escape_text(step.detail) + ".")
     if step.diagnosis is not None:
         parts.append(f"\\textbf{{Likely slip ({escape_text(step.diagnosis['kind'])}):}} " + _with_math(step.diagnosis["text"]))
-    return "\\small " + " \\\\ ".join(parts)
+    # \\newline, not \\\\ (which ends an align row, even inside \\intertext) nor \\par (refused there)
+    return "\\small " + "\\newline ".join(parts)
 
 
 def _with_math(text: str) -> str:

@@ -34,7 +34,9 @@ def _num(x: float) -> str:
 
 def value_latex(value) -> str:
     """A scalar, vector or matrix as inline math."""
-    arr = np.asarray(value, dtype=float)
+    from gradproof.derivations.markdown import without_roundoff
+
+    arr = without_roundoff(value)
     if arr.ndim == 0:
         return f"${_num(arr)}$"
     if arr.ndim == 1:

@@ -18,7 +18,7 @@ from lark import Token, Tree
 
 from gradproof.steps.parse import parse_tokens
 from gradproof.steps.source import Source
-from gradproof.steps.tokens import Row, _has_relation, block_rows
+from gradproof.steps.tokens import MAX_ROW_TOKENS, Row, _has_relation, block_rows
 
 # how each relation is written when a step is shown
 REL_LATEX = {"=": "=", "<": "<", ">": ">", "<=": r"\le", ">=": r"\ge", "!=": r"\neq", ":=": ":=",
@@ -86,6 +86,9 @@ def logical_rows(source: Source) -> list[LogicalRow]:
             out.append(current)
         # a block's trailing expression with no relation states nothing to check
     for lrow in out:
+        if len(lrow.tokens) > MAX_ROW_TOKENS:
+            raise source.error(lrow.offset, f"a formula of {len(lrow.tokens)} symbols, more than the "
+                               f"{MAX_ROW_TOKENS} the checker reads in one row (split it into steps)")  # fmt: skip
         lrow.tree = parse_tokens(source, lrow.tokens, end_offset=lrow.offset)
     return out
 

@@ -13,6 +13,9 @@ this module adds no rule of its own.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,9 @@ from gradproof.steps.source import Source, read_source
 from gradproof.steps.tensors import as_component, is_tensor
 
 # relations of the file → relations of the derivation model
+# the largest file read, and the most relations checked in one file (each takes a second or more)
+MAX_FILE_BYTES = 4_000_000
+MAX_RELATIONS = 500
 _MODEL_RELATION = {"=": "=", ":=": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "!=": "!="}
 _COMPOSE = {("=", r): r for r in ("=", "<", ">", "<=", ">=")} | {(r, "="): r for r in ("<", ">", "<=", ">=")} | {
     ("<", "<"): "<", ("<", "<="): "<", ("<=", "<"): "<", ("<=", "<="): "<=",
@@ -80,16 +86,21 @@ def check_steps(source: Any, *, format: str = "auto") -> StepReport:
 def checked_source(source: Any, *, format: str = "auto") -> tuple[Source | None, StepReport]:
     """:func:`check_steps`, also returning the file as read (None when it could not be read), for
     reports that typeset the user's rows with their verdicts."""
-    text, name = _read(source)
     parsed = None
     try:
+        text, name = _read(source)
+    except StepsSyntaxError as exc:
+        return None, StepReport(file=exc.file, error=exc)
+    try:
         parsed = read_source(text, name=name, format=format)
-        analysis = analyse(parsed)
+        with _deep_recursion():
+            analysis = analyse(parsed)
     except StepsSyntaxError as exc:
         return parsed, StepReport(file=name, error=exc)
     except RecursionError:
         where = parsed.blocks[0].start if parsed is not None and parsed.blocks else 0
-        return parsed, StepReport(file=name, error=parsed.error(where, "a formula is nested too deeply to read"))
+        error = parsed.error(where, "a formula too long or nested too deeply to read (split it into steps)")
+        return parsed, StepReport(file=name, error=error)
     return parsed, run(analysis)
 
 
@@ -103,20 +114,53 @@ def assert_steps(source: Any, *, format: str = "auto") -> StepReport:
 
 
 def _read(source: Any) -> tuple[str, str]:
+    """The text and its name; a file that is not text, or too large, is a StepsSyntaxError at the
+    line and column of the first bad byte (or of the limit)."""
     if isinstance(source, Path):
         if source.is_dir():
             raise InputError(f"{source}: is a folder, not a .tex or .md file")
+        if source.exists() and not source.is_file():  # a FIFO or a device would block or never end
+            raise InputError(f"{source}: not a regular file (a pipe or a device); give a .tex or .md file")
         try:
-            return source.read_text(encoding="utf-8"), str(source)
+            with source.open("rb") as f:
+                data = f.read(MAX_FILE_BYTES + 1)
         except FileNotFoundError:
             raise InputError(f"{source}: no such file") from None
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         except OSError as exc:
             raise InputError(f"{source}: cannot be read ({exc.strerror})") from None
+        name = str(source)
+        if len(data) > MAX_FILE_BYTES:
+            raise _at_byte(data, MAX_FILE_BYTES, name, f"the file is larger than {MAX_FILE_BYTES // 10**6} MB, "
+                           "more than the checker reads (split it)")  # fmt: skip
+        try:
+            return data.decode("utf-8"), name
+        except UnicodeDecodeError as exc:
+            raise _at_byte(data, exc.start, name, f"not UTF-8 text ({exc.reason}, byte 0x{data[exc.start]:02x})") from None
     if isinstance(source, str):
+        if len(source) > MAX_FILE_BYTES:
+            raise _at_byte(source.encode("utf-8", "replace"), MAX_FILE_BYTES, "<string>",
+                           f"the text is longer than {MAX_FILE_BYTES // 10**6} MB, more than the checker reads")  # fmt: skip
         return source, "<string>"
     raise InputError(f"check_steps takes a pathlib.Path or a string of LaTeX/Markdown, got {type(source).__name__}")
+
+
+@contextmanager
+def _deep_recursion(limit: int = 8000) -> Iterator[None]:
+    """Room for the recursive walks over a row's parse tree (a sum of n terms is n levels deep):
+    a row of MAX_ROW_TOKENS symbols fits, deeper nesting is a RecursionError, reported as such."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def _at_byte(data: bytes, offset: int, name: str, message: str) -> StepsSyntaxError:
+    """The error at byte ``offset`` of ``data``: its line, and its column counted in characters."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
+    return StepsSyntaxError(message, file=name, line=data.count(b"\n", 0, offset) + 1, column=column)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -126,6 +170,9 @@ def analyse(source: Source) -> Analysis:
     """Read, chain and build every relation of ``source`` (raises StepsSyntaxError)."""
     rows = logical_rows(source)
     rels = relations(source, rows)
+    if len(rels) > MAX_RELATIONS:
+        raise source.error(rels[MAX_RELATIONS].offset, f"more than {MAX_RELATIONS} relations in one file, more "
+                           "than the checker reads (split the file)")  # fmt: skip
     if not rels:
         raise source.error(len(source.text.rstrip()) if not source.blocks else source.blocks[0].start,
                            "no relation to check: no math block (align*, equation, \\[…\\], $$…$$) with = or ≤ in it")  # fmt: skip

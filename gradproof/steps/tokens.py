@@ -125,6 +125,11 @@ class Row:
         return [t for c in self.cells for t in c.tokens]
 
 
+# the most symbols (after \newcommands are expanded) read in one math block, and in one row
+MAX_BLOCK_TOKENS = 50_000
+MAX_ROW_TOKENS = 2_000
+
+
 def lex(source: Source, start: int, end: int, *, depth: int = 0, at: int | None = None) -> list[Token]:
     """Raw tokens of ``source.clean[start:end]`` with offsets into the file, macros expanded.
     Tokens of a macro's replacement text carry the position ``at`` of the macro's use."""
@@ -151,8 +156,11 @@ def _lex_text(source: Source, text: str | None, base: int, *, depth: int, at: in
             if depth > 20:
                 raise source.error(pos, f"{tok.value} expands forever (a \\newcommand that uses itself)")
             out += _lex_text(source, None, 0, depth=depth + 1, at=pos, body=macro.body)
-            continue
-        out.append(_at(tok.type, tok.value, source, pos, len(tok.value) if at is None else 0))
+        else:
+            out.append(_at(tok.type, tok.value, source, pos, len(tok.value) if at is None else 0))
+        if len(out) > MAX_BLOCK_TOKENS:  # a huge block, or \newcommands that double at each level
+            raise source.error(pos, f"more than {MAX_BLOCK_TOKENS} symbols in one math block, more than the "
+                               "checker reads (split the derivation into several blocks)")  # fmt: skip
     return out
 
 
@@ -182,6 +190,7 @@ def block_rows(source: Source, block: Block) -> list[Row]:
     depth = 0
     k = 0
     row_start: list[int] = []  # the row's first character, & included
+    opened: list[int] = []  # where each { still open was opened
 
     def close_row(end: int) -> None:
         cells = [c for c in current]
@@ -194,10 +203,12 @@ def block_rows(source: Source, block: Block) -> list[Row]:
         tok = tokens[k]
         if tok.type == "LBRACE":
             depth += 1
+            opened.append(tok.start_pos)
         elif tok.type == "RBRACE":
             depth -= 1
             if depth < 0:
                 raise source.error(tok.start_pos, "} closes a group that was never opened")
+            opened.pop()
         if depth == 0 and tok.type == "CMD" and tok.value in ("\\\\", "\\cr", "\\newline"):
             close_row(tok.start_pos)
             current = [[]]
@@ -216,7 +227,7 @@ def block_rows(source: Source, block: Block) -> list[Row]:
         current[-1].append(tok)
         k += 1
     if depth > 0:
-        raise source.error(block.end, "a { group is never closed in this block")
+        raise source.error(opened[-1], "this { is never closed in its math block")
     close_row(block.end)
     return rows
 

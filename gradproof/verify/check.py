@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from gradproof.errors import InputError
+from gradproof.verify.batching import Prefetching
 from gradproof.verify.capture import Captured, capture_arrays
 from gradproof.verify.diagnose import Dims, input_dims
 from gradproof.verify.engine import Target, check_array
@@ -222,8 +223,13 @@ def _check_parameter(
         return ParameterCheck(p.name, p.shape, False, problem=trouble or "grad returned nothing usable")
     where = f"loss(params) with {p.name!r} perturbed"
 
-    def f(arr: np.ndarray) -> float:
+    def f_one(arr: np.ndarray) -> float:
         return problem.evaluate_with(p.name, arr, where)
+
+    def f_many(arrays: list[np.ndarray]) -> list[float] | None:
+        return problem.evaluate_many_with(p.name, arrays, where)
+
+    f = Prefetching(f_one, f_many if problem.batchable else None)
 
     target = Target(
         name=p.name,

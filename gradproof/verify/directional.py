@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradproof.verify.batching import prefetch
 from gradproof.verify.kinks import looks_nonsmooth, one_sided
 from gradproof.verify.options import DTYPE_EPS
 
@@ -77,6 +78,7 @@ def measure_noise(
     u = direction(rng, x.shape)
 
     def probe(tau: float) -> tuple[float, float]:
+        prefetch(f, lambda: [q(x + (k * tau) * u) for k in (-2, -1, 1, 2)])
         vals = [f(q(x + (k * tau) * u)) if k else f0 for k in range(-2, 3)]
         d4 = vals[0] - 4 * vals[1] + 6 * vals[2] - 4 * vals[3] + vals[4]
         return abs(d4) / math.sqrt(70.0), max(abs(v) for v in vals)
@@ -136,6 +138,7 @@ class Directions:
 def _residual(f, q, x, g, v, h, vals) -> float:
     """(f(x+hv) − f(x−hv) − ⟨g, x₊ − x₋⟩) / 2h over the points the code received; caches values."""
     xp, xm = q(x + h * v), q(x - h * v)
+    prefetch(f, [xp, xm])
     vals[h], vals[-h] = f(xp), f(xm)
     return (vals[h] - vals[-h] - float(np.vdot(g, xp - xm))) / (2 * h)
 
@@ -194,6 +197,9 @@ def check_directions(
     vectors = list(vectors) if vectors is not None else [direction(rng, x.shape) for _ in range(count)]
     pending = []
     for k, v in enumerate(vectors):
+        if k <= 1:  # the first direction's six points; once its step is settled, every other's
+            prefetch(f, lambda k=k: [q(x + s * h * w) for w in vectors[k : k + 1 if k == 0 else None]
+                                     for h in (t0, t0 / 2, t0 / 4) for s in (1, -1)])
         vals: dict[float, float] = {}
         res = {h: _residual(f, q, x, g, v, h, vals) for h in (t0, t0 / 2, t0 / 4)}
         rich, trunc = _richardson(res, t0)

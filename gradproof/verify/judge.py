@@ -22,6 +22,9 @@ FD_FLOOR_RTOL = 1e-7  # finite differences are judged by their own error estimat
 # point (every entry ~1e-44 when one logit dominates) is compared on this scale instead, so that a
 # 2e-44 vs 0 difference is not a "100% error"; random points still catch errors in such gradients.
 SCALE_FLOOR = 1e-12
+# a Monte Carlo mean agrees with a derived expectation when within this many standard errors
+# (two-sided: a correct formula fails one comparison in about 16,000)
+MONTE_CARLO_SIGMAS = 4.0
 EPS = float(np.finfo(np.float64).eps)
 
 
@@ -113,3 +116,15 @@ class Tally:
         if not self.failure:
             return Witness(self.method, True, self.error, self.tolerance, what)
         return Witness(self.method, False, self.error, self.tolerance, f"{failed or what}: mismatch {self.failure}")
+
+
+def judge_monte_carlo(derived: np.ndarray, samples: np.ndarray) -> Verdict:
+    """A derived expectation against the mean of independent draws: the gap in standard errors
+    of that mean (entry by entry), allowed up to :data:`MONTE_CARLO_SIGMAS`."""
+    derived = np.atleast_1d(np.asarray(derived, dtype=np.float64))
+    samples = np.asarray(samples, dtype=np.float64).reshape(len(samples), -1)
+    mean = samples.mean(axis=0)
+    stderr = samples.std(axis=0, ddof=1) / np.sqrt(len(samples))
+    stderr = np.maximum(stderr, EPS * np.maximum(1.0, np.abs(mean)))  # constant draws: rounding only
+    gaps = np.abs(mean - derived.reshape(mean.shape)) / stderr
+    return Verdict(float(np.max(gaps, initial=0.0)), MONTE_CARLO_SIGMAS, _worst(gaps - MONTE_CARLO_SIGMAS))

@@ -13,17 +13,19 @@ from typing import Any
 
 import numpy as np
 
-from gradproof.derivations.numeric_checks import EqualityCase, GradientCase, NumericExperiment
+from gradproof.derivations.numeric_checks import EqualityCase, GradientCase, MonteCarloCase, NumericExperiment
 from gradproof.verify import finite_diff
 from gradproof.verify.autograd import autograd_gradients
 from gradproof.verify.judge import (
     AUTOGRAD_RTOL,
     EVALUATION_RTOL,
     FD_FLOOR_RTOL,
+    MONTE_CARLO_SIGMAS,
     Tally,
     Witness,
     judge_autograd,
     judge_fd,
+    judge_monte_carlo,
     judge_values,
 )
 
@@ -55,10 +57,20 @@ def _equality_case(case: EqualityCase, tally: Tally) -> None:
         tally.add(verdict, f"at {case.where}, entry {verdict.bad}")
 
 
+def _monte_carlo_case(case: MonteCarloCase, tally: Tally) -> None:
+    samples = np.asarray(case.samples, dtype=np.float64)
+    if len(samples) < 2 or not np.all(np.isfinite(samples)):
+        tally.fail(f"at {case.where}: fewer than two draws, or a non-finite one")
+        return
+    verdict = judge_monte_carlo(case.derived, samples)
+    tally.add(verdict, f"at {case.where} ({len(samples)} draws; gap in standard errors)")
+
+
 def run_numeric_check(check: NumericExperiment, *, seed: int = 0, device: Any = "cpu") -> list[Witness]:
     """Run every case of ``check`` (seeded by ``seed``) on ``device``; one witness per method used."""
     fd, ag = Tally("finite differences", FD_FLOOR_RTOL), Tally("autograd", AUTOGRAD_RTOL)
     evaluation = Tally("evaluation", EVALUATION_RTOL)
+    monte_carlo = Tally("Monte Carlo", MONTE_CARLO_SIGMAS)
     used = set()
     cases = list(check.cases(seed))
     if not cases:
@@ -70,7 +82,11 @@ def run_numeric_check(check: NumericExperiment, *, seed: int = 0, device: Any = 
         elif isinstance(case, EqualityCase):
             _equality_case(case, evaluation)
             used.add("evaluation")
+        elif isinstance(case, MonteCarloCase):
+            _monte_carlo_case(case, monte_carlo)
+            used.add("monte_carlo")
         else:  # pragma: no cover - a programming error in a derivation module
             raise TypeError(f"{check.description}: unknown case type {type(case).__name__}")
-    tallies = {"fd": fd, "ag": ag, "evaluation": evaluation}
-    return [tallies[key].witness(check.description) for key in ("fd", "ag", "evaluation") if key in used]
+    tallies = {"fd": fd, "ag": ag, "evaluation": evaluation, "monte_carlo": monte_carlo}
+    keys = ("fd", "ag", "evaluation", "monte_carlo")
+    return [tallies[key].witness(check.description) for key in keys if key in used]

@@ -274,6 +274,24 @@ class Problem:
         values[name] = array
         return self.evaluate(values, where)
 
+    @property
+    def batchable(self) -> bool:
+        """Whether the loss has a batched twin (see :mod:`~gradproof.verify.batching`)."""
+        return getattr(self.loss, "batched", None) is not None
+
+    def evaluate_many_with(self, name: str, arrays: list[np.ndarray], where: str) -> list[float] | None:
+        """The loss at each of ``arrays`` for parameter ``name``, in one batched call; ``None``
+        when the code cannot be batched (the caller then evaluates them one by one)."""
+        batched = getattr(self.loss, "batched", None)
+        if batched is None:
+            return None
+        points = [self.user_args({name: a} if self.single else {**self._base, name: a}) for a in arrays]
+        outs = batched(points)
+        if outs is None:
+            return None
+        self.calls += len(arrays)
+        return [to_scalar(out, where)[0] for out in outs]
+
     def start(self, use_float64: bool) -> tuple[float, Any]:
         """First calls: choose the mode, return (loss at the point, raw grad output)."""
         modes = ["float64", "native"] if use_float64 else ["native"]

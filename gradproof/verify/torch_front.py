@@ -38,7 +38,8 @@ from gradproof.errors import InputError
 from gradproof.verify import torch_rules as rules
 from gradproof.verify.options import CheckOptions
 from gradproof.verify.result import GradientCheck
-from gradproof.verify.torch_function import TorchReduction
+from gradproof.verify.params import _user_frame
+from gradproof.verify.torch_function import TorchReduction, as_outputs
 from gradproof.verify.torch_rules import GradcheckFailure
 from gradproof.verify.vector import check_reduced
 
@@ -137,8 +138,12 @@ def gradgradcheck(
     diff_inputs = [i for i, x in enumerate(tupled) if isinstance(x, torch.Tensor) and x.requires_grad]
     _validate_inputs(tupled, [f"input{i}" for i in range(len(tupled))])
     if grad_outputs is None:
-        outs = func(*tupled)
-        outs = outs if isinstance(outs, (tuple, list)) else (outs,)
+        try:
+            outs = as_outputs(func(*tupled), WHAT)
+        except InputError:
+            raise
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - reported with the user's frame
+            raise InputError(f"{WHAT} raised {type(exc).__name__}: {exc}{_user_frame(exc)}") from exc
         gen = np.random.default_rng(np.random.SeedSequence([0, 0x6A6A]))
         tupled_grads = tuple(
             torch.from_numpy(gen.uniform(-1.0, 1.0, tuple(o.shape)))
@@ -147,6 +152,11 @@ def gradgradcheck(
             for o in outs
             if isinstance(o, torch.Tensor) and o.requires_grad
         )
+        if not tupled_grads:
+            raise InputError(
+                f"no output of {WHAT} requires grad, so it has no backward to differentiate: gradgradcheck checks "
+                "nothing here (use gradcheck, which checks that the Jacobian is zero)"
+            )
     else:
         tupled_grads = _as_tuple(grad_outputs)
     n_out = len(tupled_grads)
@@ -234,7 +244,15 @@ def _validate_inputs(tupled: tuple[Any, ...], names: Sequence[str]) -> list[int]
     return diff
 
 
-def _check(
+def _check(func: Callable[..., Any], tupled: tuple[Any, ...], names: Sequence[str] | None, **kwargs: Any) -> None:
+    """The check, with the inputs guarded: a function that modifies one in place is refused (and
+    the input restored), since every verdict would be about a point that moved."""
+    shown = list(names) if names is not None else [f"input{i}" for i in range(len(tupled))]
+    with rules.inputs_kept(tupled, shown, kwargs.get("what", WHAT)):
+        _check_unguarded(func, tupled, names, **kwargs)
+
+
+def _check_unguarded(
     func: Callable[..., Any],
     tupled: tuple[Any, ...],
     names: Sequence[str] | None,
@@ -264,8 +282,10 @@ def _check(
     if masked:
         raise InputError("masked=True concerns sparse inputs, which gradproof does not check; leave masked unset")
     for name, value in (("atol", atol), ("rtol", rtol), ("nondet_tol", nondet_tol)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0):
-            raise InputError(f"{name} must be a non-negative number, got {value!r}")
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < math.inf
+        ):
+            raise InputError(f"{name} must be a finite non-negative number, got {value!r}")
     names = list(names) if names is not None else [f"input{i}" for i in range(len(tupled))]
     diff = _validate_inputs(tupled, names)
     diff_names = [names[i] for i in diff]
@@ -299,12 +319,12 @@ def _check(
         result = _engine(red, red.grad, base, options, what)  # also refuses a random forward
         if not result.ok:
             if backward:  # a nondeterministic backward explains a mismatch better than any diagnosis
-                rules.reentrant(red.probe_grad(), red.probe_grad(), nondet_tol, what)
+                rules.reentrant(red.first_grad or red.probe_grad(), red.probe_grad(), nondet_tol, what)
             result = red.localize_outputs(result, base, options)
             kind = "second derivatives (the double backward)" if order == "second" else "the backward"
             raise GradcheckFailure(_message(result, what, kind, red), result)
     if backward:
-        first, second = red.probe_grad(), red.probe_grad()
+        first, second = red.first_grad or red.probe_grad(), red.probe_grad()  # the engine's run is the first
         rules.reentrant(first, second, nondet_tol, what)
         if check_grad_dtypes:
             for n, g in first.items():
@@ -322,7 +342,7 @@ def _check(
                 if o.requires_grad:
                     rules.batched_grad(o, k, [base[n] for n in diff_names], diff_names, gen, what)
         if check_undefined_grad:
-            rules.undefined_backward(func, tupled, [base[n] for n in diff_names], what)
+            rules.undefined_backward(func, tupled, [base[n] for n in diff_names], what, red.differentiable_graph())
     if check_forward_ad and check_undefined_grad:
         rules.undefined_forward(func, tupled, what)
 

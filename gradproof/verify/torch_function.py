@@ -4,7 +4,10 @@
 the engine what it checks (see :mod:`gradproof.verify.vector`):
 
 * ``loss(values)`` — ⟨u, F(values)⟩ over the differentiable outputs, in float64, returned in the
-  outputs' lowest precision so that the engine sizes its steps for low-precision code;
+  outputs' lowest precision so that the engine sizes its steps for low-precision code; on the
+  devices of :data:`VMAP_DEVICES` it has a batched twin, ``loss.batched([values, …])``, that
+  evaluates many perturbed points in one ``torch.func.vmap`` pass and falls back to a loop where
+  vmap fails (old-style Functions without ``setup_context``, C++ extensions, random ops);
 * ``grad(values)`` — Jᵀu from the user's backward (``torch.autograd.grad`` with grad_outputs u);
 * ``forward_grad(values)`` — the same Jᵀu assembled from forward-mode derivatives ⟨u, J eᵢ⟩,
   one per entry, batched with ``torch.func.vmap`` where the function allows it.
@@ -24,6 +27,7 @@ import numpy as np
 import torch
 
 from gradproof.errors import InputError
+from gradproof.verify.batching import BatchedLoss
 from gradproof.verify.options import CheckOptions
 from gradproof.verify.outputs import localize_outputs
 from gradproof.verify.params import _user_frame
@@ -33,6 +37,10 @@ from gradproof.verify.vector import cotangent, cotangent_rng
 __all__ = ["TorchReduction", "as_outputs"]
 
 JVP_CHUNK = 256  # basis tangents per vmap call when assembling forward-mode gradients
+# Devices on which perturbed evaluations are batched with vmap.  Not the CPU: there the engine's
+# batches (2 to 6 points while screening) made whole checks 1.0–1.6× slower under vmap than in a loop
+# (benchmarks/bench_vmap.py); a GPU runs a batch in one pass.
+VMAP_DEVICES = frozenset({"cuda"})
 MAX_LOCALIZED = 4  # failed tensors whose worst entry is traced to output entries
 
 
@@ -87,6 +95,10 @@ class TorchReduction:
         self.shapes = [tuple(outs[k].shape) for k in self.index]
         self._sizes = [outs[k].shape for k in self.index]  # torch.Size: compared without conversion
         self.probe = dict(probe)
+        # the engine's first loss and first gradient are at the probe's point: answered from the
+        # probe's outputs and graph instead of two more forward passes
+        self._first = {"loss": True, "grad": True}
+        self.first_grad: dict[str, Any] | None = None  # Jᵀu through the probe's graph, once computed
         self.graph = [outs[k] for k in self.index]  # the probe's outputs, graph attached
         rng = cotangent_rng(seed)
         self._low: dict[tuple, Any] = {}
@@ -98,6 +110,11 @@ class TorchReduction:
             self.u_native.append(native)
             self.u.append(native.to(torch.float64))
         self._u_flat = [u.reshape(-1) for u in self.u]
+        devices = {t.device.type for t in probe.values() if isinstance(t, torch.Tensor)}
+        self.vmap = bool(devices & VMAP_DEVICES)
+        self.loss: Callable[[Mapping[str, Any]], Any] = (
+            BatchedLoss(self.loss_one, self.loss_batch) if self.vmap else self.loss_one
+        )
 
     # -- calling the user's code ------------------------------------------------------------------
     def _run(self, values: Mapping[str, Any]) -> Any:
@@ -123,20 +140,70 @@ class TorchReduction:
         return picked
 
     # -- the three things the engine checks -------------------------------------------------------
-    def loss(self, values: Mapping[str, Any]) -> Any:
+    def _at_probe(self, kind: str, values: Mapping[str, Any]) -> bool:
+        """Whether this first call of ``kind`` is at the probe's point (same dtypes and values)."""
+        if not self._first[kind]:
+            return False
+        self._first[kind] = False
+        if values.keys() != self.probe.keys():
+            return False
+        for n, v in values.items():
+            p = self.probe[n]
+            if not (isinstance(v, torch.Tensor) and v.dtype == p.dtype and v.device == p.device and v.shape == p.shape):
+                return False
+            if not torch.equal(v.detach(), p.detach()):
+                return False
+        return True
+
+    def loss_one(self, values: Mapping[str, Any]) -> Any:
         """⟨u, F(values)⟩ as a Python float (float64 outputs) or a NumPy scalar of the outputs' dtype."""
-        outs = self.outputs(values)
+        outs = [o.detach() for o in self.graph] if self._at_probe("loss", values) else self.outputs(values)
         total = 0.0
         for o, u in zip(outs, self._u_flat):
             total += torch.dot(u, o.detach().reshape(-1).to(torch.float64)).item()
         if not math.isfinite(total):
             self._refuse_nonfinite(outs)
+        return self._in_output_precision(total, tuple(o.dtype for o in outs))
+
+    def _in_output_precision(self, total: float, dtypes: tuple[torch.dtype, ...]) -> Any:
         # in the outputs' own precision, so that the engine knows the code's resolution
-        dtypes = tuple(o.dtype for o in outs)
         low = self._low.get(dtypes)
         if low is None:
             low = self._low[dtypes] = _numpy_dtype(_lowest_precision(list(dtypes)))
         return total if low is None else low(total)
+
+    def loss_batch(self, points: list[Mapping[str, Any]]) -> list[Any] | None:
+        """⟨u, F⟩ at every point in one ``torch.func.vmap`` pass, or ``None`` where the function
+        cannot be vmapped (then, and from then on, the engine evaluates one point at a time, which
+        also gives the clear error for code that raises or returns something unexpected)."""
+        if not self.vmap or not points:
+            return None
+        names = list(points[0])
+        dtypes: list[torch.dtype] = []
+
+        def one(*xs: torch.Tensor) -> torch.Tensor:
+            outs = as_outputs(self.call(dict(zip(names, xs))), self.what)
+            if len(outs) != self.n_outputs:
+                raise ValueError("the number of outputs changed")
+            total = torch.zeros((), dtype=torch.float64, device=self.u[0].device if self.u else None)
+            dtypes.clear()
+            for k, u, size in zip(self.index, self._u_flat, self._sizes):
+                o = outs[k]
+                if not isinstance(o, torch.Tensor) or o.shape != size:
+                    raise ValueError("an output changed shape")
+                dtypes.append(o.dtype)
+                total = total + torch.dot(u, o.detach().reshape(-1).to(torch.float64))
+            return total
+
+        try:
+            stacked = [torch.stack([p[n] for p in points]) for n in names]
+            totals = torch.func.vmap(one)(*stacked).tolist()
+        except Exception:  # noqa: BLE001 - old-style Functions, C++ ops, random ops: loop instead
+            self.vmap = False
+            return None
+        if not all(math.isfinite(t) for t in totals):
+            return None  # one at a time: the loop names the output that is not finite
+        return [self._in_output_precision(t, tuple(dtypes)) for t in totals]
 
     def _refuse_nonfinite(self, outs: list[torch.Tensor], index: list[int] | None = None) -> None:
         for k, o in zip(self.index if index is None else index, outs):
@@ -151,6 +218,9 @@ class TorchReduction:
 
     def grad(self, values: Mapping[str, Any], u: list[torch.Tensor] | None = None) -> dict[str, Any]:
         """Jᵀu by the user's backward, at ``values`` (``u`` defaults to the seeded cotangent)."""
+        if u is None and self._at_probe("grad", values) and self.differentiable and any(o.requires_grad for o in self.graph):
+            self.first_grad = self.probe_grad()
+            return dict(self.first_grad)
         leaves = {n: t.detach().clone().requires_grad_(True) for n, t in values.items()}
         outs = self.outputs(leaves)
         cot = self.u_native if u is None else u
@@ -164,6 +234,10 @@ class TorchReduction:
         except (Exception, SystemExit) as exc:  # noqa: BLE001
             raise InputError(f"the backward of {self.what} raised {type(exc).__name__}: {exc}{_user_frame(exc)}") from exc
         return dict(zip(leaves, grads))
+
+    def differentiable_graph(self) -> list[torch.Tensor]:
+        """The probe's outputs that require grad (graph kept), in output order."""
+        return [o for o in self.graph if o.requires_grad] if self.differentiable else []
 
     def probe_grad(self, cotangents: list[torch.Tensor] | None = None) -> dict[str, Any]:
         """Input gradients for ``cotangents`` (default u) through the probe's graph, which is kept."""

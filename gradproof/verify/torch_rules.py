@@ -6,6 +6,8 @@ These are structural rules of autograd, not numerics, so they need no error mode
   dtype, device and size — always on, as in torch;
 * the backward gives the same result twice (``nondet_tol``, torch's "reentrant" test);
 * undefined output gradients are handled (``check_undefined_grad``), backward and forward mode;
+* the function leaves its inputs unchanged (gradproof's own rule: a verdict about inputs that
+  moved during the check would be about no point at all);
 * vmap over the backward / over forward-mode AD agrees with a loop (``check_batched_grad``,
   ``check_batched_forward_grad``), with two random cotangents/tangents and ``torch.allclose``.
 
@@ -15,8 +17,9 @@ A broken rule raises :class:`GradcheckFailure`, a ``torch.autograd.gradcheck.Gra
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -29,6 +32,7 @@ __all__ = [
     "GradcheckFailure",
     "batched_forward_grad",
     "batched_grad",
+    "inputs_kept",
     "mul_by_grad_output",
     "reentrant",
     "undefined_backward",
@@ -47,6 +51,56 @@ class GradcheckFailure(GradcheckError, GradproofError):
     def __init__(self, message: str, result: Any = None):
         super().__init__(message)
         self.result = result
+
+
+@contextlib.contextmanager
+def inputs_kept(tupled: tuple, names: Sequence[str], what: str) -> Iterator[None]:
+    """Refuse a function that modifies its inputs in place: every later call would see other values.
+
+    The tensors of ``tupled`` are copied first; if any changed when the check ends (passed, failed
+    or refused), it is restored and an :class:`~gradproof.InputError` names it, in place of the
+    verdict, which would be about a point that moved.
+    """
+    kept = [(i, t, t.detach().clone()) for i, t in enumerate(tupled) if isinstance(t, torch.Tensor) and t.layout == torch.strided]
+    try:
+        yield
+    except (GradcheckFailure, InputError) as exc:
+        changed = _restore_changed(kept)
+        if changed:
+            raise _modified(changed, names, what) from exc
+        raise
+    changed = _restore_changed(kept)
+    if changed:
+        raise _modified(changed, names, what)
+
+
+def _restore_changed(kept: list[tuple[int, torch.Tensor, torch.Tensor]]) -> list[int]:
+    changed = []
+    for i, t, copy in kept:
+        now = t.detach()
+        if now.shape == copy.shape and now.dtype == copy.dtype and _equal(now, copy):
+            continue
+        changed.append(i)
+        if now.shape == copy.shape and now.dtype == copy.dtype:
+            with torch.no_grad():
+                now.copy_(copy)
+    return changed
+
+
+def _equal(a: torch.Tensor, b: torch.Tensor) -> bool:
+    if torch.equal(a, b):
+        return True
+    if a.is_floating_point() or a.is_complex():  # NaN in a constant is not a change
+        return bool(((a == b) | (a.isnan() & b.isnan())).all())
+    return False
+
+
+def _modified(changed: list[int], names: Sequence[str], what: str) -> InputError:
+    which = ", ".join(names[i] if i < len(names) else f"argument {i}" for i in changed)
+    return InputError(
+        f"{what} modified {which} in place (its values changed during the check; restored now). gradcheck needs "
+        "a function that leaves its inputs unchanged: clone an input before modifying it"
+    )
 
 
 def _grad(outputs, inputs, grad_outputs, what: str, **kwargs):
@@ -103,8 +157,14 @@ def reentrant(first: dict[str, Any], second: dict[str, Any], nondet_tol: float, 
             )
 
 
-def undefined_backward(func, tupled: tuple, diff: Sequence[torch.Tensor], what: str) -> None:
-    """All (and, one at a time, each) undefined output gradients give zero or undefined input gradients."""
+def undefined_backward(
+    func, tupled: tuple, diff: Sequence[torch.Tensor], what: str, graph: Sequence[torch.Tensor] | None = None
+) -> None:
+    """All (and, one at a time, each) undefined output gradients give zero or undefined input gradients.
+
+    ``graph``: the differentiable outputs of a call already made at ``tupled`` (kept graph), used
+    for the first case instead of calling ``func`` again.
+    """
     undefined = getattr(getattr(torch._C, "_functions", None), "UndefinedGrad", None)
     if undefined is None:  # pragma: no cover - present in every torch 2.x
         raise InputError("check_undefined_grad needs torch._C._functions.UndefinedGrad, which this torch lacks")
@@ -114,14 +174,16 @@ def undefined_backward(func, tupled: tuple, diff: Sequence[torch.Tensor], what: 
         out = out if isinstance(out, (tuple, list)) else (out,)
         return [o for o in out if isinstance(o, torch.Tensor) and o.requires_grad]
 
-    cases = [[undefined()(o) for o in outputs()]]
+    cases = [[undefined()(o) for o in (outputs() if graph is None else graph)]]
     if len(cases[0]) > 1:
         for k in range(len(cases[0])):
             outs = outputs()
             cases.append([undefined()(o) if j == k else o for j, o in enumerate(outs)])
     for case in cases:
         try:
-            grads = torch.autograd.grad(case, list(diff), [torch.zeros_like(o) for o in case], allow_unused=True)
+            grads = torch.autograd.grad(
+                case, list(diff), [torch.zeros_like(o) for o in case], allow_unused=True, retain_graph=True
+            )
         except Exception as exc:  # noqa: BLE001 - e.g. TypeError from None * 2 in a Python backward
             raise GradcheckFailure(
                 f"the backward of {what} does not handle undefined output gradients (it raised {type(exc).__name__}: {exc}); treat a "

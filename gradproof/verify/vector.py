@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from gradproof.errors import InputError
+from gradproof.verify.batching import compose
 from gradproof.verify.check import check_gradient
 from gradproof.verify.options import CheckOptions
 from gradproof.verify.params import is_torch
@@ -74,7 +75,7 @@ def check_reduced(
         flat, split = _concatenate(params)
         try:  # the screen only decides; a failure is localised by the per-tensor checks below
             screen = check_gradient(
-                lambda f: loss(split(f)), lambda f: _flatten(zero_filled(split(f)), params), flat, screen_options
+                compose(loss, split), lambda f: _flatten(zero_filled(split(f)), params), flat, screen_options
             )
         except InputError as exc:  # a backward that does not concatenate: each tensor on its own
             if not isinstance(exc.__cause__, _NotJoinable):

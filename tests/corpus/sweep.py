@@ -8,6 +8,8 @@ Jobs run in worker processes from the standard library (``concurrent.futures``).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -35,6 +37,7 @@ class Outcome:
     evaluations: int
     bug_size: float
     report: str  # the check's report when it failed, or when a bug went uncaught
+    remeasured: int = 0  # screen failures the confirmation stage measured again
 
     @property
     def false_alarm(self) -> bool:
@@ -77,29 +80,57 @@ def run(job: Job) -> Outcome:
     seconds = time.perf_counter() - t0
     size = bug_size(case) if job.bug else 0.0
     interesting = (not result.ok) if job.bug is None else result.ok
-    return Outcome(job, result.ok, seconds, result.evaluations, size, str(result) if interesting else "")
+    remeasured = sum(p.remeasured for p in result.parameters)
+    report = str(result) if interesting else ""
+    return Outcome(job, result.ok, seconds, result.evaluations, size, report, remeasured)
 
 
-def run_all(job_list: list[Job], workers: int = 1) -> list[Outcome]:
+def run_all(job_list: list[Job], workers: int = 1, log: str | None = None) -> list[Outcome]:
+    """Every job's outcome (in order); with ``log``, each is also appended to that file as one JSON
+    line as soon as it is known, so that an interrupted sweep keeps what it measured."""
+    out: list[Outcome] = []
+
+    def keep(o: Outcome) -> None:
+        out.append(o)
+        if log is not None:
+            with open(log, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(dataclasses.asdict(o)) + "\n")
+
     if workers <= 1:
-        return [run(j) for j in job_list]
+        for j in job_list:
+            keep(run(j))
+        return out
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(run, job_list, chunksize=8))
+        for o in pool.map(run, job_list, chunksize=4):
+            keep(o)
+    return out
+
+
+def read_log(path: str) -> list[Outcome]:
+    """The outcomes a sweep wrote with ``log=path``."""
+    outcomes = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            d = json.loads(line)
+            outcomes.append(Outcome(**{**d, "job": Job(**d["job"])}))
+    return outcomes
 
 
 def summary(outcomes: list[Outcome]) -> list[dict]:
-    """One row per (layer, dtype): checks, false alarms, required bugs caught, median time."""
+    """One row per (layer, dtype): checks, false alarms, correct checks that failed the screen
+    (and were cleared by the confirmation), required bugs caught, smaller float32 bugs caught, median time of a correct check."""
     rows: dict[tuple[str, str], dict] = {}
     for o in outcomes:
         row = rows.setdefault(
             (o.job.layer, o.job.dtype),
             {"layer": o.job.layer, "dtype": o.job.dtype, "checks": 0, "false": 0, "bugs": 0, "caught": 0,
-             "small_bugs": 0, "small_caught": 0, "times": []},
+             "small_bugs": 0, "small_caught": 0, "times": [], "screened_out": 0},
         )
         if o.job.bug is None:
             row["checks"] += 1
             row["false"] += o.false_alarm
             row["times"].append(o.seconds)
+            row["screened_out"] += o.remeasured > 0
         elif o.required:
             row["bugs"] += 1
             row["caught"] += o.caught
