@@ -18,6 +18,8 @@ from gradproof import strategies as gs
 from gradproof.errors import InputError
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+#: searches for an example: deterministic, so a test never passes or fails by luck
+FIND = settings(database=None, max_examples=500, derandomize=True)
 EPS = np.finfo(np.float64).eps
 SHAPES = st.one_of(st.integers(1, 6), st.tuples(st.integers(1, 5), st.integers(1, 7)),
                    st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(2, 4)))
@@ -49,6 +51,14 @@ def test_logits_are_finite_float64_within_their_bound(data, shape, extreme):
         np.testing.assert_allclose(np.exp(logp).sum(axis=-1), 1.0, rtol=0, atol=dims[-1] * 4 * EPS)
 
 
+@pytest.mark.parametrize("extreme", [True, False])
+def test_no_logit_exceeds_its_bound_however_hard_hypothesis_looks(extreme):
+    bound = gs.LOGIT_BOUND if extreme else gs.MODERATE_LOGIT_BOUND
+    with pytest.raises(NoSuchExample):
+        find(gs.logits((2, 3), extreme=extreme), lambda z: np.abs(z).max() > bound,
+             settings=settings(database=None, max_examples=400, derandomize=True))
+
+
 def test_extreme_logits_break_a_naive_softmax_and_moderate_ones_do_not():
     def naive_breaks(z):
         with np.errstate(all="ignore"):
@@ -57,14 +67,14 @@ def test_extreme_logits_break_a_naive_softmax_and_moderate_ones_do_not():
         return not np.all(np.isfinite(s))
 
     # extreme draws reach the overflow range of exp (and a large common offset per row)
-    z = find(gs.logits((3, 4)), naive_breaks, settings=settings(database=None, max_examples=500))
+    z = find(gs.logits((3, 4)), naive_breaks, settings=FIND)
     assert np.max(np.abs(z)) > 700
     with pytest.raises(NoSuchExample):
-        find(gs.logits((3, 4), extreme=False), naive_breaks, settings=settings(database=None, max_examples=200))
+        find(gs.logits((3, 4), extreme=False), naive_breaks, settings=FIND)
 
 
 def test_extreme_logits_include_offsets_ties_and_one_hot_softmaxes():
-    settings_ = settings(database=None, max_examples=500)
+    settings_ = FIND
     offset = find(gs.logits((2, 5)), lambda z: np.all(z.min(axis=1) > 100), settings=settings_)
     assert np.all(offset > 100)
     one_hot = find(gs.logits((2, 5)), lambda z: np.all(np.exp(_stable_log_softmax(z)).max(axis=1) == 1.0),
@@ -86,7 +96,7 @@ def test_probability_vectors_are_positive_and_sum_to_one(data, n):
 
 
 def test_probability_vectors_reach_tiny_entries_and_near_one_hot():
-    settings_ = settings(database=None, max_examples=500)
+    settings_ = FIND
     tiny = find(gs.probability_vectors(5), lambda p: p.min() < 1e-90, settings=settings_)
     assert tiny.min() < 1e-90 and tiny.min() > 0
     assert find(gs.probability_vectors(5), lambda p: p.max() > 1 - 1e-12, settings=settings_).max() > 1 - 1e-12
@@ -105,7 +115,7 @@ def test_one_hot_labels_have_exactly_one_one_per_row(data, batch, classes):
 def test_one_hot_labels_reach_every_class():
     seen = set()
     for c in range(4):
-        y = find(gs.one_hot_labels(3, 4), lambda y, c=c: y[0, c] == 1.0, settings=settings(database=None))
+        y = find(gs.one_hot_labels(3, 4), lambda y, c=c: y[0, c] == 1.0, settings=FIND)
         seen.add(int(np.argmax(y[0])))
     assert seen == {0, 1, 2, 3}
 
@@ -120,11 +130,14 @@ def test_soft_labels_are_rows_of_probabilities(data, batch, classes):
 
 
 def test_soft_labels_include_exact_one_hot_smoothed_and_tiny_rows():
-    settings_ = settings(database=None, max_examples=500)
+    settings_ = FIND
     assert find(gs.soft_labels(2, 4), lambda y: np.all(y.max(axis=1) == 1.0), settings=settings_).min() == 0.0
     smoothed = find(gs.soft_labels(2, 4), lambda y: 0.5 < y.max() < 0.9 and y.min() > 0.01, settings=settings_)
     assert 0.5 < smoothed.max() < 0.9
     assert find(gs.soft_labels(2, 4), lambda y: 0 < y.min() < 1e-90, settings=settings_).min() > 0
+    # not only smoothed one-hots (whose other entries are all equal): rows of any shape
+    general = find(gs.soft_labels(1, 4), lambda y: len(set(y[0].tolist())) == 4, settings=settings_)
+    assert len(set(general[0].tolist())) == 4
 
 
 @SETTINGS
@@ -139,7 +152,7 @@ def test_weight_matrices_respect_the_condition_bound(data, rows, cols, max_condi
 
 def test_weight_matrices_use_the_condition_range():
     """The bound is approached, not just respected by drawing orthogonal matrices."""
-    w = find(gs.weight_matrices(4, 3), lambda w: np.linalg.cond(w) > 500, settings=settings(database=None))
+    w = find(gs.weight_matrices(4, 3), lambda w: np.linalg.cond(w) > 500, settings=FIND)
     assert 500 < np.linalg.cond(w) <= 1e3
 
 
@@ -262,6 +275,13 @@ def test_the_readme_example_runs():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("### Property-based tests: `gradproof.strategies`"):]
     code = section[section.index("```python\n") + 10: section.index("```\n", section.index("```python"))]
-    namespace: dict = {}
-    exec(compile(code, "README.md", "exec"), namespace)
-    namespace["test_softmax_cross_entropy_gradient"]()  # hypothesis runs its examples
+    previous = settings.default  # the example's own @settings inherit the profile loaded now
+    settings.register_profile("gradproof-readme", settings(previous, derandomize=True, database=None))
+    settings.load_profile("gradproof-readme")
+    try:
+        namespace: dict = {}
+        exec(compile(code, "README.md", "exec"), namespace)
+        namespace["test_softmax_cross_entropy_gradient"]()  # hypothesis runs its examples, not by luck
+    finally:
+        settings.register_profile("gradproof-previous", previous)
+        settings.load_profile("gradproof-previous")

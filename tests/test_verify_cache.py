@@ -303,3 +303,32 @@ def test_a_cached_pass_never_hides_code_that_now_fails(tmp_path):
     assert run.returncode == 1, err
     data = json.loads(out)
     assert not data["ok"] and not data["results"][0]["cached"]
+
+
+def test_forked_workers_compute_what_one_process_computes(tmp_path):
+    """``--jobs 2`` from the command line forks its workers (SymPy and the catalog inherited, torch
+    imported in each): every result equals the one computed in a single process."""
+    names = ["sigmoid-derivative", "softmax-jacobian", "l2-weight-decay", "mlp-parameter-count"]
+    outs = []
+    for jobs in ("1", "2"):
+        run = _cli(_env(tmp_path / jobs), *names, "--jobs", jobs, "--no-cache")
+        out, err = run.communicate(timeout=600)
+        assert run.returncode == 0, err
+        outs.append({r["name"]: {**r, "seconds": 0} for r in json.loads(out)["results"]})
+    assert outs[0] == outs[1]
+
+
+def test_workers_fork_only_without_torch_or_threads():
+    code = (
+        "import sys, threading\n"
+        "from gradproof.verify.derivation_check import _worker_context\n"
+        "print(_worker_context().get_start_method())\n"
+        "t = threading.Thread(target=threading.Event().wait, args=(5,), daemon=True); t.start()\n"
+        "print(_worker_context().get_start_method())\n"
+        "import torch\n"
+        "print(_worker_context().get_start_method())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=_env(ROOT)).stdout.split()
+    expected_first = "fork" if sys.platform.startswith("linux") else "spawn"
+    assert out == [expected_first, "spawn", "spawn"]
