@@ -241,7 +241,10 @@ MUTATIONS = [
        PROVER_TESTS),
     # -- implications, witnesses, shown inequalities (derivations/logic.py) and their rewrites ------------
     _m("L1", LG, "        if not (g.is_zero is False and g.is_finite):", "        if not g.is_finite:",
-       "rescaling by a factor that may be 0", LOGIC_TESTS),
+       "rescaling by a factor that may be 0", LOGIC_TESTS,
+       "survives, harmless: the rule derives conclusion from premise (dc = g*dp, so dp = 0 gives dc = 0 for any "
+       "finite g, 0 included); each direction of an equivalence is checked as its own implication. Only the "
+       "message 'a factor that is never 0' could then be inaccurate"),
     _m("L2", LG, "    ok, deps = nonnegative(derivation, plhs.function, earlier, {var: (lo, hi)})",
        "    ok, deps = True, []", "a zero sum forces zero terms even when they may be negative", LOGIC_TESTS),
     _m("L3", LG, "    if sp.simplify(ilo - lo) != 0 or sp.simplify(ihi - hi) != 0:", "    if False:",
@@ -328,9 +331,13 @@ MUTATIONS += [
        HONEST_TESTS),
     _m("H12", CON, "    except OSError as exc:  # BrokenPipeError (| head), or ENOSPC/EIO (>/dev/full)",
        "    except BrokenPipeError as exc:  # BrokenPipeError (| head), or ENOSPC/EIO (>/dev/full)",
-       "say() lets ENOSPC through (a traceback)", HONEST_TESTS),
+       "say() lets ENOSPC through (a traceback)", HONEST_TESTS,
+       "survives; harmless by reasoning, not by a test: the stdout wrapper (H13) still records the write error, "
+       "so the CLI exits 2 either way; each guard backs up the other"),
     _m("H13", CON, "        sys.stdout = _PipeSafe(sys.stdout)", "        pass", "plain print() unguarded against a closed pipe",
-       HONEST_TESTS),
+       HONEST_TESTS,
+       "survives; harmless by reasoning, not by a test: say() (H12) guards every line gradproof writes itself; "
+       "only a plain print() in a command would reach the unguarded stream"),
     _m("H14", CON, "            stream.reconfigure(errors=ERRORS)", "            continue",
        "no ASCII fallback for plain print()", HONEST_TESTS),
     _m("H15", CON, "        os.dup2(devnull, fd)", "        pass", "a closed stdout is not pointed at /dev/null",
