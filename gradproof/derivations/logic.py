@@ -237,7 +237,11 @@ def _part_established(part: Any, steps: Sequence[Step]) -> bool:
         return _has_implication(part.lhs, part.rhs, steps) and _has_implication(part.rhs, part.lhs, steps)
     if isinstance(part, Exists):
         return any(_is_witness_of(part, st) for st in steps)
-    return any(_same_relation(part, st.expr) for st in steps)
+    # the step that states a part is nearly always written as the part is: look for it with the
+    # cheap test first, so that ``simplify`` runs on the other steps' large sides only when none is
+    return any(_same_relation(part, st.expr, cheap=True) for st in steps) or any(
+        _same_relation(part, st.expr) for st in steps
+    )
 
 
 def _has_implication(a: Any, b: Any, steps: Sequence[Step]) -> bool:
@@ -257,12 +261,18 @@ def _is_witness_of(claim: Exists, step: Step) -> bool:
     return set(claim.variables) <= bound
 
 
-def _same_relation(a: Any, b: Any) -> bool:
+def _same_relation(a: Any, b: Any, *, cheap: bool = False) -> bool:
+    """Whether relations ``a`` and ``b`` have sides that agree identically (their differences
+    reduce to 0 by ``expand``, or by ``simplify`` unless ``cheap``: both keep the value)."""
     if type(a) is not type(b):
         return False
     if isinstance(a, sp.Implies):
         return a.args == b.args
-    return sp.simplify(a.lhs - b.lhs) == 0 and sp.simplify(a.rhs - b.rhs) == 0
+
+    def zero(diff: sp.Expr) -> bool:
+        return diff == 0 or sp.expand(diff) == 0 or (not cheap and sp.simplify(diff) == 0)
+
+    return zero(a.lhs - b.lhs) and zero(a.rhs - b.rhs)
 
 
 # ---------------------------------------------------------------------------------------------
