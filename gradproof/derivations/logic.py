@@ -471,19 +471,20 @@ def _by_rescaling(derivation, premise, conclusion, earlier, **_) -> _Outcome | s
             candidates.append(ratio)
     except Exception:  # noqa: BLE001
         pass
-    for g in candidates:
-        if g.has(sp.Sum, sp.Product, sp.Derivative):
-            continue
-        if not (g.is_zero is False and g.is_finite):
-            continue
-        zero, _how = is_zero(sp.expand(dc - g * dp), facts)
-        if zero:
-            if g == 1:
-                return _Outcome("premise and conclusion state the same equation (their differences agree)")
-            return _Outcome(
-                f"the conclusion's difference is {sp.sstr(g)} times the premise's, a factor that is never 0"
-            )
-    return "rescaling: no nonzero factor turns the premise's difference into the conclusion's"
+    candidates = [g for g in candidates
+                  if not g.has(sp.Sum, sp.Product, sp.Derivative) and g.is_zero is False and g.is_finite]
+    remainders = [sp.expand(dc - g * dp) for g in candidates]
+    # every candidate's remainder expanded first (the factor, when there is one, is usually the
+    # ratio, whose remainder expands to 0): the full test runs on the wrong candidates only when
+    # no candidate is that cheap
+    found = next((g for g, rem in zip(candidates, remainders) if rem == 0), None)
+    if found is None:
+        found = next((g for g, rem in zip(candidates, remainders) if is_zero(rem, facts)[0]), None)
+    if found is None:
+        return "rescaling: no nonzero factor turns the premise's difference into the conclusion's"
+    if found == 1:
+        return _Outcome("premise and conclusion state the same equation (their differences agree)")
+    return _Outcome(f"the conclusion's difference is {sp.sstr(found)} times the premise's, a factor that is never 0")
 
 
 def _by_zero_sum(derivation, premise, conclusion, earlier, **_) -> _Outcome | str | None:
