@@ -130,3 +130,19 @@ def test_minibatches_without_replacement_are_the_subsets_argsort_picks():
     keys = np.random.default_rng(11).random((500, 40))
     want = (values[np.argsort(keys, axis=1)[:, :9]].mean(axis=1) - values.mean()) ** 2
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+# -- definitions expanded once per derivation ----------------------------------------------------
+
+
+def test_expanded_definitions_follow_the_definitions_they_came_from():
+    from gradproof.derivations.model import Definition
+
+    s_ = sp.Symbol("s_")
+    der = one_derivation(Step(s_, 1, "s_ is one"))
+    der.definitions = (Definition(s_, (), sp.Integer(1), "s_ = 1"),)
+    assert der.expand_definitions(s_) == 1
+    assert der.expand_definitions(s_) == 1  # read back
+    der.definitions = (Definition(s_, (), sp.Integer(2), "s_ = 2"),)  # replaced: expanded afresh
+    assert der.expand_definitions(s_) == 2
+    assert der.prove().steps[0].method == FAILED  # 2 = 1 is not shown from a stale expansion
