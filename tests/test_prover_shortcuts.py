@@ -146,3 +146,19 @@ def test_expanded_definitions_follow_the_definitions_they_came_from():
     der.definitions = (Definition(s_, (), sp.Integer(2), "s_ = 2"),)  # replaced: expanded afresh
     assert der.expand_definitions(s_) == 2
     assert der.prove().steps[0].method == FAILED  # 2 = 1 is not shown from a stale expansion
+
+
+# -- the rules tried without SymPy's summation algorithms first -----------------------------------
+
+
+def test_an_implication_that_needs_summation_algorithms_still_reaches_them():
+    a = sp.Symbol("a", real=True)
+    kk = sp.Symbol("kk", integer=True, positive=True)
+    needs_sums = Step(sp.Eq(a * sp.Sum(kk, (kk, 1, n)), 0), sp.Eq(a * n * (n + 1) / 2, 0), "Σk = n(n+1)/2", "=>")
+    wrong = Step(sp.Eq(a * sp.Sum(kk, (kk, 1, n)), 0), sp.Eq(a * n * (n - 1) / 2 - 1, 0), "wrong", "=>")
+    for step, want in ((needs_sums, SHOWN), (wrong, FAILED)):
+        der = Derivation(name="imp", title="imp", summary="", statement=step.expr, steps=(step,),
+                         index_ranges=INDEX_RANGES, sizes={n: 3})
+        record = der.prove().steps[0]
+        assert record.method == want, str(record)
+    assert prove_module.SUMS_EVALUATED.get() is True  # the setting ends with the step

@@ -318,16 +318,25 @@ def prove_implication(
     premise, conclusion = step.lhs, step.rhs
     if relation_parts(premise) is None or relation_parts(conclusion) is None:
         return StepRecord(index, step.reason, FAILED, "an implication joins two relations (a = b ⇒ c = d)")
-    tried = []
-    for rule in (_by_chain, _by_substitution, _by_rescaling, _by_zero_sum, _by_unique_zero):
+    from gradproof.derivations.prove import SUMS_EVALUATED
+
+    # every rule first on normal forms without SymPy's summation algorithms (seconds on a sum it
+    # cannot evaluate, and most implications need none), then, if none applies, with them
+    for evaluate_sums in (False, True):
+        tried = []
+        token = SUMS_EVALUATED.set(evaluate_sums)
         try:
-            outcome = rule(derivation, premise, conclusion, earlier, seed=seed + index, sizes=sizes)
-        except Exception as exc:  # noqa: BLE001 - a SymPy failure means the rule does not apply
-            outcome = f"{rule.__name__[4:]}: SymPy raised {type(exc).__name__}"
-        if isinstance(outcome, _Outcome):
-            return outcome.record(index, step.reason)
-        if outcome:
-            tried.append(outcome)
+            for rule in (_by_chain, _by_substitution, _by_rescaling, _by_zero_sum, _by_unique_zero):
+                try:
+                    outcome = rule(derivation, premise, conclusion, earlier, seed=seed + index, sizes=sizes)
+                except Exception as exc:  # noqa: BLE001 - a SymPy failure means the rule does not apply
+                    outcome = f"{rule.__name__[4:]}: SymPy raised {type(exc).__name__}"
+                if isinstance(outcome, _Outcome):
+                    return outcome.record(index, step.reason)
+                if outcome:
+                    tried.append(outcome)
+        finally:
+            SUMS_EVALUATED.reset(token)
     why = "; ".join(tried) if tried else "no rule applies"
     return StepRecord(
         index, step.reason, FAILED,

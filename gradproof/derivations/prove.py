@@ -606,13 +606,20 @@ def _forms_for(derivation: Derivation) -> NormalForms:
     return forms if forms is not None and forms.derivation is derivation else NormalForms(derivation)
 
 
-def normalize(derivation: Derivation, expr: sp.Expr, *, evaluate_sums: bool = True) -> tuple[sp.Expr, Any]:
+# whether :func:`normalize` tries SymPy's summation algorithms when not told (see prove_implication)
+SUMS_EVALUATED: ContextVar[bool] = ContextVar("gradproof_sums_evaluated", default=True)
+
+
+def normalize(derivation: Derivation, expr: sp.Expr, *, evaluate_sums: bool | None = None) -> tuple[sp.Expr, Any]:
     """``expr`` with definitions expanded, derivatives evaluated, summation indices renamed apart,
     sums reduced and the derivation's facts applied; returns it with the facts (index ranges,
     stated predicates, each summation index's own range) that later reductions may use.
     ``evaluate_sums=False``: SymPy's summation algorithms are not tried (see
     :func:`doit_keeping_sums`).  Within :func:`prove` the forms are computed once per derivation
-    (and summation indices renamed alike in all of them)."""
+    (and summation indices renamed alike in all of them).  ``evaluate_sums`` defaults to
+    :data:`SUMS_EVALUATED` (true unless a caller sets it)."""
+    if evaluate_sums is None:
+        evaluate_sums = SUMS_EVALUATED.get()
     return _forms_for(derivation).of(expr, evaluate_sums=evaluate_sums)
 
 
@@ -666,12 +673,17 @@ def prove_step(
         fallback_reason = how
     else:
         fallback_reason = "SymPy could not show the relation"
-    try:
-        outcome = logic.prove_relation(derivation, step, earlier)
-    except Exception:  # noqa: BLE001 - a rule that fails to apply leaves the step to the point checks
-        outcome = None
-    if outcome is not None:
-        return outcome.record(index, step.reason)
+    # the rules first on normal forms without SymPy's summation algorithms, then with them
+    for evaluate_sums in (False, True):
+        token = SUMS_EVALUATED.set(evaluate_sums)
+        try:
+            outcome = logic.prove_relation(derivation, step, earlier)
+        except Exception:  # noqa: BLE001 - a rule that fails to apply leaves the step to the point checks
+            outcome = None
+        finally:
+            SUMS_EVALUATED.reset(token)
+        if outcome is not None:
+            return outcome.record(index, step.reason)
     ok, detail, witness = check_at_points(derivation, lhs, rhs, step.relation, seed=seed + index, sizes=sizes)
     if ok:
         return StepRecord(index, step.reason, CHECKED, f"{fallback_reason}; {detail}")
