@@ -41,7 +41,32 @@ def directive_lines(d: Derivation) -> list[str]:
     lines += _functions(d)
     lines += _definitions(d)
     lines += _inputs(d)
+    lines += _other_symbols(d)
     return lines
+
+
+def _other_symbols(d: Derivation) -> list[str]:
+    """Free symbols that are not inputs, indices, sizes or defined names but carry an assumption
+    the catalog proves under (m, a positive integer, in N = mB ⟹ T = m): say so, or the file
+    would claim more than the catalog shows."""
+    known = {inp.symbol for inp in d.inputs} | set(d.index_ranges) | set(d.sizes)
+    known |= {df.target for df in d.definitions}
+    found: set = set()
+    for e in _expressions(d):
+        if not isinstance(e, sp.Basic):
+            continue
+        labels = {b.label for b in e.atoms(sp.IndexedBase)}  # p of p_i: the entries are declared
+        found |= {s for s in e.free_symbols if isinstance(s, sp.Symbol) and s not in known | labels}
+    out = []
+    for sym in sorted(found, key=str):
+        tex = to_latex(sym)
+        if sym.is_integer and sym.is_positive:
+            out.append(f"assume {tex} \\in \\mathbb{{N}}")
+        elif sym.is_positive:
+            out.append(f"assume {tex} > 0")
+        elif sym.is_nonnegative:
+            out.append(f"assume {tex} \\ge 0")
+    return out
 
 
 def _indices(d: Derivation) -> list[str]:
@@ -145,7 +170,8 @@ def _inputs(d: Derivation) -> list[str]:
         elif inp.kind in ("simplex", "simplex-rows"):
             last = idx[-1]
             hi = inp.shape[-1]
-            out.append(f"assume {entry} \\ge 0")
+            # a symbol declared positive (ŷ = softmax(z), p in KL(p‖q)) says so: its log is finite
+            out.append(f"assume {entry} > 0" if sym.is_positive else f"assume {entry} \\ge 0")
             out.append(f"assume \\sum_{{{to_latex(last)}=1}}^{{{to_latex(sp.sympify(hi))}}} {entry} = 1")
         elif inp.kind == "onehot":
             out.append(f"assume {entry} \\in \\{{0, 1\\}}")

@@ -45,7 +45,7 @@ def _parser() -> Lark:
 _TOKEN_NAMES = {
     "REL": "a relation", "RGROUP": "'}'", "LGROUP": "'{'", "RPAREN": "')'", "LPAREN": "'('",
     "RBRACK": "']'", "LBRACK": "'['", "SUB": "'_'", "SUP": "'^'", "SEP": "','", "$END": "the end of the row",
-    "ABSR": "a closing '|'", "NORMR": "a closing '\\|'", "RSET": "'\\}'",
+    "ABSR": "a closing '|'", "NORMR": "a closing '\\|'", "RSET": "'\\}'", "RCEIL": "'\\rceil'", "RFLOOR": "'\\rfloor'",
 }  # fmt: skip
 
 
@@ -187,6 +187,12 @@ class Builder:
     def _abs(self, t: Tree, scope: dict) -> Any:
         value = self.expr(t.children[1], scope)
         return value.map(sp.Abs) if is_tensor(value) else sp.Abs(value)
+
+    def _ceil(self, t: Tree, scope: dict) -> Any:
+        return sp.ceiling(self.scalar(self.expr(t.children[1], scope), t))
+
+    def _floor(self, t: Tree, scope: dict) -> Any:
+        return sp.floor(self.scalar(self.expr(t.children[1], scope), t))
 
     def _norm(self, t: Tree, scope: dict) -> Any:
         return self.norm(t, self.expr(t.children[1], scope), None, scope)

@@ -39,6 +39,8 @@ RELATIONS = {
     "\\geq": ">=", "\\geqslant": ">=", "\\ne": "!=", "\\neq": "!=", "\\lt": "<", "\\gt": ">",
     "\\coloneqq": ":=", "\\triangleq": ":=", "\\equiv": "=", "\\approx": "≈", "\\simeq": "≈",
     "\\cong": "≈", "\\propto": "∝", "≤": "<=", "≥": ">=", "≠": "!=", "≈": "≈",
+    # an implication between two relations (a = b ⟹ c = d), read by chains.py
+    "\\Longrightarrow": "=>", "\\implies": "=>", "\\Rightarrow": "=>", "⟹": "=>", "⇒": "=>",
 }  # fmt: skip
 # commands dropped with nothing else
 _DROP = {
@@ -54,6 +56,8 @@ _DROP_ARG = {"\\label", "\\tag", "\\tag*", "\\phantom", "\\hphantom", "\\vphanto
 # commands whose {…} argument is kept as a group
 _KEEP_ARG = {"\\boxed", "\\mathrlap", "\\mathllap", "\\mathclap", "\\rlap", "\\llap", "\\clap",
              "\\smash", "\\underline", "\\displaylines", "\\bbox", "\\fbox", "\\cancelto"}  # fmt: skip
+# a left side set on a row of its own, its relation on the next row: &\rlap{$\displaystyle A$} \\ &= B
+_STACK = {"\\rlap", "\\mathrlap"}
 _SIZES = {"\\left", "\\right", "\\bigl", "\\bigr", "\\Bigl", "\\Bigr", "\\biggl", "\\biggr", "\\Biggl",
           "\\Biggr", "\\big", "\\Big", "\\bigg", "\\Bigg", "\\bigm", "\\Bigm"}  # fmt: skip
 _TEXT = {"\\text", "\\textrm", "\\textit", "\\textbf", "\\textsf", "\\texttt", "\\textnormal", "\\mbox",
@@ -74,6 +78,7 @@ _SIMPLE = {
     "\\lim": "LIM", "\\infty": "INFTY", "\\dots": "DOTS", "\\ldots": "DOTS", "\\cdots": "DOTS",
     "\\in": "IN", "\\to": "TO", "\\rightarrow": "TO", "\\longrightarrow": "TO", "\\sim": "SIM",
     "\\{": "LSET", "\\}": "RSET", "\\lbrace": "LSET", "\\rbrace": "RSET", "\\substack": "SUBSTACK",
+    "\\lceil": "LCEIL", "\\rceil": "RCEIL", "\\lfloor": "LFLOOR", "\\rfloor": "RFLOOR",
     "\\prime": "APOS", "\\top": "NAME", "\\intercal": "NAME", "\\mid": "SEP", "\\parallel": "SEP",
 }  # fmt: skip
 _UNICODE = {
@@ -90,7 +95,7 @@ _UNICODE = {
 }  # fmt: skip
 # significant tokens after which a | opens (before anything else it closes, if one is open)
 _OPENS_AFTER = {None, "REL", "PLUS", "MINUS", "TIMES", "DIV", "ODOT", "PM", "LGROUP", "LPAREN", "LBRACK",
-                "LSET", "SEP", "FUNC", "SUM", "PROD", "ABSL", "NORML", "SUB", "SUP", "IN", "TO", "SIM",
+                "LSET", "SEP", "FUNC", "SUM", "PROD", "ABSL", "NORML", "LCEIL", "LFLOOR", "SUB", "SUP", "IN", "TO", "SIM",
                 "ROWSEP", "FRAC", "SQRT", "BINOM", "LIM"}  # fmt: skip
 # English words that make a \text{…} a reason or a condition, never a name
 _PROSE_WORDS = {"if", "for", "where", "since", "and", "or", "by", "with", "when", "as", "so", "then",
@@ -305,9 +310,9 @@ def _make_row(source: Source, block: Block, cells: list[list[Token]], start: int
 def _has_relation(tokens: list[Token]) -> bool:
     depth = 0
     for t in tokens:
-        if t.type in ("LGROUP", "LPAREN", "LBRACK", "LSET", "ABSL", "NORML"):
+        if t.type in ("LGROUP", "LPAREN", "LBRACK", "LSET", "ABSL", "NORML", "LCEIL", "LFLOOR"):
             depth += 1
-        elif t.type in ("RGROUP", "RPAREN", "RBRACK", "RSET", "ABSR", "NORMR"):
+        elif t.type in ("RGROUP", "RPAREN", "RBRACK", "RSET", "ABSR", "NORMR", "RCEIL", "RFLOOR"):
             depth -= 1
         elif t.type == "REL" and depth == 0:
             return True
@@ -387,6 +392,17 @@ def classify(source: Source, raw: list[Token]) -> list[Token]:
                 continue
             if val == "\\textcolor":
                 _, end = _argument(raw, k + 1)
+                k = end + 1
+                continue
+            if val in _STACK and not _significant(out) and _argument(raw, k + 1)[1] == len(raw) - 1:
+                # a whole cell \rlap{$…$}: a left side set on a row of its own (its relation
+                # comes on the next row); chains.py reads the mark
+                emit(_retype(tok, "STACK"))
+                k += 1
+                continue
+            if val == "\\resizebox":  # \resizebox{width}{height}{…}: a display wrapper
+                _, end = _argument(raw, k + 1)
+                _, end = _argument(raw, end + 1)
                 k = end + 1
                 continue
             if val in _KEEP_ARG:
@@ -597,13 +613,13 @@ def _unmatched_bars_separate(out: list[Token]) -> list[Token]:
     """A bar with no partner inside its brackets separates arguments: KL(p \\| q), P(A | B)."""
     stack: list[int] = []  # positions of open brackets and bars
     for q, t in enumerate(out):
-        if t.type in ("LPAREN", "LBRACK", "LGROUP", "LSET", "ABSL", "NORML"):
+        if t.type in ("LPAREN", "LBRACK", "LGROUP", "LSET", "ABSL", "NORML", "LCEIL", "LFLOOR"):
             stack.append(q)
         elif t.type in ("ABSR", "NORMR"):
             want = "ABSL" if t.type == "ABSR" else "NORML"
             if stack and out[stack[-1]].type == want:
                 stack.pop()
-        elif t.type in ("RPAREN", "RBRACK", "RGROUP", "RSET"):
+        elif t.type in ("RPAREN", "RBRACK", "RGROUP", "RSET", "RCEIL", "RFLOOR"):
             while stack and out[stack[-1]].type in ("ABSL", "NORML"):
                 pos = stack.pop()
                 out[pos] = _retype(out[pos], "SEP")
