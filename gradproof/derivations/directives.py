@@ -126,18 +126,47 @@ def _name(func: Any) -> str:
     return head
 
 
+def _function_definition(d: Derivation, df: Any, seen: set) -> list[str]:
+    """A defined function as a ``function`` declaration: φ(x) = x − 1 − log x becomes
+    ``function \\phi(t) = t - 1 - \\log t``; a function of vectors (KL(p, q), H(p, q)) keeps its
+    parameters' names, which the body indexes (p_i), and declares them vectors.  A function
+    defined at several argument lists (H(p, q), H(q, p), H(p, p)) is declared once, and only
+    when every definition is the same formula with its arguments swapped in."""
+    target = df.target
+    func = type(target)
+    if func in seen:
+        return []
+    seen.add(func)
+    args = target.args
+    if all(isinstance(a, sp.Symbol) for a in args) and len(set(args)) == len(args):
+        params = [sp.Symbol("t" if k == 0 else f"t_{k}") for k in range(len(args))]
+        body = df.expr.xreplace(dict(zip(args, params)))
+        return [f"function {_name(func)}({', '.join(map(to_latex, params))}) = {to_latex(body)}"]
+    if not (all(isinstance(a, sp.IndexedBase) for a in args) and len(set(args)) == len(args)):
+        return []
+    for other in d.definitions:
+        if type(other.target) is func and other is not df:
+            swap = dict(zip(args, other.target.args))
+            if sp.simplify(df.expr.xreplace(swap) - other.expr) != 0:
+                return []  # not one formula: nothing honest to declare
+    shapes = {inp.symbol: inp.shape for inp in d.inputs}
+    if any(len(shapes.get(a, ())) != 1 for a in args):
+        return []
+    names = ", ".join(to_latex(a.label) for a in args)
+    lines = [f"vector {to_latex(a.label)} : {to_latex(sp.sympify(shapes[a][0]))}" for a in args]
+    return lines + [f"function {_name(func)}({names}) = {to_latex(df.expr)}"]
+
+
 def _definitions(d: Derivation) -> list[str]:
-    out = []
+    out: list[str] = []
+    seen_functions: set = set()
     for df in d.definitions:
         target = df.target
         if isinstance(target, sp.IndexedBase):
             lhs = to_latex(target[df.index])
         elif isinstance(target, sp.core.function.AppliedUndef):
-            if type(target).__name__ == "sigma" and all(isinstance(a, sp.Symbol) for a in target.args):
-                (arg,) = target.args
-                body = df.expr.xreplace({arg: sp.Symbol("t")})
-                out.append(f"function \\sigma(t) = {to_latex(body)}")
-            continue  # H(p, q), KL(p, q): declared by the derivation itself
+            out += _function_definition(d, df, seen_functions)
+            continue
         else:
             lhs = to_latex(target)
         out.append(f"define {lhs} = {to_latex(df.expr)}")

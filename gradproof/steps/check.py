@@ -188,9 +188,11 @@ def analyse(source: Source) -> Analysis:
     hidden: dict = {}
     cache: dict[int, Any] = {}  # a row's right side is the next row's left side: build it once
 
+    names: dict = {}  # summation indices named alike across the file (see _build_side)
+
     def side(tree: Any) -> Any:
         if id(tree) not in cache:
-            cache[id(tree)] = (_build_side(source, decl.builder, tree), tree)  # the tree kept alive with its id
+            cache[id(tree)] = (_build_side(source, decl.builder, tree, names), tree)  # the tree kept alive with its id
         return cache[id(tree)][0]
 
     for rel in rels:
@@ -210,10 +212,19 @@ def analyse(source: Source) -> Analysis:
     return Analysis(source, built, derivation, ctx)
 
 
-def _build_side(source: Source, builder: Any, tree: Any) -> Any:
+def _build_side(source: Source, builder: Any, tree: Any, names: dict) -> Any:
     """A side's SymPy value; a side of an implication is a relation, built unevaluated (so that
-    x = x stays a statement, not True)."""
+    x = x stays a statement, not True).  Its summation indices get one name per (name, range)
+    across the file (:func:`~gradproof.derivations.prove.rename_bound`), so a sum written in two
+    implications is the same expression and a chain of implications can be matched."""
+    from gradproof.derivations.prove import rename_bound
     from gradproof.steps.chains import statement_of
+
+    def build(t: Any) -> Any:
+        value = builder.expr(t, {})
+        if isinstance(value, sp.Basic) and value.has(sp.Sum, sp.Product):
+            value = rename_bound(value, names)[0]
+        return value
 
     statement = statement_of(tree)
     if statement is None:
@@ -221,7 +232,7 @@ def _build_side(source: Source, builder: Any, tree: Any) -> Any:
     lhs_tree, rel, rhs_tree = statement
     if rel not in _MODEL_RELATION or rel == ":=":
         raise source.error(tree.children[1].start_pos, f"{tree.children[1].value} cannot be a side of an implication")
-    lhs, rhs = builder.expr(lhs_tree, {}), builder.expr(rhs_tree, {})
+    lhs, rhs = build(lhs_tree), build(rhs_tree)
     for value in (lhs, rhs):
         if is_tensor(value) or not isinstance(value, sp.Basic):
             raise source.error(tree.children[1].start_pos, "a side of an implication relates two scalar formulas")
