@@ -202,3 +202,65 @@ def test_a_premise_on_a_defined_name_is_not_substituted():
 def test_a_false_inequality_after_a_stacked_row_fails():
     body = r"a &= b + c \\ &\rlap{$\displaystyle b + c$} \\ &\ge b + 1"
     assert statuses(body, r"assume c \ge 0") == ["defined", "failed"]
+
+
+# ------------------------------------------------------------------ evaluation at a point (At)
+
+_COIN = ("index i = 1..n", "vector p, q : n", r"function H(p, q) = - \sum_{i=1}^{n} p_i \log q_i",
+         "assume p_i > 0", r"assume \sum_{i=1}^{n} p_i = 1", "assume q_i > 0", r"assume \sum_{i=1}^{n} q_i = 1")  # fmt: skip
+_AT = r"\left. H(p, q) \right|_{p = (\frac{1}{2}, \frac{1}{2}),\ q = (\frac{4}{5}, \frac{1}{5}),\ n = 2}"
+
+
+def test_an_evaluation_bar_is_a_value_at_a_point():
+    from gradproof.derivations.logic import At
+
+    (b,) = _built(rf"{_AT} &= \log \frac{{5}}{{2}}", *_COIN)
+    assert isinstance(b.lhs, At) and not b.lhs.free_symbols
+    assert {str(k) for k, _ in b.lhs.point} == {"p", "q", "n"}
+
+
+def test_values_at_a_point_and_a_witness_of_inequality():
+    swapped = _AT.replace("H(p, q)", "H(q, p)")
+    body = rf"{_AT} &= \log \frac{{5}}{{2}} \\ {swapped} &= \log 2 \\ {_AT} &\neq {swapped}"
+    assert statuses(body, *_COIN) == ["proved", "proved", "proved"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # the wrong point: p's and q's values swapped (H(q, p) = log 2 there)
+        r"\left. H(p, q) \right|_{p = (\frac{4}{5}, \frac{1}{5}),\ q = (\frac{1}{2}, \frac{1}{2}),\ n = 2} &= \log \frac{5}{2}",
+        # the wrong value
+        _AT + r" &= \log 2",
+        # the assumed sum must not be used inside the point: (1, 1) sums to 2
+        r"\left. \sum_{i=1}^{n} p_i \right|_{p = (1, 1),\ n = 2} &= 1",
+        # at a point where they agree, the two are not different
+        r"\left. H(p, q) \right|_{p = (\frac{1}{2}, \frac{1}{2}),\ q = (\frac{1}{2}, \frac{1}{2}),\ n = 2} &\neq "
+        r"\left. H(q, p) \right|_{p = (\frac{1}{2}, \frac{1}{2}),\ q = (\frac{1}{2}, \frac{1}{2}),\ n = 2}",
+    ],
+)
+def test_false_values_at_a_point_fail(body):
+    assert statuses(body, *_COIN)[0] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("bar", "message"),
+    [
+        (r"\left. H(p, q) \right|_{p = (1, 0),\ q = (1, 0)}", "entries at this point"),  # n not given
+        (r"\left. H(p, q) \right|_{p = (1, 0, 0),\ q = (1, 0),\ n = 2}", "entries at this point"),
+        (r"\left. H(p, q) \right|_{p = 1,\ q = (1, 0),\ n = 2}", "lists its entries"),
+        (r"\left. x \right|_{x = y}", "exact number"),
+        (r"\left. x \right|_{x = 0.5 + y}", "exact number"),
+        (r"\left. x \right|_{i = 1}", "not an input"),
+    ],
+)
+def test_malformed_points_are_errors(bar, message):
+    assert message in str(_error(rf"{bar} &= 0", *_COIN))
+
+
+def test_an_evaluation_bar_needs_left_dot_and_a_subscript():
+    assert statuses(r"\left. x^2 \right|_{x = 3} &= 9") == ["proved"]
+    # without a subscript the bar is an ordinary one, and closes nothing
+    assert "closes nothing" in str(_error(r"\left. x^2 \right| &= 9"))
+    # \left. … \right. around an ordinary formula marks nothing
+    assert statuses(r"\left. x + 1 \right. + 1 &= x + 2") == ["proved"]

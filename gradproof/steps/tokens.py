@@ -365,10 +365,13 @@ def classify(source: Source, raw: list[Token]) -> list[Token]:
     bars: list[str] = []  # open | and \| (innermost last)
     hint: str | None = None  # "open"/"close" from \left, \right, \bigl, \bigr
     raw = _split_digit_arguments(source, raw)
+    eval_bars: set[int] = set()  # positions in raw of the \right of \left. … \right|_{…}
     k = 0
 
     def emit(tok: Token) -> None:
+        nonlocal hint
         out.append(tok)
+        hint = None  # \left and \right size the delimiter right after them, nothing later
 
     while k < len(raw):
         tok = raw[k]
@@ -379,8 +382,16 @@ def classify(source: Source, raw: list[Token]) -> list[Token]:
                 continue
             if val in _SIZES:
                 nxt = raw[k + 1] if k + 1 < len(raw) else None
+                if k in eval_bars:  # \right|_{x = a}: the bar of an evaluation at a point
+                    emit(_retype(tok, "EVALR", "|", raw[k + 1]))
+                    k += 2
+                    continue
                 if nxt is not None and nxt.type == "OTHER" and nxt.value == ".":
-                    k += 2  # \left. and \right. mark nothing
+                    closer = _evaluation_bar(raw, k) if val == "\\left" else None
+                    if closer is not None:  # \left. f(x) \right|_{x = a}
+                        eval_bars.add(closer)
+                        emit(_retype(tok, "EVALL", ".", nxt))
+                    k += 2  # otherwise \left. and \right. mark nothing
                     continue
                 hint = "open" if val in ("\\left",) or val.endswith("l") else "close" if (
                     val == "\\right" or val.endswith("r")) else None  # fmt: skip
@@ -559,6 +570,24 @@ def classify(source: Source, raw: list[Token]) -> list[Token]:
             raise source.error(tok.start_pos, f"unexpected {val!r}")
         k += 1
     return _finish(source, out, bars)
+
+
+def _evaluation_bar(raw: list[Token], k: int) -> int | None:
+    """For ``\\left.`` at ``raw[k]``: the position of its matching ``\\right`` when that is
+    ``\\right|_`` (or ``\\right\\vert_``), an evaluation at a point; else None."""
+    depth = 0
+    for q in range(k, len(raw)):
+        t = raw[q]
+        if t.type == "CMD" and t.value == "\\left":
+            depth += 1
+        elif t.type == "CMD" and t.value == "\\right":
+            depth -= 1
+            if depth == 0:
+                bar = raw[q + 1] if q + 1 < len(raw) else None
+                is_bar = bar is not None and (bar.type == "BAR" or (bar.type == "CMD" and bar.value in ("\\vert", "\\rvert")))
+                after = raw[q + 2] if q + 2 < len(raw) else None
+                return q if is_bar and after is not None and after.type == "USCORE" else None
+    return None
 
 
 _TWO_ARGUMENTS = {"\\frac", "\\tfrac", "\\dfrac", "\\cfrac", "\\binom", "\\dbinom", "\\tbinom"}
