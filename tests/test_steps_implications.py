@@ -264,3 +264,46 @@ def test_an_evaluation_bar_needs_left_dot_and_a_subscript():
     assert "closes nothing" in str(_error(r"\left. x^2 \right| &= 9"))
     # \left. … \right. around an ordinary formula marks nothing
     assert statuses(r"\left. x + 1 \right. + 1 &= x + 2") == ["proved"]
+
+
+# ------------------------------------------------------------------------ the fragment printer
+
+
+def test_a_blank_left_side_only_under_an_equation_with_the_same_left_side():
+    from gradproof.derivations.layout import continues_lhs
+    from gradproof.derivations.model import Step
+
+    x, y = sp.symbols("x y")
+    assert continues_lhs(Step(x, y, ""), Step(x, 2 * y, "", ">="))  # x = y ≥ 2y says y ≥ 2y: the same
+    assert not continues_lhs(Step(x, 1, "", ">="), Step(x, 2, "", "<="))  # x ≥ 1 ≤ 2 would say 1 ≤ 2
+    assert not continues_lhs(Step(sp.Eq(x, 1), sp.Eq(y, 1), "", "=>"), Step(sp.Eq(x, 1), sp.Eq(y, 2), "", "=>"))
+    assert not continues_lhs(None, Step(x, y, ""))
+
+
+def test_the_fragment_writes_each_bound_with_its_left_side():
+    from gradproof.derivations.registry import catalog
+
+    d = next(x for x in catalog() if x.name == "iterations-per-epoch")
+    text = d.latex()
+    assert r"r &\leq B" in text and text.count(r"N = B m &\Longrightarrow") == 2
+
+
+def test_a_function_is_declared_only_when_every_definition_is_one_formula():
+    from gradproof.derivations.directives import directive_lines
+    from gradproof.derivations.registry import catalog
+    from dataclasses import replace
+    from gradproof.derivations.model import Definition
+
+    d = next(x for x in catalog() if x.name == "cross-entropy-asymmetry")
+    assert any(line.startswith("function H(p, q) = ") for line in directive_lines(d))
+    # H(q, p) defined by another formula: no single function H to declare
+    p, q = (next(inp.symbol for inp in d.inputs if inp.name == s) for s in "pq")
+    H = type(d.definitions[0].target)
+    odd = [df if df.target != H(q, p) else Definition(H(q, p), (), 2 * df.expr, "") for df in d.definitions]
+    lines = directive_lines(replace(d, definitions=tuple(odd)))
+    assert not any(line.startswith("function H") for line in lines)
+
+
+def test_right_sizes_only_its_own_delimiter():
+    # the \right before ")" must not make the next "|" a closing bar
+    assert statuses(r"\left( x \right) - |y| &= x - |y|") == ["proved"]
