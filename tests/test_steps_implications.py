@@ -252,6 +252,7 @@ def test_false_values_at_a_point_fail(body):
         (r"\left. x \right|_{x = y}", "exact number"),
         (r"\left. x \right|_{x = 0.5 + y}", "exact number"),
         (r"\left. x \right|_{i = 1}", "not an input"),
+        (r"\left. x \right|_{x = 1,\ x = 2}", "given twice"),
     ],
 )
 def test_malformed_points_are_errors(bar, message):
@@ -307,3 +308,23 @@ def test_a_function_is_declared_only_when_every_definition_is_one_formula():
 def test_right_sizes_only_its_own_delimiter():
     # the \right before ")" must not make the next "|" a closing bar
     assert statuses(r"\left( x \right) - |y| &= x - |y|") == ["proved"]
+
+
+def test_rlap_inside_a_formula_is_only_a_group():
+    assert statuses(r"x + 1 &= \rlap{$x$} + 1") == ["proved"]
+
+
+def test_a_stacked_relation_ending_the_block_is_still_checked():
+    built = _built(r"a &= b \\ &\rlap{$\displaystyle x^2 = x \cdot x$}")
+    assert [b.op for b in built] == ["defined", "="]
+
+
+def test_a_function_of_arguments_that_are_not_vector_inputs_is_not_declared():
+    from dataclasses import replace
+
+    from gradproof.derivations.directives import directive_lines
+    from gradproof.derivations.registry import catalog
+
+    d = next(x for x in catalog() if x.name == "cross-entropy-asymmetry")
+    lines = directive_lines(replace(d, inputs=()))  # p and q no longer inputs with a shape
+    assert not any(line.startswith(("function H", "vector")) for line in lines)

@@ -202,13 +202,16 @@ class Builder:
         if not rels:
             raise self.error(t, "an evaluation bar names its point: \\right|_{x = 1,\\ n = 2}")
         ctx, sizes, point = self.ctx, {}, []
-        pending = []
+        pending, given = [], set()
         for rel in rels:
             kids = rel.children
             name_tok = _single_name(kids[0]) if len(kids) == 3 and str(kids[1].value) == "=" else None
             if name_tok is None:
                 raise self.error(rel, "each part of the point is name = value (x = 1, p = (1/2, 1/2), n = 2)")
             name = str(name_tok.value)
+            if name in given:
+                raise self.error(rel, f"{name} is given twice in the point")
+            given.add(name)
             if name in ctx.sizes:
                 size = self.scalar(self.expr(kids[2], scope), rel)
                 if not (size.is_Integer and size > 0):
