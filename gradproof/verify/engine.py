@@ -17,6 +17,7 @@ diagnosis live behind it, in one copy:
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -297,4 +298,4 @@ def _resolution(dirs: Directions, remeasured) -> float:
     ⟨g, v⟩ by about ρ times that)."""
     ratios = [dirs.tolerance[k] / max(dirs.resolution[k], TINY) for k in range(dirs.n) if dirs.ok[k]]
     ratios += [d.threshold / max(d.typical, TINY) for d in remeasured if d.screen == 0]
-    return float(np.median(ratios)) if ratios else 0.0
+    return float(statistics.median(ratios)) if ratios else 0.0

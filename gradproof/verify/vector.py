@@ -132,8 +132,19 @@ def _concatenate(params: Mapping[str, Any]) -> tuple[Any, Callable[[Any], dict[s
         import torch
 
         flat = torch.cat([params[n].detach().reshape(-1) for n in names])
+        bounds = [int(b) for b in np.cumsum([0, *sizes])]
 
         def split(vector: Any) -> dict[str, Any]:
+            if type(vector) is torch.Tensor and vector.is_cpu and not vector.requires_grad:
+                try:  # views through NumPy: a few microseconds a piece against torch's split + reshape
+                    arr = vector.numpy()
+                except (RuntimeError, TypeError):  # a dtype NumPy lacks (bfloat16), a conjugate view
+                    pass
+                else:
+                    return {
+                        n: torch.from_numpy(arr[a:b].reshape(s))
+                        for n, s, a, b in zip(names, shapes, bounds[:-1], bounds[1:])
+                    }
             return {n: piece.reshape(s) for n, s, piece in zip(names, shapes, torch.split(vector, sizes))}
 
         return flat, split
