@@ -598,3 +598,17 @@ def test_float32_constants_follow_the_float64_reference():
     with pytest.raises(GradcheckFailure) as info:
         gradproof.gradcheck(MatmulConstBug.apply, (x, c))
     assert "evaluated in float64" in str(info.value)
+
+
+def test_cached_cotangents_are_the_seeded_draws_in_order_and_read_only():
+    from gradproof.verify.vector import cotangent, cotangent_rng, cotangents
+
+    shapes = ((2, 3), (), (4,))
+    rng = cotangent_rng(7)
+    expected = [cotangent(rng, s) for s in shapes]
+    for _ in range(2):  # the second answer comes from the cache
+        got = cotangents(7, shapes)
+        assert [g.shape for g in got] == [e.shape for e in expected]
+        assert all(np.array_equal(g, e) for g, e in zip(got, expected))
+        assert not any(g.flags.writeable for g in got)
+    assert not np.array_equal(cotangents(8, shapes)[0], expected[0])

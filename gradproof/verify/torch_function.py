@@ -32,7 +32,7 @@ from gradproof.verify.options import CheckOptions
 from gradproof.verify.outputs import localize_outputs
 from gradproof.verify.params import _user_frame
 from gradproof.verify.result import GradientCheck
-from gradproof.verify.vector import cotangent, cotangent_rng
+from gradproof.verify.vector import cotangent_rng, cotangents
 
 __all__ = ["TorchReduction", "as_outputs"]
 
@@ -118,13 +118,13 @@ class TorchReduction:
         self._first = {"loss": True, "grad": True}
         self.first_grad: dict[str, Any] | None = None  # Jᵀu through the probe's graph, once computed
         self.graph = [outs[k] for k in self.index]  # the probe's outputs, graph attached
-        rng = cotangent_rng(seed)
         self._low: dict[tuple, Any] = {}
         self.u: list[torch.Tensor] = []  # float64, already rounded to each output's dtype
         self.u_native: list[torch.Tensor] = []
-        for k in self.index:
+        drawn = cotangents(seed, tuple(tuple(outs[k].shape) for k in self.index))
+        for k, u in zip(self.index, drawn):
             o = outs[k]
-            native = torch.from_numpy(cotangent(rng, tuple(o.shape))).to(device=o.device, dtype=o.dtype)
+            native = torch.from_numpy(u.copy()).to(device=o.device, dtype=o.dtype)
             self.u_native.append(native)
             self.u.append(native.to(torch.float64))
         self._u_flat = [u.reshape(-1) for u in self.u]

@@ -20,6 +20,7 @@ diagnosis.  This module adds only what a vector function needs on top:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -32,7 +33,7 @@ from gradproof.verify.options import CheckOptions
 from gradproof.verify.params import is_torch
 from gradproof.verify.result import GradientCheck, ParameterCheck
 
-__all__ = ["check_reduced", "cotangent", "cotangent_rng"]
+__all__ = ["check_reduced", "cotangent", "cotangent_rng", "cotangents"]
 
 # Directions of the screen.  A wrong gradient e shows along a Gaussian or random-sign v as
 # ⟨e, v⟩ ~ ‖e‖·N(0, 1); it hides only where |N(0, 1)| is below tolerance/‖e‖: for a float64 bug
@@ -51,6 +52,17 @@ def cotangent(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     size = int(np.prod(shape, dtype=np.int64))
     signs = rng.integers(0, 2, size) * 2.0 - 1.0
     return (signs * rng.uniform(0.5, 1.5, size)).reshape(shape)
+
+
+@functools.lru_cache(maxsize=64)
+def cotangents(seed: int, shapes: tuple[tuple[int, ...], ...], stream: int = 0) -> tuple[np.ndarray, ...]:
+    """The seeded cotangents for outputs of ``shapes``, drawn in order from one generator
+    (read-only: cached, since seeding a generator costs more than a small check's arithmetic)."""
+    rng = cotangent_rng(seed, stream)
+    drawn = tuple(cotangent(rng, shape) for shape in shapes)
+    for u in drawn:
+        u.setflags(write=False)
+    return drawn
 
 
 def check_reduced(
