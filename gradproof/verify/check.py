@@ -250,7 +250,7 @@ def _check_parameter(
     def f_many(arrays: list[np.ndarray]) -> list[float] | None:
         return problem.evaluate_many_with(p.name, arrays, where)
 
-    f = Prefetching(f_one, f_many if problem.batchable else None)
+    f = Prefetching(f_one, f_many) if problem.batchable else f_one  # a plain function: nothing to prefetch
 
     target = Target(
         name=p.name,
