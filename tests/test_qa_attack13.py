@@ -190,8 +190,11 @@ def test_ctrl_c_during_the_users_code_exits_130_and_ends_it(work):
     (work / "spin.py").write_text(
         "def loss(p):\n    print('started', flush=True)\n    while True:\n        pass\n\ndef grad(p):\n    return p\n"
     )
+    # SIGINT back to its default in the CLI: a test runner started as a background job of a script
+    # has SIGINT ignored, which the CLI would inherit (and rightly keep: its launcher shields it)
     proc = subprocess.Popen([sys.executable, "-m", "gradproof", "check", "spin.py:loss", "spin.py:grad", "--params", "p.npz"],
-                            cwd=work, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            cwd=work, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     try:
         assert proc.stdout.readline() == "started\n"  # the user's code is running
         proc.send_signal(signal.SIGINT)
