@@ -334,7 +334,8 @@ class TorchReduction:
             y[flat_index] = float(t[0])
             moved[name] = y.reshape(x.shape)
             outs = self.outputs(moved)
-            return np.concatenate([o.detach().to("cpu", torch.float64).reshape(-1).numpy() for o in outs])
+            # resolve_neg: an output that is a negative view (torch._neg_view) has no NumPy twin
+            return np.concatenate([o.detach().to("cpu", torch.float64).resolve_neg().reshape(-1).numpy() for o in outs])
 
         def column(w: np.ndarray) -> float:
             pieces, start = [], 0
