@@ -39,7 +39,9 @@ __all__ = ["run_isolated"]
 _HEADER = struct.Struct("<Q")
 # started with -c so that the child imports the same gradproof as the parent (not, say, another
 # installed copy), before it adopts the parent's sys.path from the payload
-_BOOT = "import sys; sys.path.insert(0, {root!r}); from gradproof.isolated import _child_main; _child_main({fd})"
+_BOOT = (
+    "import sys; sys.path.insert(0, {root!r}); from gradproof.isolated import _child_main; _child_main({fd}, {parent})"
+)
 _GRACE = 2.0  # seconds a child that sent its value gets to exit before its group is killed
 
 
@@ -55,7 +57,7 @@ def run_isolated(call: str, kwargs: dict[str, Any], *, timeout: float | None, wh
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1"}
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-c", _BOOT.format(root=root, fd=write_fd)],
+            [sys.executable, "-c", _BOOT.format(root=root, fd=write_fd, parent=os.getpid())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             pass_fds=(write_fd,), env=env, start_new_session=True,
         )  # fmt: skip
@@ -220,10 +222,40 @@ def _end(proc: subprocess.Popen) -> None:
 
 
 # -- in the child -------------------------------------------------------------------------------
-def _child_main(fd: int) -> None:
+def _die_with_parent(parent: int) -> None:
+    """End this process when the parent dies, however it dies: a parent killed outright (SIGKILL,
+    the OOM killer, a test runner's timeout) gets no chance to kill us, and the user's code — which
+    may loop forever — would run on, orphaned.  On Linux the kernel sends SIGKILL when the parent
+    goes; elsewhere a daemon thread polls for it."""
+    import threading
+
+    watched_by_kernel = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            watched_by_kernel = ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            watched_by_kernel = False
+    if os.getppid() != parent:  # the parent was gone before the request took effect
+        os._exit(1)
+    if not watched_by_kernel:
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="gradproof-parent-watch", daemon=True).start()
+
+
+def _child_main(fd: int, parent: int) -> None:
     """Read the payload from stdin, run the call, send the framed result on ``fd``, and leave
     with ``os._exit`` (no waiting for threads the user's code may have started)."""
     import importlib
+
+    _die_with_parent(parent)
 
     payload = pickle.loads(sys.stdin.buffer.read())
     devnull = os.open(os.devnull, os.O_RDONLY)  # user code that reads stdin gets end-of-file

@@ -205,6 +205,61 @@ def test_ctrl_c_during_the_users_code_exits_130_and_ends_it(work):
         proc.wait()
 
 
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc: Linux only)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to find the child process")
+def test_the_users_code_dies_with_a_cli_killed_outright(work):
+    # a CLI killed by SIGKILL (a runner's timeout, the OOM killer) cannot clean up: the child running
+    # the user's endless loop, in a session of its own, was left spinning at full CPU for good
+    import signal
+    import time
+
+    (work / "spin.py").write_text(
+        "def loss(p):\n    print('started', flush=True)\n    while True:\n        pass\n\ndef grad(p):\n    return p\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-m", "gradproof", "check", "spin.py:loss", "spin.py:grad", "--params", "p.npz"],
+                            cwd=work, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    children: list[int] = []
+    try:
+        assert proc.stdout.readline() == "started\n"  # the user's code is running
+        children = _children(proc.pid)
+        assert children, "the user's code runs in a child process"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while any(_alive(c) for c in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(c) for c in children), "the user's code outlived the CLI"
+    finally:
+        proc.kill()
+        proc.wait()
+        for c in children:
+            try:
+                os.kill(c, signal.SIGKILL)
+            except OSError:
+                pass
+
+
 # -- worked examples in the reports: round-off is 0 -----------------------------------------------
 def test_round_off_in_an_example_matrix_prints_as_zero():
     # before: O = XW + b of softmax-regression-gradient showed -2.776 × 10^{-17} for an exact 0 on the

@@ -41,7 +41,32 @@ def directive_lines(d: Derivation) -> list[str]:
     lines += _functions(d)
     lines += _definitions(d)
     lines += _inputs(d)
+    lines += _other_symbols(d)
     return lines
+
+
+def _other_symbols(d: Derivation) -> list[str]:
+    """Free symbols that are not inputs, indices, sizes or defined names but carry an assumption
+    the catalog proves under (m, a positive integer, in N = mB ⟹ T = m): say so, or the file
+    would claim more than the catalog shows."""
+    known = {inp.symbol for inp in d.inputs} | set(d.index_ranges) | set(d.sizes)
+    known |= {df.target for df in d.definitions}
+    found: set = set()
+    for e in _expressions(d):
+        if not isinstance(e, sp.Basic):
+            continue
+        labels = {b.label for b in e.atoms(sp.IndexedBase)}  # p of p_i: the entries are declared
+        found |= {s for s in e.free_symbols if isinstance(s, sp.Symbol) and s not in known | labels}
+    out = []
+    for sym in sorted(found, key=str):
+        tex = to_latex(sym)
+        if sym.is_integer and sym.is_positive:
+            out.append(f"assume {tex} \\in \\mathbb{{N}}")
+        elif sym.is_positive:
+            out.append(f"assume {tex} > 0")
+        elif sym.is_nonnegative:
+            out.append(f"assume {tex} \\ge 0")
+    return out
 
 
 def _indices(d: Derivation) -> list[str]:
@@ -101,18 +126,47 @@ def _name(func: Any) -> str:
     return head
 
 
+def _function_definition(d: Derivation, df: Any, seen: set) -> list[str]:
+    """A defined function as a ``function`` declaration: φ(x) = x − 1 − log x becomes
+    ``function \\phi(t) = t - 1 - \\log t``; a function of vectors (KL(p, q), H(p, q)) keeps its
+    parameters' names, which the body indexes (p_i), and declares them vectors.  A function
+    defined at several argument lists (H(p, q), H(q, p), H(p, p)) is declared once, and only
+    when every definition is the same formula with its arguments swapped in."""
+    target = df.target
+    func = type(target)
+    if func in seen:
+        return []
+    seen.add(func)
+    args = target.args
+    if all(isinstance(a, sp.Symbol) for a in args) and len(set(args)) == len(args):
+        params = [sp.Symbol("t" if k == 0 else f"t_{k}") for k in range(len(args))]
+        body = df.expr.xreplace(dict(zip(args, params)))
+        return [f"function {_name(func)}({', '.join(map(to_latex, params))}) = {to_latex(body)}"]
+    if not (all(isinstance(a, sp.IndexedBase) for a in args) and len(set(args)) == len(args)):
+        return []
+    for other in d.definitions:
+        if type(other.target) is func and other is not df:
+            swap = dict(zip(args, other.target.args))
+            if sp.simplify(df.expr.xreplace(swap) - other.expr) != 0:
+                return []  # not one formula: nothing honest to declare
+    shapes = {inp.symbol: inp.shape for inp in d.inputs}
+    if any(len(shapes.get(a, ())) != 1 for a in args):
+        return []
+    names = ", ".join(to_latex(a.label) for a in args)
+    lines = [f"vector {to_latex(a.label)} : {to_latex(sp.sympify(shapes[a][0]))}" for a in args]
+    return lines + [f"function {_name(func)}({names}) = {to_latex(df.expr)}"]
+
+
 def _definitions(d: Derivation) -> list[str]:
-    out = []
+    out: list[str] = []
+    seen_functions: set = set()
     for df in d.definitions:
         target = df.target
         if isinstance(target, sp.IndexedBase):
             lhs = to_latex(target[df.index])
         elif isinstance(target, sp.core.function.AppliedUndef):
-            if type(target).__name__ == "sigma" and all(isinstance(a, sp.Symbol) for a in target.args):
-                (arg,) = target.args
-                body = df.expr.xreplace({arg: sp.Symbol("t")})
-                out.append(f"function \\sigma(t) = {to_latex(body)}")
-            continue  # H(p, q), KL(p, q): declared by the derivation itself
+            out += _function_definition(d, df, seen_functions)
+            continue
         else:
             lhs = to_latex(target)
         out.append(f"define {lhs} = {to_latex(df.expr)}")
@@ -145,7 +199,8 @@ def _inputs(d: Derivation) -> list[str]:
         elif inp.kind in ("simplex", "simplex-rows"):
             last = idx[-1]
             hi = inp.shape[-1]
-            out.append(f"assume {entry} \\ge 0")
+            # a symbol declared positive (ŷ = softmax(z), p in KL(p‖q)) says so: its log is finite
+            out.append(f"assume {entry} > 0" if sym.is_positive else f"assume {entry} \\ge 0")
             out.append(f"assume \\sum_{{{to_latex(last)}=1}}^{{{to_latex(sp.sympify(hi))}}} {entry} = 1")
         elif inp.kind == "onehot":
             out.append(f"assume {entry} \\in \\{{0, 1\\}}")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from gradproof.derivations.latex import RELATION_LATEX, to_latex
+from gradproof.derivations.layout import continues_lhs
 from gradproof.derivations.latex_text import text_to_latex
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,9 +25,9 @@ def derivation_lines(d: Derivation) -> list[tuple[str, str, str, str]]:
     """(lhs, relation, rhs, reason) in LaTeX; lhs is empty when it repeats the line above."""
     lines, previous = [], None
     for step in d.steps:
-        lhs = "" if previous is not None and step.lhs == previous else to_latex(step.lhs)
+        lhs = "" if continues_lhs(previous, step) else to_latex(step.lhs)
         lines.append((lhs, RELATION_LATEX[step.relation], to_latex(step.rhs), text_to_latex(step.reason)))
-        previous = step.lhs
+        previous = step
     return lines
 
 

@@ -54,7 +54,9 @@ class GradproofLatexPrinter(LatexPrinter):
 
     def _print_KroneckerDelta(self, expr: sp.KroneckerDelta, exp: str | None = None) -> str:
         a, b = (self._print(x) for x in expr.args)
-        tex = rf"\delta_{{{a}{b}}}"
+        # δ_{ij} for two letters; δ_{m, 1 + d} otherwise (δ_{m1 + d} would read as δ_{m·1 + d})
+        joined = f"{a}{b}" if len(a) == 1 and len(b) == 1 else f"{a}, {b}"
+        tex = rf"\delta_{{{joined}}}"
         return rf"{tex}^{{{exp}}}" if exp else tex
 
     def _print_Function(self, expr: sp.Function, exp: str | None = None) -> str:

@@ -18,7 +18,7 @@ from gradproof.derivations.latex import RELATION_LATEX, to_latex
 from gradproof.derivations.latex_text import text_to_latex
 
 if TYPE_CHECKING:  # pragma: no cover
-    from gradproof.derivations.model import Derivation
+    from gradproof.derivations.model import Derivation, Step
 
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[{}^_]|[^\\{}^_]")
 _ZERO = {
@@ -264,6 +264,17 @@ def _split(rhs: sp.Basic, budget: float, rest: float) -> list[str]:
     return [whole]
 
 
+def continues_lhs(previous: Step | None, step: Step) -> bool:
+    """Whether ``step`` may leave its left-hand side blank (``&≤ C`` under ``A &= B``).  A blank
+    left side reads as the row above's right-hand side (A = B ≤ C says B ≤ C), which states the
+    step only when the row above is an equation with the same left side; an implication always
+    writes its premise."""
+    return (
+        previous is not None and step.lhs == previous.lhs and previous.relation == "="
+        and step.relation != "=>"
+    )  # fmt: skip
+
+
 def layout_steps(d: Derivation, budget: float) -> list[StepRows]:
     """Every step of ``d`` fitted to ``budget`` ems for lhs, relation and rhs together.
 
@@ -273,8 +284,8 @@ def layout_steps(d: Derivation, budget: float) -> list[StepRows]:
     """
     lhs_texts, previous = [], None
     for step in d.steps:
-        lhs_texts.append("" if previous is not None and step.lhs == previous else to_latex(step.lhs))
-        previous = step.lhs
+        lhs_texts.append("" if continues_lhs(previous, step) else to_latex(step.lhs))
+        previous = step
     stacked = [width(t) > STACK_SHARE * budget for t in lhs_texts]
     column = max((width(t) for t, s in zip(lhs_texts, stacked) if not s), default=0.0)
     first = budget - column - RELATION_WIDTH

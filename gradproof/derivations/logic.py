@@ -237,7 +237,11 @@ def _part_established(part: Any, steps: Sequence[Step]) -> bool:
         return _has_implication(part.lhs, part.rhs, steps) and _has_implication(part.rhs, part.lhs, steps)
     if isinstance(part, Exists):
         return any(_is_witness_of(part, st) for st in steps)
-    return any(_same_relation(part, st.expr) for st in steps)
+    # the step that states a part is nearly always written as the part is: look for it with the
+    # cheap test first, so that ``simplify`` runs on the other steps' large sides only when none is
+    return any(_same_relation(part, st.expr, cheap=True) for st in steps) or any(
+        _same_relation(part, st.expr) for st in steps
+    )
 
 
 def _has_implication(a: Any, b: Any, steps: Sequence[Step]) -> bool:
@@ -257,12 +261,18 @@ def _is_witness_of(claim: Exists, step: Step) -> bool:
     return set(claim.variables) <= bound
 
 
-def _same_relation(a: Any, b: Any) -> bool:
+def _same_relation(a: Any, b: Any, *, cheap: bool = False) -> bool:
+    """Whether relations ``a`` and ``b`` have sides that agree identically (their differences
+    reduce to 0 by ``expand``, or by ``simplify`` unless ``cheap``: both keep the value)."""
     if type(a) is not type(b):
         return False
     if isinstance(a, sp.Implies):
         return a.args == b.args
-    return sp.simplify(a.lhs - b.lhs) == 0 and sp.simplify(a.rhs - b.rhs) == 0
+
+    def zero(diff: sp.Expr) -> bool:
+        return diff == 0 or sp.expand(diff) == 0 or (not cheap and sp.simplify(diff) == 0)
+
+    return zero(a.lhs - b.lhs) and zero(a.rhs - b.rhs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,16 +318,25 @@ def prove_implication(
     premise, conclusion = step.lhs, step.rhs
     if relation_parts(premise) is None or relation_parts(conclusion) is None:
         return StepRecord(index, step.reason, FAILED, "an implication joins two relations (a = b ⇒ c = d)")
-    tried = []
-    for rule in (_by_chain, _by_substitution, _by_rescaling, _by_zero_sum, _by_unique_zero):
+    from gradproof.derivations.prove import SUMS_EVALUATED
+
+    # every rule first on normal forms without SymPy's summation algorithms (seconds on a sum it
+    # cannot evaluate, and most implications need none), then, if none applies, with them
+    for evaluate_sums in (False, True):
+        tried = []
+        token = SUMS_EVALUATED.set(evaluate_sums)
         try:
-            outcome = rule(derivation, premise, conclusion, earlier, seed=seed + index, sizes=sizes)
-        except Exception as exc:  # noqa: BLE001 - a SymPy failure means the rule does not apply
-            outcome = f"{rule.__name__[4:]}: SymPy raised {type(exc).__name__}"
-        if isinstance(outcome, _Outcome):
-            return outcome.record(index, step.reason)
-        if outcome:
-            tried.append(outcome)
+            for rule in (_by_chain, _by_substitution, _by_rescaling, _by_zero_sum, _by_unique_zero):
+                try:
+                    outcome = rule(derivation, premise, conclusion, earlier, seed=seed + index, sizes=sizes)
+                except Exception as exc:  # noqa: BLE001 - a SymPy failure means the rule does not apply
+                    outcome = f"{rule.__name__[4:]}: SymPy raised {type(exc).__name__}"
+                if isinstance(outcome, _Outcome):
+                    return outcome.record(index, step.reason)
+                if outcome:
+                    tried.append(outcome)
+        finally:
+            SUMS_EVALUATED.reset(token)
     why = "; ".join(tried) if tried else "no rule applies"
     return StepRecord(
         index, step.reason, FAILED,
@@ -461,19 +480,20 @@ def _by_rescaling(derivation, premise, conclusion, earlier, **_) -> _Outcome | s
             candidates.append(ratio)
     except Exception:  # noqa: BLE001
         pass
-    for g in candidates:
-        if g.has(sp.Sum, sp.Product, sp.Derivative):
-            continue
-        if not (g.is_zero is False and g.is_finite):
-            continue
-        zero, _how = is_zero(sp.expand(dc - g * dp), facts)
-        if zero:
-            if g == 1:
-                return _Outcome("premise and conclusion state the same equation (their differences agree)")
-            return _Outcome(
-                f"the conclusion's difference is {sp.sstr(g)} times the premise's, a factor that is never 0"
-            )
-    return "rescaling: no nonzero factor turns the premise's difference into the conclusion's"
+    candidates = [g for g in candidates
+                  if not g.has(sp.Sum, sp.Product, sp.Derivative) and g.is_zero is False and g.is_finite]
+    remainders = [sp.expand(dc - g * dp) for g in candidates]
+    # every candidate's remainder expanded first (the factor, when there is one, is usually the
+    # ratio, whose remainder expands to 0): the full test runs on the wrong candidates only when
+    # no candidate is that cheap
+    found = next((g for g, rem in zip(candidates, remainders) if rem == 0), None)
+    if found is None:
+        found = next((g for g, rem in zip(candidates, remainders) if is_zero(rem, facts)[0]), None)
+    if found is None:
+        return "rescaling: no nonzero factor turns the premise's difference into the conclusion's"
+    if found == 1:
+        return _Outcome("premise and conclusion state the same equation (their differences agree)")
+    return _Outcome(f"the conclusion's difference is {sp.sstr(found)} times the premise's, a factor that is never 0")
 
 
 def _by_zero_sum(derivation, premise, conclusion, earlier, **_) -> _Outcome | str | None:

@@ -18,7 +18,7 @@ import sympy as sp
 
 from gradproof.derivations import markup, texmath
 from gradproof.derivations.latex import RELATION_LATEX, to_latex
-from gradproof.derivations.layout import split_rhs
+from gradproof.derivations.layout import continues_lhs, split_rhs
 
 if TYPE_CHECKING:  # pragma: no cover
     from gradproof.derivations.model import Derivation, Example
@@ -102,7 +102,7 @@ def steps_block(d: Derivation) -> str:
     """Every step as one ``$$\\begin{aligned}…\\end{aligned}$$``, reasons in the third column."""
     rows, previous = [], None
     for step in d.steps:
-        lhs = "" if previous is not None and step.lhs == previous else to_latex(step.lhs)
+        lhs = "" if continues_lhs(previous, step) else to_latex(step.lhs)
         pieces = split_rhs(step.rhs, RHS_BUDGET, shrink=False)
         reasons = reason_rows(step.reason)
         for k in range(max(len(pieces), len(reasons))):
@@ -111,7 +111,7 @@ def steps_block(d: Derivation) -> str:
             )
             why = f" && {reasons[k]}" if k < len(reasons) else ""
             rows.append(f"{left}{why}")
-        previous = step.lhs
+        previous = step
     return "$$\n\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n$$"
 
 

@@ -232,7 +232,17 @@ class Derivation:
 
     def expand_definitions(self, expr: sp.Expr, *, numeric_sizes: Mapping | None = None) -> sp.Expr:
         """Replace every defined symbol by its definition (repeatedly: definitions may nest).
-        With ``numeric_sizes``, a definition's numerically stable form is used where it has one."""
+        With ``numeric_sizes``, a definition's numerically stable form is used where it has one.
+        Memoised per derivation (the prover and the witnesses expand the same sides many times),
+        keyed by the definitions too, so that replacing them never reads back a stale expansion."""
+        sizes_key = None if numeric_sizes is None else frozenset(numeric_sizes.items())
+        key = (expr, sizes_key, self.definitions)
+        memo = self.__dict__.setdefault("_expanded", {})
+        if key not in memo:
+            memo[key] = self._expand_definitions(expr, numeric_sizes)
+        return memo[key]
+
+    def _expand_definitions(self, expr: sp.Expr, numeric_sizes: Mapping | None) -> sp.Expr:
         for _ in range(10):
             changed = False
             for d in self.definitions:

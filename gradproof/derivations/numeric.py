@@ -34,7 +34,9 @@ def compile_expr(
 ) -> Callable[[Mapping[str, Any]], Any]:
     """Compile ``expr`` over ``index`` at ``sizes`` for ``backend`` ('numpy' or 'torch')."""
     size_key = tuple(sorted((str(k), v) for k, v in sizes.items()))
-    key = (id(derivation), sp.srepr(expr), index, size_key)
+    # the derivation itself (compared by identity), not its id, which a later object may reuse; the
+    # expression itself, not its srepr (printing it costs more than compiling a small one)
+    key = (derivation, expr, index, size_key)
     if (key, backend) in _CACHE:
         return _CACHE[key, backend]
     if key not in _CACHE:
@@ -117,7 +119,7 @@ def _entries(derivation: Derivation, expr: sp.Expr, index: tuple, sizes: Mapping
 
     def cse(exprs: Any) -> Any:  # common subexpressions found once for both backends
         if not found:
-            found.append(sp.cse(exprs))
+            found.append(sp.cse(exprs, order="none"))
         return found[0]
 
     return shape, arg_symbols, layout, entries, cse

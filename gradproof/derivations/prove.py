@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
@@ -76,7 +77,49 @@ def in_range(value: sp.Expr, lo: sp.Expr, hi: sp.Expr, facts: Any = True) -> sp.
     cond = sp.And(sp.Ge(value, lo), sp.Le(value, hi))
     if cond in (sp.true, sp.false) or facts is True:
         return cond
-    return sp.refine(cond, facts)
+    return refine_by_ranges(cond, facts)
+
+
+def _bounds(facts: Any) -> tuple[dict, dict]:
+    """The lower and upper bounds that ``facts`` (a conjunction of predicates) state for each
+    symbol: ``Q.ge(k, lo)`` and ``Q.le(k, hi)``."""
+    lower: dict = {}
+    upper: dict = {}
+    for fact in sp.And.make_args(facts) if isinstance(facts, sp.Basic) else ():
+        if isinstance(fact, sp.assumptions.AppliedPredicate) and len(fact.arguments) == 2:
+            x, bound = fact.arguments
+            if fact.function == sp.Q.ge:
+                lower.setdefault(x, []).append(bound)
+            elif fact.function == sp.Q.le:
+                upper.setdefault(x, []).append(bound)
+    return lower, upper
+
+
+def _decide_le(a: sp.Expr, b: sp.Expr, lower: dict, upper: dict) -> sp.Basic | None:
+    """``a ≤ b`` decided from one stated bound and SymPy's assumptions on the rest: true when
+    a ≤ u ≤ b or a ≤ l' ≤ b for a stated bound (a ≤ u, l' ≤ b), false when b < l ≤ a or
+    b ≤ u < a; None when no single bound decides it."""
+    if any((b - u).is_nonnegative for u in upper.get(a, ())) or any((l - a).is_nonnegative for l in lower.get(b, ())):
+        return sp.true
+    if any((l - b).is_positive for l in lower.get(a, ())) or any((a - u).is_positive for u in upper.get(b, ())):
+        return sp.false
+    return None
+
+
+def refine_by_ranges(expr: sp.Basic, facts: Any) -> sp.Basic:
+    """``sp.refine(expr, facts)`` for the index-range conditions (k ≤ d + 1 given k ≤ d) in
+    ``expr``: each ``a ≤ b`` that one bound stated in ``facts`` decides is replaced by its truth
+    value first — SymPy's ``refine`` spends about a second failing to combine k ≤ d with
+    d ≤ d + 1 —, then ``refine`` runs on the rest."""
+    lower, upper = _bounds(facts)
+    decided = {}
+    for rel in expr.atoms(sp.Le, sp.Ge):
+        small, big = (rel.lhs, rel.rhs) if isinstance(rel, sp.Le) else (rel.rhs, rel.lhs)
+        truth = _decide_le(small, big, lower, upper)
+        if truth is not None:
+            decided[rel] = truth
+    expr = expr.xreplace(decided) if decided else expr
+    return expr if expr in (sp.true, sp.false) else sp.refine(expr, facts)
 
 
 def _split_body(function: sp.Expr, var: sp.Symbol, lo: sp.Expr, hi: sp.Expr, *, facts: Any = True) -> sp.Expr:
@@ -548,18 +591,36 @@ class NormalForms:
         e = reduce_sums(e, facts)
         # refine only where it has work to do (index-range Piecewise from summing a delta): on a
         # large expression without one it costs seconds and changes nothing
-        e = e.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: sp.refine(x, facts))
+        e = e.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: refine_by_ranges(x, facts))
         e = reduce_sums(derivation.apply_facts(e), facts)
         return derivation.apply_facts(e), facts
 
 
-def normalize(derivation: Derivation, expr: sp.Expr, *, evaluate_sums: bool = True) -> tuple[sp.Expr, Any]:
+# the normal forms of the derivation being proved (set by :func:`prove` for its duration): the
+# rules of gradproof.derivations.logic normalize the same premises and conclusions again and again
+_ACTIVE_FORMS: ContextVar[NormalForms | None] = ContextVar("gradproof_active_forms", default=None)
+
+
+def _forms_for(derivation: Derivation) -> NormalForms:
+    forms = _ACTIVE_FORMS.get()
+    return forms if forms is not None and forms.derivation is derivation else NormalForms(derivation)
+
+
+# whether :func:`normalize` tries SymPy's summation algorithms when not told (see prove_implication)
+SUMS_EVALUATED: ContextVar[bool] = ContextVar("gradproof_sums_evaluated", default=True)
+
+
+def normalize(derivation: Derivation, expr: sp.Expr, *, evaluate_sums: bool | None = None) -> tuple[sp.Expr, Any]:
     """``expr`` with definitions expanded, derivatives evaluated, summation indices renamed apart,
     sums reduced and the derivation's facts applied; returns it with the facts (index ranges,
     stated predicates, each summation index's own range) that later reductions may use.
     ``evaluate_sums=False``: SymPy's summation algorithms are not tried (see
-    :func:`doit_keeping_sums`)."""
-    return NormalForms(derivation).of(expr, evaluate_sums=evaluate_sums)
+    :func:`doit_keeping_sums`).  Within :func:`prove` the forms are computed once per derivation
+    (and summation indices renamed alike in all of them).  ``evaluate_sums`` defaults to
+    :data:`SUMS_EVALUATED` (true unless a caller sets it)."""
+    if evaluate_sums is None:
+        evaluate_sums = SUMS_EVALUATED.get()
+    return _forms_for(derivation).of(expr, evaluate_sums=evaluate_sums)
 
 
 def prove_step(
@@ -583,7 +644,7 @@ def prove_step(
     chained = logic.chain_of_steps(step, earlier)  # rows of an align* joined: no SymPy needed
     if chained is not None:
         return chained.record(index, step.reason)
-    forms = NormalForms(derivation) if forms is None else forms
+    forms = _forms_for(derivation) if forms is None else forms
     lhs, rhs = step.lhs, step.rhs
     try:
         # each side on its own: their difference may already have cancelled the evidence
@@ -612,12 +673,17 @@ def prove_step(
         fallback_reason = how
     else:
         fallback_reason = "SymPy could not show the relation"
-    try:
-        outcome = logic.prove_relation(derivation, step, earlier)
-    except Exception:  # noqa: BLE001 - a rule that fails to apply leaves the step to the point checks
-        outcome = None
-    if outcome is not None:
-        return outcome.record(index, step.reason)
+    # the rules first on normal forms without SymPy's summation algorithms, then with them
+    for evaluate_sums in (False, True):
+        token = SUMS_EVALUATED.set(evaluate_sums)
+        try:
+            outcome = logic.prove_relation(derivation, step, earlier)
+        except Exception:  # noqa: BLE001 - a rule that fails to apply leaves the step to the point checks
+            outcome = None
+        finally:
+            SUMS_EVALUATED.reset(token)
+        if outcome is not None:
+            return outcome.record(index, step.reason)
     ok, detail, witness = check_at_points(derivation, lhs, rhs, step.relation, seed=seed + index, sizes=sizes)
     if ok:
         return StepRecord(index, step.reason, CHECKED, f"{fallback_reason}; {detail}")
@@ -631,8 +697,12 @@ def prove(derivation: Derivation, *, seed: int = 0, sizes: Sequence[int] | None 
 
     forms = NormalForms(derivation)
     records: list[StepRecord] = []
-    for k, st in enumerate(derivation.steps):
-        earlier = tuple(zip(derivation.steps[:k], records))
-        records.append(prove_step(derivation, st, k + 1, seed=seed, sizes=sizes, forms=forms, earlier=earlier))
+    token = _ACTIVE_FORMS.set(forms)
+    try:
+        for k, st in enumerate(derivation.steps):
+            earlier = tuple(zip(derivation.steps[:k], records))
+            records.append(prove_step(derivation, st, k + 1, seed=seed, sizes=sizes, forms=forms, earlier=earlier))
+    finally:
+        _ACTIVE_FORMS.reset(token)
     established = statement_established(derivation.statement, derivation.steps)
     return ProofResult(derivation.name, tuple(records), established)

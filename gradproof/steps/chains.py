@@ -22,7 +22,7 @@ from gradproof.steps.tokens import MAX_ROW_TOKENS, Row, _has_relation, block_row
 
 # how each relation is written when a step is shown
 REL_LATEX = {"=": "=", "<": "<", ">": ">", "<=": r"\le", ">=": r"\ge", "!=": r"\neq", ":=": ":=",
-             "≈": r"\approx", "∝": r"\propto"}  # fmt: skip
+             "≈": r"\approx", "∝": r"\propto", "=>": r"\Longrightarrow"}  # fmt: skip
 
 
 @dataclass
@@ -66,7 +66,16 @@ def logical_rows(source: Source) -> list[LogicalRow]:
         current: LogicalRow | None = None
         for row in block_rows(source, block):
             tokens = row.tokens
+            stacked = bool(tokens) and tokens[0].type == "STACK"
+            if stacked:  # \rlap{$A$}: the braces go, and A waits for its relation on the next row
+                tokens = tokens[2:-1] if len(tokens) > 2 and tokens[1].type == "LGROUP" else tokens[1:]
             if not tokens:
+                continue
+            if stacked:
+                if pending is not None:
+                    raise source.error(row.offset, "a second left side set on its own row (\\rlap) before "
+                                       "the first one's relation")  # fmt: skip
+                pending = LogicalRow(list(tokens), row.offset, [row], number)
                 continue
             if not _has_relation(tokens):
                 if current is not None and pending is None:
@@ -84,12 +93,41 @@ def logical_rows(source: Source) -> list[LogicalRow]:
             else:
                 current = LogicalRow(list(tokens), row.offset, [row], number)
             out.append(current)
+        if pending is not None and _has_relation(pending.tokens):  # a stacked row ending the block
+            out.append(pending)
         # a block's trailing expression with no relation states nothing to check
     for lrow in out:
         if len(lrow.tokens) > MAX_ROW_TOKENS:
             raise source.error(lrow.offset, f"a formula of {len(lrow.tokens)} symbols, more than the "
                                f"{MAX_ROW_TOKENS} the checker reads in one row (split it into steps)")  # fmt: skip
         lrow.tree = parse_tokens(source, lrow.tokens, end_offset=lrow.offset)
+    return out
+
+
+def _implications(source: Source, lrow: LogicalRow, kids: list) -> list:
+    """A row with ⟹: its parts as relations joined by ``=>`` tokens, in the shape of an ordinary
+    row whose sides are ``statement`` trees (lhs tree, relation token, rhs tree)."""
+    segments: list[list] = [[]]
+    arrows = []
+    for kid in kids:
+        if isinstance(kid, Token) and kid.type == "REL" and str(kid.value) == "=>":
+            segments.append([])
+            arrows.append(kid)
+        else:
+            segments[-1].append(kid)
+    out: list = []
+    for q, seg in enumerate(segments):
+        if q == 0 and not seg:
+            continue  # the row starts with ⟹: its premise is the statement before it
+        if len(seg) != 3 or not isinstance(seg[0], Tree) or not isinstance(seg[2], Tree):
+            at = seg[0] if seg and isinstance(seg[0], Token) else arrows[max(q - 1, 0)]
+            raise source.error(getattr(at, "start_pos", lrow.offset), "each side of ⟹ is one relation (a = b ⟹ c = d)")
+        if str(seg[1].value) == "=>":  # pragma: no cover - split above
+            raise source.error(seg[1].start_pos, "⟹ needs a relation on each side")
+        statement = Tree("statement", list(seg))
+        if out or q > 0:
+            out.append(arrows[q - 1])
+        out.append(statement)
     return out
 
 
@@ -101,6 +139,11 @@ def relations(source: Source, rows: list[LogicalRow]) -> list[Relation]:
     for lrow in rows:
         kids = lrow.tree.children
         line, _ = source.position(lrow.offset)
+        if any(isinstance(k, Token) and k.type == "REL" and str(k.value) == "=>" for k in kids):
+            kids = _implications(source, lrow, kids)
+        elif previous_rhs is not None and _is_statement(previous_rhs[0]) and not (kids and isinstance(kids[0], Tree)):
+            raise source.error(lrow.offset, "this row continues an implication's conclusion with a relation "
+                               "between numbers: write ⟹ and a relation, or start a new row with its left side")  # fmt: skip
         if kids and isinstance(kids[0], Tree):
             lhs = (kids[0], display(source, _tree_tokens(kids[0])))
             pairs = kids[1:]
@@ -122,6 +165,18 @@ def relations(source: Source, rows: list[LogicalRow]) -> list[Relation]:
             lhs = rhs
         previous_rhs = lhs
     return out
+
+
+def _is_statement(tree: Any) -> bool:
+    return isinstance(tree, Tree) and tree.data == "statement"
+
+
+def statement_of(tree: Any) -> tuple | None:
+    """(lhs tree, relation, rhs tree) of a side of an implication, or None for an ordinary side."""
+    if not _is_statement(tree):
+        return None
+    lhs, rel, rhs = tree.children
+    return lhs, str(rel.value), rhs
 
 
 def _tree_tokens(tree: Any) -> list[Token]:

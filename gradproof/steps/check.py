@@ -22,11 +22,11 @@ from typing import Any
 
 import sympy as sp
 
-from gradproof.derivations.model import Step
+from gradproof.derivations.model import Input, Step
 from gradproof.derivations.prove import CHECKED, FAILED, SHOWN, StepRecord, prove_step
 from gradproof.errors import InputError
 from gradproof.steps.chains import Relation, logical_rows, relations
-from gradproof.steps.context import index_symbol
+from gradproof.steps.context import Domain, index_symbol
 from gradproof.steps.declarations import declare, definition_target
 from gradproof.steps.errors import StepsSyntaxError
 from gradproof.steps.points import StepsDerivation
@@ -38,7 +38,8 @@ from gradproof.steps.tensors import as_component, is_tensor
 # the largest file read, and the most relations checked in one file (each takes a second or more)
 MAX_FILE_BYTES = 4_000_000
 MAX_RELATIONS = 500
-_MODEL_RELATION = {"=": "=", ":=": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "!=": "!="}
+_MODEL_RELATION = {"=": "=", ":=": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "!=": "!=", "=>": "=>"}
+_SYMPY_RELATION = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt, "<=": sp.Le, ">=": sp.Ge, "!=": sp.Ne}
 _COMPOSE = {("=", r): r for r in ("=", "<", ">", "<=", ">=")} | {(r, "="): r for r in ("<", ">", "<=", ">=")} | {
     ("<", "<"): "<", ("<", "<="): "<", ("<=", "<"): "<", ("<=", "<="): "<=",
     (">", ">"): ">", (">", ">="): ">", (">=", ">"): ">", (">=", ">="): ">=",
@@ -187,19 +188,55 @@ def analyse(source: Source) -> Analysis:
     hidden: dict = {}
     cache: dict[int, Any] = {}  # a row's right side is the next row's left side: build it once
 
+    names: dict = {}  # summation indices named alike across the file (see _build_side)
+
     def side(tree: Any) -> Any:
         if id(tree) not in cache:
-            cache[id(tree)] = (decl.builder.expr(tree, {}), tree)  # the tree kept alive with its id
+            cache[id(tree)] = (_build_side(source, decl.builder, tree, names), tree)  # the tree kept alive with its id
         return cache[id(tree)][0]
 
     for rel in rels:
         if rel.defines is not None:
             built.append(Built(rel, side(rel.lhs), side(rel.rhs), "defined"))
             continue
+        if rel.relation == "=>":
+            premise, conclusion = side(rel.lhs), side(rel.rhs)
+            if not (isinstance(premise, sp.Rel) and isinstance(conclusion, sp.Rel)):
+                raise source.error(rel.offset, "an implication joins two relations (a = b ⟹ c = d); "
+                                   "the row before this ⟹ ends with a formula, not a relation")  # fmt: skip
+            built.append(Built(rel, premise, conclusion, "=>"))
+            continue
         lhs, rhs = _components(source, rel, side(rel.lhs), side(rel.rhs), hidden)
         built.append(Built(rel, lhs, rhs, rel.relation))
     derivation = _derivation(source, ctx, built, hidden)
     return Analysis(source, built, derivation, ctx)
+
+
+def _build_side(source: Source, builder: Any, tree: Any, names: dict) -> Any:
+    """A side's SymPy value; a side of an implication is a relation, built unevaluated (so that
+    x = x stays a statement, not True).  Its summation indices get one name per (name, range)
+    across the file (:func:`~gradproof.derivations.prove.rename_bound`), so a sum written in two
+    implications is the same expression and a chain of implications can be matched."""
+    from gradproof.derivations.prove import rename_bound
+    from gradproof.steps.chains import statement_of
+
+    def build(t: Any) -> Any:
+        value = builder.expr(t, {})
+        if isinstance(value, sp.Basic) and value.has(sp.Sum, sp.Product):
+            value = rename_bound(value, names)[0]
+        return value
+
+    statement = statement_of(tree)
+    if statement is None:
+        return builder.expr(tree, {})
+    lhs_tree, rel, rhs_tree = statement
+    if rel not in _MODEL_RELATION or rel == ":=":
+        raise source.error(tree.children[1].start_pos, f"{tree.children[1].value} cannot be a side of an implication")
+    lhs, rhs = build(lhs_tree), build(rhs_tree)
+    for value in (lhs, rhs):
+        if is_tensor(value) or not isinstance(value, sp.Basic):
+            raise source.error(tree.children[1].start_pos, "a side of an implication relates two scalar formulas")
+    return _SYMPY_RELATION[rel](lhs, rhs, evaluate=False)
 
 
 def _mark_definitions(rels: list[Relation], ctx: Any) -> None:
@@ -284,6 +321,7 @@ def _derivation(source: Source, ctx: Any, built: list[Built], hidden: dict) -> S
     sizes = {s: max(v, ctx.min_sizes.get(s, 1)) for s, v in sizes.items()}
     last = steps[-1].expr if steps else sp.true
     return StepsDerivation(
+        inputs=_inputs(ctx),
         name=source.name, title=source.name, summary="", statement=last, steps=steps,
         definitions=tuple(d for d in ctx.definitions.values() if d is not None),
         assumptions=ctx.assumptions(), index_ranges=ranges, sizes=sizes, min_sizes=dict(ctx.min_sizes),
@@ -291,16 +329,39 @@ def _derivation(source: Source, ctx: Any, built: list[Built], hidden: dict) -> S
     )  # fmt: skip
 
 
+def _inputs(ctx: Any) -> tuple[Input, ...]:
+    """The file's free quantities, for the prover's rules that need to know them: a premise
+    ``v = e`` may be substituted only for an input v (never for a defined name), and a fact
+    ``F(x) ≥ 0`` instantiated only at values of x's whole domain — so the kind is ``positive``
+    or ``real`` only when the file assumes exactly x > 0 or nothing about x."""
+    out = []
+    for table in (ctx._symbols, ctx._bases):
+        for name, sym in table.items():
+            if name in ctx.definitions or name in ctx.randoms or name in ctx.sizes or name in ctx.indices:
+                continue
+            if name in ctx.functions or not isinstance(sym, (sp.Symbol, sp.IndexedBase)):
+                continue
+            domain = ctx.domain(name)
+            kind = "real" if domain.is_default() else "positive" if domain == Domain(0, None, True) else "constrained"
+            out.append(Input(sym, (), kind))
+    return tuple(out)
+
+
 # ----------------------------------------------------------------------------------------------
 
 
-def establish(analysis: Analysis, lhs: Any, rhs: Any, op: str, index: int, latex: str = "") -> StepRecord:
-    """``lhs op rhs`` through the prover (``≈`` and ``∝`` are never established)."""
+def establish(
+    analysis: Analysis, lhs: Any, rhs: Any, op: str, index: int, latex: str = "", earlier: Any = ()
+) -> StepRecord:
+    """``lhs op rhs`` through the prover (``≈`` and ``∝`` are never established); ``earlier``:
+    the rows before it with their records, which the prover's rules may cite (an implication
+    through earlier implications, an inequality from an earlier fact F ≥ 0) — only those that
+    hold, and a rule resting on a row checked at points is itself reported checked."""
     if op not in _MODEL_RELATION:
         return StepRecord(index, latex, FAILED, f"{op} states an approximation, which is not checked")
     step = Step(lhs, rhs, latex, _MODEL_RELATION[op])
     try:
-        return prove_step(analysis.derivation, step, index, seed=0)
+        return prove_step(analysis.derivation, step, index, seed=0, earlier=tuple(earlier))
     except Exception as exc:  # noqa: BLE001 - SymPy failing on a step is "not established", never a crash
         return StepRecord(index, latex, FAILED, f"could not be evaluated (SymPy raised {type(exc).__name__})")
 
@@ -321,13 +382,15 @@ def run(analysis: Analysis) -> StepReport:
     # per chain: the last expression that follows from the chain's start, and the relation the
     # rows since then claim between it and the current row's left side
     good: dict[int, list] = {}
+    earlier: list = []  # (step, record) of every row checked so far, for the prover's rules
     for k, b in enumerate(analysis.built):
         rel = b.relation
         if b.op == "defined":
             report.steps.append(StepResult(rel.line, "defined", rel.latex, "definition"))
             good[rel.chain] = [b.rhs, "="]
             continue
-        record = establish(analysis, b.lhs, b.rhs, b.op, k + 1, rel.latex)
+        record = establish(analysis, b.lhs, b.rhs, b.op, k + 1, rel.latex, earlier)
+        earlier.append((Step(b.lhs, b.rhs, rel.latex, _MODEL_RELATION.get(b.op, "=")), record))
         result = StepResult(rel.line, status_of(record), rel.latex, record.detail)
         if rel.starts_chain or rel.chain not in good:
             good[rel.chain] = [b.lhs, "="]

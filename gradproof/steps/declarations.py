@@ -14,6 +14,7 @@ from typing import Any
 import sympy as sp
 from lark import Token, Tree
 
+from gradproof.steps.tensors import is_tensor
 from gradproof.steps.context import KEYWORDS, Context, Domain, FunctionInfo, IndexInfo, SumFact, index_symbol
 from gradproof.steps.expectation import DISTRIBUTIONS, random_quantity
 from gradproof.steps.parse import Builder, parse_tokens
@@ -360,7 +361,7 @@ class Declarations:
                 scope = {p: s for p, s in zip(params, info.params)}
                 try:  # with numbers for parameters; a function of vectors has no such form
                     value = b.expr(body, scope)
-                    info.body = None if hasattr(value, "ranges") else value
+                    info.body = None if is_tensor(value) else value  # (sp.Indexed has .ranges too)
                 except Exception:  # noqa: BLE001 - the formula is read again at each call
                     info.body = None
             elif defaults:
@@ -418,7 +419,7 @@ class Declarations:
                 indices.append(sym)
         ctx.definitions.pop(name, None)
         value = b.expr(body, scope)
-        if hasattr(value, "ranges"):
+        if is_tensor(value):  # not hasattr(value, "ranges"): an entry u_m (sp.Indexed) has one too
             raise self.source.error(_first_offset(body), "a definition of a vector: define it per component (p_a = …)")
         if indices:
             target = ctx.base(name) if name not in ctx._bases else ctx._bases[name]

@@ -61,6 +61,11 @@ def diagnose(analysis: Any, built: Any, record: Any) -> dict | None:
     if undefined is not None:
         return {"kind": "other", "text": undefined}
     if record.counterexample is None:
+        if op == "=>":
+            return {"kind": "other", "text": "an implication is established only by rules, never at random points "
+                    "(a premise such as KL = 0 holds where no random point lands): substituting an input "
+                    "(v = e), a nonzero factor, a zero sum of nonnegative terms, a unique zero, or a chain "
+                    "of earlier implications; none applies here"}  # fmt: skip
         if op not in ("=", "<", ">", "<=", ">=", "!="):
             return {"kind": "other", "text": f"{op} states an approximation: only =, <, >, \\le, \\ge, \\neq are checked"}
         return None

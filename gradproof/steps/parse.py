@@ -45,7 +45,7 @@ def _parser() -> Lark:
 _TOKEN_NAMES = {
     "REL": "a relation", "RGROUP": "'}'", "LGROUP": "'{'", "RPAREN": "')'", "LPAREN": "'('",
     "RBRACK": "']'", "LBRACK": "'['", "SUB": "'_'", "SUP": "'^'", "SEP": "','", "$END": "the end of the row",
-    "ABSR": "a closing '|'", "NORMR": "a closing '\\|'", "RSET": "'\\}'",
+    "ABSR": "a closing '|'", "NORMR": "a closing '\\|'", "RSET": "'\\}'", "RCEIL": "'\\rceil'", "RFLOOR": "'\\rfloor'",
 }  # fmt: skip
 
 
@@ -187,6 +187,71 @@ class Builder:
     def _abs(self, t: Tree, scope: dict) -> Any:
         value = self.expr(t.children[1], scope)
         return value.map(sp.Abs) if is_tensor(value) else sp.Abs(value)
+
+    def _at_point(self, t: Tree, scope: dict) -> Any:
+        """``\\left. f \\right|_{p = (\\frac12, \\frac12),\\ n = 2}``: f at exact values of
+        declared vectors, scalars and sizes (an ``At``, a statement about numbers).  A vector's
+        value lists every entry: its length must be its size at the point."""
+        from gradproof.derivations.logic import At
+        from gradproof.steps.context import _single_name
+
+        value = self.scalar(self.expr(t.children[1], scope), t)
+        arg = t.children[4]
+        inner = next((c for c in arg.children if isinstance(c, Tree)), None) if isinstance(arg, Tree) else None
+        rels = [c for c in inner.children if isinstance(c, Tree)] if inner is not None else []
+        if not rels:
+            raise self.error(t, "an evaluation bar names its point: \\right|_{x = 1,\\ n = 2}")
+        ctx, sizes, point = self.ctx, {}, []
+        pending, given = [], set()
+        for rel in rels:
+            kids = rel.children
+            name_tok = _single_name(kids[0]) if len(kids) == 3 and str(kids[1].value) == "=" else None
+            if name_tok is None:
+                raise self.error(rel, "each part of the point is name = value (x = 1, p = (1/2, 1/2), n = 2)")
+            name = str(name_tok.value)
+            if name in given:
+                raise self.error(rel, f"{name} is given twice in the point")
+            given.add(name)
+            if name in ctx.sizes:
+                size = self.scalar(self.expr(kids[2], scope), rel)
+                if not (size.is_Integer and size > 0):
+                    raise self.error(rel, f"the size {name} at a point is a positive whole number")
+                sizes[ctx.sizes[name]] = size
+                point.append((ctx.sizes[name], size))
+            elif name in ctx.vectors:
+                pending.append((rel, name, kids[2]))
+            elif name in ctx.indices or name in ctx.definitions or name in ctx.functions:
+                raise self.error(rel, f"{name} is not an input: a point gives values to inputs and sizes")
+            else:
+                number = self._exact(self.expr(kids[2], scope), rel)
+                point.append((ctx.symbol(name), number))
+        for rel, name, tree in pending:
+            while isinstance(tree, Tree) and tree.data in ("product", "postfix") and len(tree.children) == 1:
+                tree = tree.children[0]
+            entries = tree.children[1] if isinstance(tree, Tree) and tree.data in ("paren", "bracket") else None
+            if entries is None:
+                raise self.error(rel, f"the value of the vector {name} lists its entries: {name} = (a, b, …)")
+            numbers = [self._exact(self.expr(c.children[0], scope), rel) for c in entries.children if isinstance(c, Tree)]
+            if len(ctx.vectors[name]) != 1:
+                raise self.error(rel, f"{name} is a matrix: a point gives values to scalars and vectors")
+            lo, hi = ctx.vectors[name][0]
+            length = sp.sympify(hi).xreplace(sizes) - sp.sympify(lo) + 1
+            if not (length.is_Integer and int(length) == len(numbers)):
+                raise self.error(rel, f"{name} has {sp.sstr(length)} entries at this point, {len(numbers)} given "
+                                 "(give its size too: n = 2)")  # fmt: skip
+            point.append((ctx.base(name), tuple(numbers)))
+        return At.make(value, point)
+
+    def _exact(self, value: Any, where: Any) -> Any:
+        if not (isinstance(value, sp.Basic) and value.is_number and value.is_real and not value.has(sp.Float)):
+            raise self.error(where, "a value at a point is an exact number (a fraction, not a decimal)")
+        return value
+
+    def _ceil(self, t: Tree, scope: dict) -> Any:
+        return sp.ceiling(self.scalar(self.expr(t.children[1], scope), t))
+
+    def _floor(self, t: Tree, scope: dict) -> Any:
+        return sp.floor(self.scalar(self.expr(t.children[1], scope), t))
 
     def _norm(self, t: Tree, scope: dict) -> Any:
         return self.norm(t, self.expr(t.children[1], scope), None, scope)

@@ -39,6 +39,8 @@ RELATIONS = {
     "\\geq": ">=", "\\geqslant": ">=", "\\ne": "!=", "\\neq": "!=", "\\lt": "<", "\\gt": ">",
     "\\coloneqq": ":=", "\\triangleq": ":=", "\\equiv": "=", "\\approx": "≈", "\\simeq": "≈",
     "\\cong": "≈", "\\propto": "∝", "≤": "<=", "≥": ">=", "≠": "!=", "≈": "≈",
+    # an implication between two relations (a = b ⟹ c = d), read by chains.py
+    "\\Longrightarrow": "=>", "\\implies": "=>", "\\Rightarrow": "=>", "⟹": "=>", "⇒": "=>",
 }  # fmt: skip
 # commands dropped with nothing else
 _DROP = {
@@ -54,6 +56,8 @@ _DROP_ARG = {"\\label", "\\tag", "\\tag*", "\\phantom", "\\hphantom", "\\vphanto
 # commands whose {…} argument is kept as a group
 _KEEP_ARG = {"\\boxed", "\\mathrlap", "\\mathllap", "\\mathclap", "\\rlap", "\\llap", "\\clap",
              "\\smash", "\\underline", "\\displaylines", "\\bbox", "\\fbox", "\\cancelto"}  # fmt: skip
+# a left side set on a row of its own, its relation on the next row: &\rlap{$\displaystyle A$} \\ &= B
+_STACK = {"\\rlap", "\\mathrlap"}
 _SIZES = {"\\left", "\\right", "\\bigl", "\\bigr", "\\Bigl", "\\Bigr", "\\biggl", "\\biggr", "\\Biggl",
           "\\Biggr", "\\big", "\\Big", "\\bigg", "\\Bigg", "\\bigm", "\\Bigm"}  # fmt: skip
 _TEXT = {"\\text", "\\textrm", "\\textit", "\\textbf", "\\textsf", "\\texttt", "\\textnormal", "\\mbox",
@@ -74,6 +78,7 @@ _SIMPLE = {
     "\\lim": "LIM", "\\infty": "INFTY", "\\dots": "DOTS", "\\ldots": "DOTS", "\\cdots": "DOTS",
     "\\in": "IN", "\\to": "TO", "\\rightarrow": "TO", "\\longrightarrow": "TO", "\\sim": "SIM",
     "\\{": "LSET", "\\}": "RSET", "\\lbrace": "LSET", "\\rbrace": "RSET", "\\substack": "SUBSTACK",
+    "\\lceil": "LCEIL", "\\rceil": "RCEIL", "\\lfloor": "LFLOOR", "\\rfloor": "RFLOOR",
     "\\prime": "APOS", "\\top": "NAME", "\\intercal": "NAME", "\\mid": "SEP", "\\parallel": "SEP",
 }  # fmt: skip
 _UNICODE = {
@@ -90,7 +95,7 @@ _UNICODE = {
 }  # fmt: skip
 # significant tokens after which a | opens (before anything else it closes, if one is open)
 _OPENS_AFTER = {None, "REL", "PLUS", "MINUS", "TIMES", "DIV", "ODOT", "PM", "LGROUP", "LPAREN", "LBRACK",
-                "LSET", "SEP", "FUNC", "SUM", "PROD", "ABSL", "NORML", "SUB", "SUP", "IN", "TO", "SIM",
+                "LSET", "SEP", "FUNC", "SUM", "PROD", "ABSL", "NORML", "LCEIL", "LFLOOR", "SUB", "SUP", "IN", "TO", "SIM",
                 "ROWSEP", "FRAC", "SQRT", "BINOM", "LIM"}  # fmt: skip
 # English words that make a \text{…} a reason or a condition, never a name
 _PROSE_WORDS = {"if", "for", "where", "since", "and", "or", "by", "with", "when", "as", "so", "then",
@@ -305,9 +310,9 @@ def _make_row(source: Source, block: Block, cells: list[list[Token]], start: int
 def _has_relation(tokens: list[Token]) -> bool:
     depth = 0
     for t in tokens:
-        if t.type in ("LGROUP", "LPAREN", "LBRACK", "LSET", "ABSL", "NORML"):
+        if t.type in ("LGROUP", "LPAREN", "LBRACK", "LSET", "ABSL", "NORML", "LCEIL", "LFLOOR"):
             depth += 1
-        elif t.type in ("RGROUP", "RPAREN", "RBRACK", "RSET", "ABSR", "NORMR"):
+        elif t.type in ("RGROUP", "RPAREN", "RBRACK", "RSET", "ABSR", "NORMR", "RCEIL", "RFLOOR"):
             depth -= 1
         elif t.type == "REL" and depth == 0:
             return True
@@ -360,10 +365,13 @@ def classify(source: Source, raw: list[Token]) -> list[Token]:
     bars: list[str] = []  # open | and \| (innermost last)
     hint: str | None = None  # "open"/"close" from \left, \right, \bigl, \bigr
     raw = _split_digit_arguments(source, raw)
+    eval_bars: set[int] = set()  # positions in raw of the \right of \left. … \right|_{…}
     k = 0
 
     def emit(tok: Token) -> None:
+        nonlocal hint
         out.append(tok)
+        hint = None  # \left and \right size the delimiter right after them, nothing later
 
     while k < len(raw):
         tok = raw[k]
@@ -374,8 +382,16 @@ def classify(source: Source, raw: list[Token]) -> list[Token]:
                 continue
             if val in _SIZES:
                 nxt = raw[k + 1] if k + 1 < len(raw) else None
+                if k in eval_bars:  # \right|_{x = a}: the bar of an evaluation at a point
+                    emit(_retype(tok, "EVALR", "|", raw[k + 1]))
+                    k += 2
+                    continue
                 if nxt is not None and nxt.type == "OTHER" and nxt.value == ".":
-                    k += 2  # \left. and \right. mark nothing
+                    closer = _evaluation_bar(raw, k) if val == "\\left" else None
+                    if closer is not None:  # \left. f(x) \right|_{x = a}
+                        eval_bars.add(closer)
+                        emit(_retype(tok, "EVALL", ".", nxt))
+                    k += 2  # otherwise \left. and \right. mark nothing
                     continue
                 hint = "open" if val in ("\\left",) or val.endswith("l") else "close" if (
                     val == "\\right" or val.endswith("r")) else None  # fmt: skip
@@ -387,6 +403,17 @@ def classify(source: Source, raw: list[Token]) -> list[Token]:
                 continue
             if val == "\\textcolor":
                 _, end = _argument(raw, k + 1)
+                k = end + 1
+                continue
+            if val in _STACK and not _significant(out) and _argument(raw, k + 1)[1] == len(raw) - 1:
+                # a whole cell \rlap{$…$}: a left side set on a row of its own (its relation
+                # comes on the next row); chains.py reads the mark
+                emit(_retype(tok, "STACK"))
+                k += 1
+                continue
+            if val == "\\resizebox":  # \resizebox{width}{height}{…}: a display wrapper
+                _, end = _argument(raw, k + 1)
+                _, end = _argument(raw, end + 1)
                 k = end + 1
                 continue
             if val in _KEEP_ARG:
@@ -545,6 +572,24 @@ def classify(source: Source, raw: list[Token]) -> list[Token]:
     return _finish(source, out, bars)
 
 
+def _evaluation_bar(raw: list[Token], k: int) -> int | None:
+    """For ``\\left.`` at ``raw[k]``: the position of its matching ``\\right`` when that is
+    ``\\right|_`` (or ``\\right\\vert_``), an evaluation at a point; else None."""
+    depth = 0
+    for q in range(k, len(raw)):
+        t = raw[q]
+        if t.type == "CMD" and t.value == "\\left":
+            depth += 1
+        elif t.type == "CMD" and t.value == "\\right":
+            depth -= 1
+            if depth == 0:
+                bar = raw[q + 1] if q + 1 < len(raw) else None
+                is_bar = bar is not None and (bar.type == "BAR" or (bar.type == "CMD" and bar.value in ("\\vert", "\\rvert")))
+                after = raw[q + 2] if q + 2 < len(raw) else None
+                return q if is_bar and after is not None and after.type == "USCORE" else None
+    return None
+
+
 _TWO_ARGUMENTS = {"\\frac", "\\tfrac", "\\dfrac", "\\cfrac", "\\binom", "\\dbinom", "\\tbinom"}
 
 
@@ -597,13 +642,13 @@ def _unmatched_bars_separate(out: list[Token]) -> list[Token]:
     """A bar with no partner inside its brackets separates arguments: KL(p \\| q), P(A | B)."""
     stack: list[int] = []  # positions of open brackets and bars
     for q, t in enumerate(out):
-        if t.type in ("LPAREN", "LBRACK", "LGROUP", "LSET", "ABSL", "NORML"):
+        if t.type in ("LPAREN", "LBRACK", "LGROUP", "LSET", "ABSL", "NORML", "LCEIL", "LFLOOR"):
             stack.append(q)
         elif t.type in ("ABSR", "NORMR"):
             want = "ABSL" if t.type == "ABSR" else "NORML"
             if stack and out[stack[-1]].type == want:
                 stack.pop()
-        elif t.type in ("RPAREN", "RBRACK", "RGROUP", "RSET"):
+        elif t.type in ("RPAREN", "RBRACK", "RGROUP", "RSET", "RCEIL", "RFLOOR"):
             while stack and out[stack[-1]].type in ("ABSL", "NORML"):
                 pos = stack.pop()
                 out[pos] = _retype(out[pos], "SEP")
