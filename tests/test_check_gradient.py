@@ -194,6 +194,55 @@ def test_nondeterministic_loss_is_an_input_error():
         check_gradient(dropout_loss, m.mse_grad, m.linear_params())
 
 
+@pytest.mark.parametrize("deterministic_calls", [0, 1, 3, 6, 12])
+def test_nondeterminism_that_starts_late_is_still_an_input_error(deterministic_calls):
+    # the re-run at the point is skipped when the noise probe's fresh calls agree; a loss that
+    # turns random only after them must still be refused (before its failure is confirmed),
+    # never reported as a wrong gradient
+    rng = np.random.default_rng(5)
+    calls = [0]
+
+    def drifting_loss(p):  # one parameter, so that no second noise probe re-runs it first
+        calls[0] += 1
+        jitter = 1e-3 * rng.standard_normal() if calls[0] > deterministic_calls else 0.0
+        return m.mse_loss({**m.linear_params(), **p}) + jitter
+
+    grad = lambda p: {"W": m.mse_grad({**m.linear_params(), **p})["W"]}  # noqa: E731
+    with pytest.raises(InputError, match="nondeterministic"):
+        check_gradient(drifting_loss, grad, {"W": m.linear_params()["W"]})
+
+
+def test_deterministic_loss_skips_the_rerun_only_when_the_probe_vouches():
+    calls = {"quiet": 0, "noisy": 0}
+
+    def quiet(p):
+        calls["quiet"] += 1
+        return m.mse_loss(p)
+
+    def noisy(p):  # rough at the probe's scale: the probe cannot vouch, so the point is evaluated twice
+        calls["noisy"] += 1
+        rough = np.random.default_rng(list(np.asarray(p["W"]).view(np.uint32).ravel())).random()
+        return m.mse_loss(p) + 1e-9 * rough  # deterministic, but with no smooth structure at 1e-9
+
+    params = {"W": m.linear_params()["W"]}
+    grad = lambda p: {"W": m.mse_grad({**m.linear_params(), **p})["W"]}  # noqa: E731
+    loss = lambda f: lambda p: f({**m.linear_params(), **p})  # noqa: E731
+    assert check_gradient(loss(quiet), grad, params).ok
+    at_point = {k: 0 for k in calls}
+
+    def counting(name, f):
+        def g(p):
+            if all(np.array_equal(p[k], v) for k, v in params.items()):
+                at_point[name] += 1
+            return f(p)
+
+        return g
+
+    check_gradient(counting("quiet", loss(quiet)), grad, params)
+    check_gradient(counting("noisy", loss(noisy)), grad, params)
+    assert at_point == {"quiet": 1, "noisy": 2}
+
+
 def test_loss_must_return_a_finite_scalar():
     with pytest.raises(InputError, match="expected a finite real scalar"):
         check_gradient(lambda p: np.ones(3), m.mse_grad, m.linear_params())

@@ -598,3 +598,56 @@ def test_float32_constants_follow_the_float64_reference():
     with pytest.raises(GradcheckFailure) as info:
         gradproof.gradcheck(MatmulConstBug.apply, (x, c))
     assert "evaluated in float64" in str(info.value)
+
+
+def test_cached_cotangents_are_the_seeded_draws_in_order_and_read_only():
+    from gradproof.verify.vector import cotangent, cotangent_rng, cotangents
+
+    shapes = ((2, 3), (), (4,))
+    rng = cotangent_rng(7)
+    expected = [cotangent(rng, s) for s in shapes]
+    for _ in range(2):  # the second answer comes from the cache
+        got = cotangents(7, shapes)
+        assert [g.shape for g in got] == [e.shape for e in expected]
+        assert all(np.array_equal(g, e) for g, e in zip(got, expected))
+        assert not any(g.flags.writeable for g in got)
+    assert not np.array_equal(cotangents(8, shapes)[0], expected[0])
+
+
+@pytest.mark.parametrize(
+    ("make", "resolves_one_percent"),
+    [
+        (lambda a, b: (a @ b).t(), True),  # a non-contiguous output
+        (lambda a, b: torch._neg_view(a @ b), True),  # NumPy cannot view it: the torch path
+        (lambda a, b: (a @ b).float(), True),
+        (lambda a, b: ((a @ b).tanh().half(), (a * 3).sum()), False),  # float16 and a scalar output
+    ],
+    ids=["transposed", "neg-view", "float32-out", "float16-and-scalar"],
+)
+def test_the_fast_dot_and_split_paths_agree_with_autograd(make, resolves_one_percent):
+    # ⟨u, F⟩ is taken in NumPy for CPU outputs NumPy can view and by torch otherwise; the joint
+    # screen's split goes through NumPy; both must give a passing check of a correct backward
+    # and a failing one of a wrong backward
+    gen = torch.Generator().manual_seed(3)
+    a = torch.randn(3, 4, dtype=torch.float64, generator=gen, requires_grad=True)
+    b = torch.randn(4, 5, dtype=torch.float64, generator=gen, requires_grad=True)
+    assert gradproof.gradcheck(make, (a, b))
+
+    class Scaled(torch.autograd.Function):  # the same function with b's gradient 1 % too large
+        @staticmethod
+        def forward(ctx, b):
+            return b.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            return 1.01 * g
+
+    if resolves_one_percent:  # (a float16 output's rounding hides it: the check says so, and passes)
+        assert not gradproof.gradcheck(lambda a, b: make(a, Scaled.apply(b)), (a, b), raise_exception=False)
+
+
+def test_bfloat16_inputs_take_the_torch_split():
+    gen = torch.Generator().manual_seed(4)
+    a = torch.randn(3, 4, generator=gen).to(torch.bfloat16).requires_grad_()
+    b = torch.randn(4, 5, generator=gen).to(torch.bfloat16).requires_grad_()
+    assert gradproof.gradcheck(lambda a, b: a @ b, (a, b))

@@ -40,6 +40,9 @@ class Noise:
     relative: float  # sigma / |loss|, at least float64's roundoff
     low_precision: bool  # the code computes in less than float64
     nonsmooth: bool  # the noise probe straddled a kink
+    # the four probe calls and the loss at the point agree to within float64 rounding: fresh calls
+    # of the code returned consistent values, so it is deterministic there (no re-run needed)
+    quiet: bool = False
 
 
 START_DENSE, START_BASIS = 1.0 / 6.0, 1.0 / 8.0  # first step ε^a·scale, halved while truncation dominates
@@ -88,7 +91,7 @@ def measure_noise(
     floor = output_eps * fmax
     if s1 <= 1e3 * EPS64 * max(fmax, 1e-300):
         sigma = max(s1, floor, EPS64 * fmax)
-        return Noise(sigma, max(EPS64, sigma / max(abs(f0), 1e-300)), output_eps > EPS64, False)
+        return Noise(sigma, max(EPS64, sigma / max(abs(f0), 1e-300)), output_eps > EPS64, False, quiet=True)
     s2, _ = probe(4.0 * tau)
     if s2 > 2.5 * s1:  # grows with the step: a kink inside the probe, not rounding noise
         sigma = max(floor, EPS64 * fmax)

@@ -17,6 +17,7 @@ diagnosis live behind it, in one copy:
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +56,10 @@ class Target:
     * ``grad_eps`` / ``output_eps`` — unit roundoff of the gradient's and of ``f``'s output dtype.
     * ``native_dtype`` — the input's own dtype; when the code turns out to compute in low precision
       while given float64, steps are rounded to it (float32 inputs) or budgeted for (others).
-    * ``spread`` — the largest change seen between two calls at the same point (nondeterminism).
+    * ``spread(required)`` — the largest change seen between two calls at the same point
+      (nondeterminism); the re-run that measures it (and refuses nondeterministic code with an
+      ``InputError``) is made only when ``required`` — when the noise probe's fresh calls could not
+      vouch for the code, or before a failure is confirmed — and 0.0 is returned while it is not.
     * ``arrays`` — the arrays the user's code holds when run at the point (see
       :func:`~gradproof.verify.capture.capture_arrays`), fetched only to explain a failure.
     """
@@ -69,7 +73,7 @@ class Target:
     output_eps: float = DTYPE_EPS["float64"]
     native_dtype: Any = np.float64
     float64_mode: bool = True
-    spread: float = 0.0
+    spread: Callable[[bool], float] = lambda required: 0.0  # noqa: E731
     arrays: Callable[[], list[Captured]] = lambda: []  # noqa: E731
 
 
@@ -138,7 +142,7 @@ def _with_spread(noise: Noise, spread: float, f0: float) -> Noise:
         return noise
     return Noise(
         max(noise.sigma, spread), max(noise.relative, spread / max(abs(f0), 1e-300)), noise.low_precision,
-        noise.nonsmooth,
+        noise.nonsmooth, noise.quiet,
     )
 
 
@@ -153,7 +157,8 @@ def check_array(
     x, f, f0 = target.x, target.f, target.f0
     grad_eps = target.grad_eps
     scale = max(1.0, float(np.sqrt(np.mean(x**2)))) if x.size else 1.0
-    noise = _with_spread(measure_noise(f, target.quantize, x, f0, scale, rng, target.output_eps), target.spread, f0)
+    noise = measure_noise(f, target.quantize, x, f0, scale, rng, target.output_eps)
+    noise = _with_spread(noise, target.spread(not noise.quiet), f0)
     q, step_eps = target.quantize, 0.0
     if noise.low_precision:
         grad_eps = max(grad_eps, DTYPE_EPS["float32"])
@@ -213,6 +218,7 @@ def check_array(
     if dirs.n_bad == 0 and (basis is None or basis.n_bad == 0):
         return record(True, *shown.worst())
 
+    target.spread(True)  # a failure of nondeterministic code is refused, not reported (InputError)
     confirmation = None
     if opts.rtol is None and opts.atol is None:  # an explicit tolerance is the user's, unconfirmed
         screens = [dirs, basis]  # position 0: the random directions (see _resolution)
@@ -292,4 +298,4 @@ def _resolution(dirs: Directions, remeasured) -> float:
     ⟨g, v⟩ by about ρ times that)."""
     ratios = [dirs.tolerance[k] / max(dirs.resolution[k], TINY) for k in range(dirs.n) if dirs.ok[k]]
     ratios += [d.threshold / max(d.typical, TINY) for d in remeasured if d.screen == 0]
-    return float(np.median(ratios)) if ratios else 0.0
+    return float(statistics.median(ratios)) if ratios else 0.0

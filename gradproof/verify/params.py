@@ -11,6 +11,7 @@ taken over the step actually taken.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -142,7 +143,7 @@ def normalize_params(params: Any, options: CheckOptions) -> tuple[list[Param], b
 def to_scalar(out: Any, where: str) -> tuple[float, float]:
     """(value, unit roundoff of its dtype) of what a loss returned; InputError unless a finite scalar."""
     if type(out) is float or type(out) is np.float64:  # the common case, kept fast
-        if not np.isfinite(out):
+        if not math.isfinite(out):
             raise InputError(f"{where} returned {out}, expected a finite scalar")
         return float(out), _EPS64
     eps = _EPS64
@@ -227,13 +228,13 @@ class Problem:
 
     # -- building user arguments ------------------------------------------------------------
     def _user_array(self, p: Param, array: np.ndarray) -> Any:
-        if p.is_torch:
+        if p.torch_device is not None:
             torch = _torch()
-            dtype = torch.float64 if self.mode == "float64" else p.dtype
             # from_numpy on a private copy: torch.tensor(ndarray) is ~20× slower
             tensor = torch.from_numpy(np.array(array, dtype=np.float64))
-            if dtype is torch.float64 and p.torch_device.type == "cpu":
+            if self.mode == "float64" and p.torch_device.type == "cpu":
                 return tensor
+            dtype = torch.float64 if self.mode == "float64" else p.dtype
             return tensor.to(device=p.torch_device, dtype=dtype)
         dtype = np.float64 if self.mode == "float64" else p.native_np_dtype
         return np.array(array, dtype=dtype)  # always a fresh copy

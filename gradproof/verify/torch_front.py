@@ -292,14 +292,18 @@ def _check_unguarded(
     base = {names[i]: tupled[i] for i in diff}
     originals = {names[i]: tupled[i].dtype for i in diff}
 
+    constants = [i for i, x in enumerate(tupled) if i not in diff and isinstance(x, torch.Tensor) and x.is_floating_point()]
+    slots = [(i, names[i]) for i in diff]
+
     def call(values: Mapping[str, Any]) -> Any:
         args = list(tupled)
-        widened = any(values[n].dtype != originals[n] for n in values)
-        for i, x in enumerate(tupled):
-            if i in diff:
-                args[i] = values[names[i]]
-            elif widened and isinstance(x, torch.Tensor) and x.is_floating_point():
-                args[i] = x.detach().to(torch.float64)  # constants follow the float64 reference
+        widened = False
+        for i, n in slots:
+            v = args[i] = values[n]
+            widened = widened or v.dtype != originals[n]
+        if widened:
+            for i in constants:
+                args[i] = tupled[i].detach().to(torch.float64)  # constants follow the float64 reference
         return func(*args)
 
     red = TorchReduction(call, base, seed, what)

@@ -32,7 +32,7 @@ from gradproof.verify.options import CheckOptions
 from gradproof.verify.outputs import localize_outputs
 from gradproof.verify.params import _user_frame
 from gradproof.verify.result import GradientCheck
-from gradproof.verify.vector import cotangent, cotangent_rng
+from gradproof.verify.vector import cotangent_rng, cotangents
 
 __all__ = ["TorchReduction", "as_outputs"]
 
@@ -58,6 +58,24 @@ def _numpy_dtype(dtype: torch.dtype) -> Any:
     if dtype == torch.float64:
         return None
     return {torch.float32: np.float32, torch.float16: np.float16}.get(dtype, np.float32)
+
+
+_NUMPY_DTYPES = frozenset({torch.float64, torch.float32, torch.float16})
+_UNSEEN = object()
+
+
+def _dot(u: torch.Tensor, u_np: np.ndarray | None, o: torch.Tensor) -> float:
+    """⟨u, o⟩ in float64: u and o flattened; o of any floating dtype, u already float64."""
+    if u_np is not None and o.dtype in _NUMPY_DTYPES and o.is_cpu:
+        if u_np.size == 1:  # a scalar output: one product, rounded once, as torch.dot
+            return float(u_np[0]) * o.item()
+        try:
+            arr = o.detach().numpy()
+        except (RuntimeError, TypeError):  # a conjugate or negative view: the torch path below
+            pass
+        else:
+            return float(np.dot(u_np, arr.reshape(-1).astype(np.float64, copy=False)))
+    return torch.dot(u, o.detach().reshape(-1).to(torch.float64)).item()
 
 
 def _lowest_precision(dtypes: list[torch.dtype]) -> torch.dtype:
@@ -100,16 +118,19 @@ class TorchReduction:
         self._first = {"loss": True, "grad": True}
         self.first_grad: dict[str, Any] | None = None  # Jᵀu through the probe's graph, once computed
         self.graph = [outs[k] for k in self.index]  # the probe's outputs, graph attached
-        rng = cotangent_rng(seed)
         self._low: dict[tuple, Any] = {}
         self.u: list[torch.Tensor] = []  # float64, already rounded to each output's dtype
         self.u_native: list[torch.Tensor] = []
-        for k in self.index:
+        drawn = cotangents(seed, tuple(tuple(outs[k].shape) for k in self.index))
+        for k, u in zip(self.index, drawn):
             o = outs[k]
-            native = torch.from_numpy(cotangent(rng, tuple(o.shape))).to(device=o.device, dtype=o.dtype)
+            native = torch.from_numpy(u.copy()).to(device=o.device, dtype=o.dtype)
             self.u_native.append(native)
             self.u.append(native.to(torch.float64))
         self._u_flat = [u.reshape(-1) for u in self.u]
+        # the same u as NumPy vectors: on the CPU, ⟨u, o⟩ in NumPy over a zero-copy view of o costs
+        # a few microseconds against tens for the torch ops (the engine makes ~20 such calls)
+        self._u_np = [u.detach().cpu().numpy() if u.device.type == "cpu" else None for u in self._u_flat]
         devices = {t.device.type for t in probe.values() if isinstance(t, torch.Tensor)}
         self.vmap = bool(devices & VMAP_DEVICES)
         self.loss: Callable[[Mapping[str, Any]], Any] = (
@@ -159,16 +180,16 @@ class TorchReduction:
         """⟨u, F(values)⟩ as a Python float (float64 outputs) or a NumPy scalar of the outputs' dtype."""
         outs = [o.detach() for o in self.graph] if self._at_probe("loss", values) else self.outputs(values)
         total = 0.0
-        for o, u in zip(outs, self._u_flat):
-            total += torch.dot(u, o.detach().reshape(-1).to(torch.float64)).item()
+        for o, u, u_np in zip(outs, self._u_flat, self._u_np):
+            total += _dot(u, u_np, o)
         if not math.isfinite(total):
             self._refuse_nonfinite(outs)
         return self._in_output_precision(total, tuple(o.dtype for o in outs))
 
     def _in_output_precision(self, total: float, dtypes: tuple[torch.dtype, ...]) -> Any:
         # in the outputs' own precision, so that the engine knows the code's resolution
-        low = self._low.get(dtypes)
-        if low is None:
+        low = self._low.get(dtypes, _UNSEEN)
+        if low is _UNSEEN:
             low = self._low[dtypes] = _numpy_dtype(_lowest_precision(list(dtypes)))
         return total if low is None else low(total)
 
@@ -313,7 +334,8 @@ class TorchReduction:
             y[flat_index] = float(t[0])
             moved[name] = y.reshape(x.shape)
             outs = self.outputs(moved)
-            return np.concatenate([o.detach().to("cpu", torch.float64).reshape(-1).numpy() for o in outs])
+            # resolve_neg: an output that is a negative view (torch._neg_view) has no NumPy twin
+            return np.concatenate([o.detach().to("cpu", torch.float64).resolve_neg().reshape(-1).numpy() for o in outs])
 
         def column(w: np.ndarray) -> float:
             pieces, start = [], 0

@@ -20,6 +20,7 @@ diagnosis.  This module adds only what a vector function needs on top:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -32,7 +33,7 @@ from gradproof.verify.options import CheckOptions
 from gradproof.verify.params import is_torch
 from gradproof.verify.result import GradientCheck, ParameterCheck
 
-__all__ = ["check_reduced", "cotangent", "cotangent_rng"]
+__all__ = ["check_reduced", "cotangent", "cotangent_rng", "cotangents"]
 
 # Directions of the screen.  A wrong gradient e shows along a Gaussian or random-sign v as
 # ⟨e, v⟩ ~ ‖e‖·N(0, 1); it hides only where |N(0, 1)| is below tolerance/‖e‖: for a float64 bug
@@ -51,6 +52,17 @@ def cotangent(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     size = int(np.prod(shape, dtype=np.int64))
     signs = rng.integers(0, 2, size) * 2.0 - 1.0
     return (signs * rng.uniform(0.5, 1.5, size)).reshape(shape)
+
+
+@functools.lru_cache(maxsize=64)
+def cotangents(seed: int, shapes: tuple[tuple[int, ...], ...], stream: int = 0) -> tuple[np.ndarray, ...]:
+    """The seeded cotangents for outputs of ``shapes``, drawn in order from one generator
+    (read-only: cached, since seeding a generator costs more than a small check's arithmetic)."""
+    rng = cotangent_rng(seed, stream)
+    drawn = tuple(cotangent(rng, shape) for shape in shapes)
+    for u in drawn:
+        u.setflags(write=False)
+    return drawn
 
 
 def check_reduced(
@@ -132,8 +144,19 @@ def _concatenate(params: Mapping[str, Any]) -> tuple[Any, Callable[[Any], dict[s
         import torch
 
         flat = torch.cat([params[n].detach().reshape(-1) for n in names])
+        bounds = [int(b) for b in np.cumsum([0, *sizes])]
 
         def split(vector: Any) -> dict[str, Any]:
+            if type(vector) is torch.Tensor and vector.is_cpu and not vector.requires_grad:
+                try:  # views through NumPy: a few microseconds a piece against torch's split + reshape
+                    arr = vector.numpy()
+                except (RuntimeError, TypeError):  # a dtype NumPy lacks (bfloat16), a conjugate view
+                    pass
+                else:
+                    return {
+                        n: torch.from_numpy(arr[a:b].reshape(s))
+                        for n, s, a, b in zip(names, shapes, bounds[:-1], bounds[1:])
+                    }
             return {n: piece.reshape(s) for n, s, piece in zip(names, shapes, torch.split(vector, sizes))}
 
         return flat, split
