@@ -85,7 +85,8 @@ def _to_float64(value: Any, where: str) -> tuple[np.ndarray, Any, Any]:
         if value.is_complex():
             raise InputError(f"{where} is complex; only real parameters can be checked")
         dtype = value.dtype if value.is_floating_point() else torch.float64
-        array = value.detach().to("cpu", torch.float64).numpy().copy()
+        # resolve_neg: a negative view (torch._neg_view) has no NumPy form until its sign is applied
+        array = value.detach().resolve_neg().resolve_conj().to("cpu", torch.float64).numpy().copy()
         return array, dtype, value.device
     try:
         array = np.asarray(value)

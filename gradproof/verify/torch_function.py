@@ -245,7 +245,9 @@ class TorchReduction:
         leaves = {n: t.detach().clone().requires_grad_(True) for n, t in values.items()}
         outs = self.outputs(leaves)
         cot = self.u_native if u is None else u
-        pairs = [(o, c.to(o.dtype)) for o, c in zip(outs, cot) if o.requires_grad]
+        # a copy each time: a backward may change grad_output in place, and u is ours (reused by
+        # every later call); without it a correct backward read as nondeterministic code
+        pairs = [(o, c.to(o.dtype, copy=True)) for o, c in zip(outs, cot) if o.requires_grad]
         if not pairs or not self.differentiable:
             return {n: None for n in leaves}
         try:
@@ -263,7 +265,7 @@ class TorchReduction:
     def probe_grad(self, cotangents: list[torch.Tensor] | None = None) -> dict[str, Any]:
         """Input gradients for ``cotangents`` (default u) through the probe's graph, which is kept."""
         cot = self.u_native if cotangents is None else cotangents
-        pairs = [(o, c.to(o.dtype)) for o, c in zip(self.graph, cot) if o.requires_grad]
+        pairs = [(o, c.to(o.dtype, copy=True)) for o, c in zip(self.graph, cot) if o.requires_grad]  # copies: see grad()
         leaves = list(self.probe.values())
         try:
             grads = torch.autograd.grad(
