@@ -59,3 +59,19 @@ def test_an_input_that_is_a_negative_view_is_read_with_its_sign():
     assert gradproof.gradcheck(_sin(False), (a,)) is True
     with pytest.raises(gradproof.GradcheckFailure):
         gradproof.gradcheck(_sin(True), (a,))
+
+
+def test_large_cotangents_are_not_kept_and_equal_the_cached_ones():
+    # the cotangent cache kept up to 64 arrays of any size for the life of the process
+    import numpy as np
+
+    from gradproof.verify import vector
+
+    vector._cached_cotangents.cache_clear()
+    big = ((vector.CACHED_COTANGENT_ENTRIES + 1,),)
+    a, b = vector.cotangents(3, big), vector.cotangents(3, big)
+    assert vector._cached_cotangents.cache_info().currsize == 0  # drawn afresh, never stored
+    assert a[0] is not b[0] and np.array_equal(a[0], b[0]) and not a[0].flags.writeable
+    small = ((4, 5), (3,))
+    assert vector.cotangents(3, small) is vector.cotangents(3, small)  # small ones cached
+    assert np.array_equal(vector._draw_cotangents(3, small, 0)[1], vector.cotangents(3, small)[1])

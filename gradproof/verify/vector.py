@@ -54,15 +54,31 @@ def cotangent(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return (signs * rng.uniform(0.5, 1.5, size)).reshape(shape)
 
 
-@functools.lru_cache(maxsize=64)
+#: outputs with more entries than this in all are drawn afresh each check, not cached: the cache
+#: exists for small checks, where seeding costs more than the arithmetic, and must not keep
+#: megabytes alive for the life of the process
+CACHED_COTANGENT_ENTRIES = 65_536
+
+
 def cotangents(seed: int, shapes: tuple[tuple[int, ...], ...], stream: int = 0) -> tuple[np.ndarray, ...]:
     """The seeded cotangents for outputs of ``shapes``, drawn in order from one generator
-    (read-only: cached, since seeding a generator costs more than a small check's arithmetic)."""
+    (read-only; cached for small outputs, since seeding a generator costs more than a small
+    check's arithmetic)."""
+    entries = sum(int(np.prod(shape, dtype=np.int64)) for shape in shapes)
+    if entries > CACHED_COTANGENT_ENTRIES:
+        return _draw_cotangents(seed, shapes, stream)
+    return _cached_cotangents(seed, shapes, stream)
+
+
+def _draw_cotangents(seed: int, shapes: tuple[tuple[int, ...], ...], stream: int) -> tuple[np.ndarray, ...]:
     rng = cotangent_rng(seed, stream)
     drawn = tuple(cotangent(rng, shape) for shape in shapes)
     for u in drawn:
         u.setflags(write=False)
     return drawn
+
+
+_cached_cotangents = functools.lru_cache(maxsize=64)(_draw_cotangents)
 
 
 def check_reduced(
