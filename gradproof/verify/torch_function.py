@@ -64,6 +64,13 @@ _NUMPY_DTYPES = frozenset({torch.float64, torch.float32, torch.float16})
 _UNSEEN = object()
 
 
+def _cotangent_pairs(outs: Any, cot: Any) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(output, its cotangent) for the outputs that require grad.  The cotangent is a copy each
+    time: a backward may change grad_output in place, and u is ours (reused by every later call);
+    without the copy a correct backward read as nondeterministic code."""
+    return [(o, c.to(o.dtype, copy=True)) for o, c in zip(outs, cot) if o.requires_grad]
+
+
 def _dot(u: torch.Tensor, u_np: np.ndarray | None, o: torch.Tensor) -> float:
     """⟨u, o⟩ in float64: u and o flattened; o of any floating dtype, u already float64."""
     if u_np is not None and o.dtype in _NUMPY_DTYPES and o.is_cpu:
@@ -245,9 +252,7 @@ class TorchReduction:
         leaves = {n: t.detach().clone().requires_grad_(True) for n, t in values.items()}
         outs = self.outputs(leaves)
         cot = self.u_native if u is None else u
-        # a copy each time: a backward may change grad_output in place, and u is ours (reused by
-        # every later call); without it a correct backward read as nondeterministic code
-        pairs = [(o, c.to(o.dtype, copy=True)) for o, c in zip(outs, cot) if o.requires_grad]
+        pairs = _cotangent_pairs(outs, cot)
         if not pairs or not self.differentiable:
             return {n: None for n in leaves}
         try:
@@ -265,7 +270,7 @@ class TorchReduction:
     def probe_grad(self, cotangents: list[torch.Tensor] | None = None) -> dict[str, Any]:
         """Input gradients for ``cotangents`` (default u) through the probe's graph, which is kept."""
         cot = self.u_native if cotangents is None else cotangents
-        pairs = [(o, c.to(o.dtype, copy=True)) for o, c in zip(self.graph, cot) if o.requires_grad]  # copies: see grad()
+        pairs = _cotangent_pairs(self.graph, cot)
         leaves = list(self.probe.values())
         try:
             grads = torch.autograd.grad(
