@@ -121,6 +121,10 @@ def test_a_hypothesis_on_a_defined_length_is_used_by_the_rules():
     assert statuses(body, *NORM, r"assume \|g\| > 0") == ["proved"]
     # without it ‖g‖ may be 0, and dividing by it is not allowed
     assert statuses(body, *NORM) == ["unestablished"]
+    # the same when the length is used in a definition read before its own
+    first = (r"index l = 1..d", r"scalar \|g\|", r"define h = \frac{x}{\|g\|}", r"define \|g\| = \sqrt{\sum_{l=1}^{d} g_l^2}")
+    assert statuses(body, *first, r"assume \|g\| > 0") == ["proved"]
+    assert statuses(body, *first) == ["unestablished"]
     assert statuses(r"\sum_{l=1}^{d} \frac{g_l^2}{\|g\|^2} &= 1", *NORM, r"assume \|g\| > 0") == ["proved"]
     assert statuses(r"\sum_{l=1}^{d} \frac{g_l^2}{\|g\|} &= 1", *NORM, r"assume \|g\| > 0") == ["failed"]
 
