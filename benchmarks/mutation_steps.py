@@ -34,6 +34,8 @@ DE = "gradproof/steps/declarations.py"
 PH = "gradproof/steps/phrases.py"
 DI = "gradproof/derivations/directives.py"
 DESCENT = ("tests/test_steps_descent.py",)
+MB = "gradproof/steps/minibatch.py"
+BATCH = ("tests/test_steps_minibatch.py",)
 
 # fmt: off
 MUTATIONS = [
@@ -81,7 +83,7 @@ MUTATIONS = [
        "points drawn where a hypothesis on a defined name fails", DESCENT),
     _m("S21", PT, "            if _inside(value, domain):", "            if True:",
        "the hypothesis on a defined name never tested at the point", DESCENT),
-    _m("S22", PH, "        if not closed and last + 1 < len(tokens) and tokens[last + 1].type in _SCRIPTS:", "        if False:",
+    _m("S22", PH, "        if after in _SCRIPTS and not (closed and after == \"SUP\"):", "        if False:",
        "D_{u} L^2 read silently as the square of the whole name", DESCENT),
     _m("S23", CH, "    token = _ACTIVE_FORMS.set(NormalForms(analysis.derivation))", "    token = _ACTIVE_FORMS.set(None)",
        "premise and conclusion normalised apart (their sums renamed differently)", DESCENT),
@@ -91,6 +93,25 @@ MUTATIONS = [
        "a sum of squares with an assumption it cannot be drawn with accepted", DESCENT),
     _m("S26", DI, "            out.append(f\"assume {lhs} > 0\")  # ‖g‖ > 0: a hypothesis (g ≠ 0), not a consequence", "            pass",
        "the printer leaves out the hypothesis \\|g\\| > 0", DESCENT),
+    # expectations over how a minibatch is drawn
+    _m("S27", MB, "        return first, batch * (batch - 1) / (n * (n - 1)), first", "        return first, batch * (batch - 1) / n**2, first",
+       "without replacement, E[K_a K_b] taken from sampling with replacement", BATCH),
+    _m("S28", MB, "        return first, batch * (batch - 1) / n**2, batch * (batch - 1) / n**2 + first", "        return first, batch * (batch - 1) / n**2, first",
+       "with replacement, E[K_a²] = E[K_a] (as if K_a ∈ {0, 1})", BATCH),
+    _m("S29", MB, "            ways = math.comb(n - m, batch - sum(inside)) if batch - sum(inside) >= 0 else 0", "            ways = math.comb(n - m, batch) if batch - sum(inside) >= 0 else 0",
+       "the exact law without replacement counts the batches wrongly", BATCH),
+    _m("S30", MB, "        p = Fraction(ways) * Fraction(1, n) ** sum(counts) * Fraction(n - m, n) ** rest", "        p = Fraction(ways) * Fraction(1, n) ** sum(counts) * Fraction(n - 1, n) ** rest",
+       "the exact law with replacement gives the other samples the wrong probability", BATCH),
+    _m("S31", MB, "        if sp.sympify(batch.samples).is_Integer:", "        if False:",
+       "the point checks evaluate expectations with the same rules the prover uses", BATCH),
+    _m("S32", CX, "            self._check_sample(token, indices, builder)", "            pass",
+       "K indexed beyond the samples it counts (the rules then claim what is undefined)", BATCH),
+    _m("S33", PT, "        values[batch.size] = sp.Integer(size)", "        values[batch.size] = sp.Integer(1)",
+       "the batch size at a point is not the size of the batch drawn", BATCH),
+    _m("S34", MB, "        raise NotImplementedError(\"moments of the counts beyond the second\")", "        return const * first",
+       "a third moment of the counts taken as the first (an unsound rule)", BATCH),
+    _m("S35", MB, "            return const * diag", "            return const * off",
+       "E[K_a²] read as E[K_a K_b] for a ≠ b", BATCH),
 ]
 # fmt: on
 

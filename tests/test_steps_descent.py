@@ -49,6 +49,8 @@ def test_without_the_declaration_the_symbols_are_a_product():
 def test_a_script_after_a_name_of_several_symbols_is_an_error_with_its_place():
     err = _error(tex(r"D_{u} L^2 &= 1", *NORM))
     assert (err.line, err.column) == (6, 8) and "(D_{u} L)^" in err.message
+    err = _error(tex(r"\|g\|_2 &= \|g\|", *NORM))
+    assert (err.line, err.column) == (6, 6)
     err = _error(tex("x &= 1", "scalar D_{u} L + 1"))
     assert err.line == 1 and "'+'" in err.message
     err = _error(tex("x &= 1", "scalar D_{u L"))

@@ -35,6 +35,7 @@ def directive_lines(d: Derivation) -> list[str]:
     for size, low in sorted(d.min_sizes.items(), key=lambda kv: str(kv[0])):
         if low > 1:
             lines.append(f"assume {to_latex(size)} \\ge {low}")
+    lines += _minibatches(d)
     labels = _labels(d)
     if labels:
         lines.append("scalar " + ", ".join(labels))
@@ -43,6 +44,15 @@ def directive_lines(d: Derivation) -> list[str]:
     lines += _inputs(d)
     lines += _other_symbols(d)
     return lines
+
+
+def _minibatches(d: Derivation) -> list[str]:
+    """``minibatch K : B of 1..N`` for expectations over how a minibatch is drawn
+    (:class:`~gradproof.derivations.sampling.MinibatchExpect`, E_with / E_without)."""
+    from gradproof.derivations.sampling import K, MinibatchExpect
+
+    found = {(e.args[2], e.args[3]) for x in _expressions(d) if isinstance(x, sp.Basic) for e in x.atoms(MinibatchExpect)}
+    return [f"minibatch {to_latex(K)} : {to_latex(size)} of 1..{to_latex(n)}" for n, size in sorted(found, key=str)]
 
 
 def _other_symbols(d: Derivation) -> list[str]:
@@ -103,7 +113,7 @@ def _labels(d: Derivation) -> list[str]:
 def _is_label(tex: str) -> bool:
     """A name printed with a subscript (L_{Z}), as several symbols (D_{u} L) or between bars
     (\\|g\\|): one scalar only where ``scalar`` says so."""
-    return "_" in tex or " " in tex.strip() or tex.startswith(("\\|", "|"))
+    return "_" in tex or "^" in tex or " " in tex.strip() or tex.startswith(("\\|", "|"))
 
 
 def _functions(d: Derivation) -> list[str]:

@@ -340,6 +340,8 @@ def _inputs(ctx: Any) -> tuple[Input, ...]:
         for name, sym in table.items():
             if name in ctx.definitions or name in ctx.randoms or name in ctx.sizes or name in ctx.indices:
                 continue
+            if ctx.minibatch is not None and name == ctx.minibatch.name:
+                continue  # the counts are random, not an input a rule may substitute for
             if name in ctx.functions or not isinstance(sym, (sp.Symbol, sp.IndexedBase)):
                 continue
             domain = ctx.domain(name)

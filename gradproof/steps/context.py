@@ -14,7 +14,15 @@ in Markdown), so the file still compiles:
 ``random m \\sim \\mathrm{Bernoulli}(p)``   random quantities for \\mathbb{E} and \\operatorname{Var}
                            (also ``\\mathcal{N}(\\mu, s)``, ``\\mathrm{Uniform}(a, b)``, or none: any
                            distribution); distinct random quantities are independent
-``scalar L_u, M_{params}`` names whose subscript is part of the name, not an index
+``scalar L_u, M_{params}`` names whose subscript is part of the name, not an index; also names
+                           of several symbols (``D_{u} L``, ``\\|g\\|``), one name wherever written
+``minibatch K : B of 1..N`` K_a counts sample a in a minibatch of B (Σ_a K_a = B; 1 ≤ B ≤ N, N ≥ 2);
+                           ``\\mathbb{E}_{\\text{with}}`` / ``_{\\text{without}}`` average over
+                           drawing it with / without replacement (gradproof.steps.minibatch)
+
+``assume \\sum_{l=1}^{d} u_l^2 = 1`` makes u a unit vector (drawn at exact points on the sphere), and
+an assumption on a defined name (``\\|g\\| > 0``) is a hypothesis: its symbol carries it, and
+points are drawn only where it holds.
 
 Symbols carry exactly what is declared: an index is an integer, positive only when its range
 starts at 1 or more; an input is real, positive only when assumed so.  The prover trusts these
@@ -38,7 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from gradproof.steps.parse import Builder, Callee
     from gradproof.steps.source import Directive, Source
 
-KEYWORDS = ("index", "size", "define", "assume", "function", "vector", "matrix", "random", "scalar")
+KEYWORDS = ("index", "size", "define", "assume", "function", "vector", "matrix", "random", "scalar", "minibatch")
 
 @dataclass
 class Domain:
@@ -135,6 +143,7 @@ class Context:
     functions: dict[str, FunctionInfo] = field(default_factory=dict)
     vectors: dict[str, tuple] = field(default_factory=dict)
     randoms: dict[str, RandomQuantity] = field(default_factory=dict)
+    minibatch: Any = None  # a gradproof.steps.minibatch.Minibatch, when declared
     labels: set[str] = field(default_factory=set)
     domains: dict[str, Domain] = field(default_factory=dict)
     sum_facts: list[SumFact] = field(default_factory=list)
@@ -257,6 +266,8 @@ class Context:
             return callee
         if primes:
             raise builder.error(token, f"{name}' : declare the function (% gradproof: function {name}(x))")
+        if self.minibatch is not None and name == self.minibatch.name:
+            raise builder.error(token, f"{name} counts the samples: write it with the sample's index ({name}_a)")
         if name in self.vectors:
             return self.tensor(name)
         if name == "e" and name not in self.domains and name not in self.definitions:
@@ -283,7 +294,25 @@ class Context:
             raise builder.error(token, f"the random quantity {name} takes no subscript")
         if name == "e":
             raise builder.error(token, "e_i: e is Euler's number; declare another name for a vector")
+        if self.minibatch is not None and name == self.minibatch.name:
+            self._check_sample(token, indices, builder)
         return self.base(name)[tuple(indices)]
+
+    def _check_sample(self, token: Token, indices: list, builder: Builder) -> None:
+        """K_a: one index, a declared or summation index whose range lies within the samples (the
+        moment rules hold only there)."""
+        batch = self.minibatch
+        if len(indices) != 1:
+            raise builder.error(token, f"{batch.name} takes one index, the sample (K_a)")
+        (idx,) = indices
+        ranges = {info.symbol: (info.lo, info.hi) for info in self.indices.values()} | self.bound_ranges
+        if idx not in ranges:
+            raise builder.error(token, f"the index of {batch.name} is a declared index or a summation index "
+                                       f"over the samples {sp.sstr(batch.lo)}..{sp.sstr(batch.hi)}, not {sp.sstr(idx)}")  # fmt: skip
+        lo, hi = ranges[idx]
+        if not (sp.simplify(lo - batch.lo).is_nonnegative and sp.simplify(batch.hi - hi).is_nonnegative):
+            raise builder.error(token, f"{sp.sstr(idx)} runs over {sp.sstr(lo)}..{sp.sstr(hi)}, beyond the samples "
+                                       f"{sp.sstr(batch.lo)}..{sp.sstr(batch.hi)} that {batch.name} counts")  # fmt: skip
 
     def tensor(self, name: str) -> Tensor:
         shape = self.vectors[name]
@@ -533,6 +562,9 @@ class Context:
         return expr
 
     def expectation(self, value: Any, over: Any, where: Any, builder: Builder, scope: dict) -> Any:
+        scheme = self._scheme(over, where, builder)
+        if scheme is not None:
+            return self.minibatch.expect(value, scheme)
         if not self.randoms:
             raise builder.error(where, "\\mathbb{E} needs a random quantity: % gradproof: random m \\sim \\mathrm{Bernoulli}(p)")
         names = None
@@ -544,6 +576,19 @@ class Context:
                     raise builder.error(rel, "\\mathbb{E}_{m}: m must be a declared random quantity")
                 names.append(str(tok.value))
         return expectation_of(value, [self.randoms[n] for n in names] if names else list(self.randoms.values()))
+
+    def _scheme(self, over: Any, where: Any, builder: Builder) -> Any:
+        """``\\mathbb{E}_{\\text{with}}``: the sampling scheme, or None for an ordinary expectation."""
+        from gradproof.steps.minibatch import SCHEME_NAMES
+
+        rels = [c for c in over.children if isinstance(c, Tree)] if over is not None else []
+        tok = _single_name(rels[0].children[0]) if len(rels) == 1 else None
+        if tok is None or str(tok.value) not in SCHEME_NAMES:
+            return None
+        if self.minibatch is None:
+            raise builder.error(where, "\\mathbb{E}_{\\text{with}} averages over minibatches: declare them "
+                                       "(% gradproof: minibatch K : B of 1..N)")  # fmt: skip
+        return SCHEME_NAMES[str(tok.value)]
 
     # -- the derivation model -------------------------------------------------------------------
 
@@ -558,6 +603,8 @@ class Context:
         out = []
         for fact in self.sum_facts:
             out.append(Assumption(text=fact.text, rewrite=_sum_rewrite(fact)))
+        if self.minibatch is not None:
+            out.append(Assumption(text="a minibatch holds B samples", rewrite=self.minibatch.batch_fact))
         for d in self.definitions.values():
             fact = _norm_fact(d)
             if fact is not None:  # \|g\| := √(Σ_l g_l²), so Σ_l g_l² = \|g\|² wherever it occurs

@@ -91,6 +91,7 @@ class Declarations:
         self._defines: list = []
         self._assumes: list = []
         self._randoms: list = []
+        self._minibatch: tuple | None = None  # (directive, name, batch-size name, lo piece, hi piece)
         self.trees: list = []  # every declaration's formula, for the scan of sum limits
 
     # -- pass 1 -----------------------------------------------------------------------------------
@@ -250,6 +251,28 @@ class Declarations:
             if kind == "normal":
                 self._imply_domain(params[1], Domain(0, None, True))
 
+    def _read_minibatch(self, d: Directive, rest: _Text) -> None:
+        usage = "% gradproof: minibatch K : B of 1..N  (K_a counts sample a in a minibatch of B of the N samples)"
+        if ":" not in rest.text or " of " not in rest.text.split(":", 1)[1]:
+            raise self.source.error(d.offset, usage)
+        if self._minibatch is not None:
+            raise self.source.error(d.offset, "one minibatch declaration per file")
+        names, spec = rest.split(":", 1)
+        size, rng = spec.split(" of ", 1)
+        counts = _names(self.source, names, "minibatch")
+        if len(counts) != 1:
+            raise self.source.error(d.offset, usage)
+        tokens = _tokens(self.source, size.strip())
+        if len(tokens) != 1 or tokens[0].type != "NAME":
+            raise self.source.error(size.strip().offset, "the batch size of a minibatch is a name (B), "
+                                    "an input drawn between 1 and the number of samples")  # fmt: skip
+        batch = [(str(tokens[0].value), tokens[0])]
+        lo, hi = self._range(rng)
+        (name, tok), (bname, btok) = counts[0], batch[0]
+        self._minibatch = (d, name, tok, bname, btok, lo, hi)
+        # the batch size is a count: 1, 2, 3, … (at most the number of samples, see points.py)
+        self._restrict(bname, Domain(lo=sp.S.One, integer=True), d.offset)
+
     def _imply_domain(self, tree: Any, domain: Domain) -> None:
         tok = _name_token(tree)
         if tok is not None and str(tok.value) not in self.ctx.domains:
@@ -333,6 +356,11 @@ class Declarations:
                 for t in _tokens(self.source, piece):
                     if t.type == "NAME" and str(t.value) not in declared:
                         self.ctx.size(str(t.value))
+        if self._minibatch is not None:
+            for piece in self._minibatch[5:]:
+                for t in _tokens(self.source, piece):
+                    if t.type == "NAME" and str(t.value) not in declared:
+                        self.ctx.size(str(t.value))
         for _, _, ranges in self._vectors:
             for lo, hi in ranges:
                 for piece in (lo, hi):
@@ -360,6 +388,8 @@ class Declarations:
             for lo, hi in ranges:
                 built.append(tuple(b.scalar(b.expr(_tree(self.source, p).children[0].children[0], {}), tok) for p in (lo, hi)))
             ctx.vectors[name] = tuple(built)
+        if self._minibatch is not None:
+            self._build_minibatch()
         for name, kind, params in self._randoms:
             values = [b.scalar(b.expr(p, {}), p) for p in params]
             ctx.randoms[name] = random_quantity(name, kind, tuple(values))
@@ -386,7 +416,33 @@ class Declarations:
             if name in ctx.sizes:  # n \ge 2: the smallest size checked
                 if domain.lo is None or domain.hi is not None or domain.values is not None:
                     raise self.source.error(0, f"a size takes only a lower bound: {name} \\ge 2")
-                ctx.min_sizes[ctx.sizes[name]] = int(sp.ceiling(domain.lo + (1 if domain.lo_strict else 0)))
+                low = int(sp.ceiling(domain.lo + (1 if domain.lo_strict else 0)))
+                ctx.min_sizes[ctx.sizes[name]] = max(low, ctx.min_sizes.get(ctx.sizes[name], 1))
+
+    def _build_minibatch(self) -> None:
+        from gradproof.steps.minibatch import Minibatch
+
+        ctx, b = self.ctx, self.builder
+        d, name, tok, bname, btok, lo, hi = self._minibatch
+        taken = {**ctx.indices, **ctx.sizes, **ctx.functions, **ctx.vectors, **ctx.definitions}
+        taken |= {r[0]: None for r in self._randoms}
+        for n, t in ((name, tok), (bname, btok)):
+            if n in taken:
+                raise self.source.error(t.start_pos, f"{n} is declared twice (as the minibatch's and as something else)")
+        if name == bname:
+            raise self.source.error(btok.start_pos, "the counts and the batch size need two names")
+        lo_v, hi_v = (b.scalar(b.expr(_tree(self.source, p).children[0].children[0], {}), tok) for p in (lo, hi))
+        for bound in (lo_v, hi_v):
+            if not bound.is_integer or bound.free_symbols - set(ctx.sizes.values()):
+                raise self.source.error(lo.offset, "the samples a minibatch is drawn from run over sizes: 1..N")
+        base = sp.IndexedBase(name, integer=True, nonnegative=True)
+        ctx._bases[name] = base
+        ctx.minibatch = Minibatch(name, base, lo_v, hi_v, ctx.symbol(bname))
+        count = hi_v - lo_v + 1
+        if len(count.free_symbols) == 1:  # the rules divide by N − 1: N ≥ 2 samples
+            (size,) = count.free_symbols
+            if (count - size).is_Integer:
+                ctx.min_sizes[size] = max(ctx.min_sizes.get(size, 1), int(2 - (count - size)))
 
     def _sum_fact(self, s: Any, v: Any, d: Directive) -> SumFact:
         """``\\sum_{i=lo}^{hi} y_i = v``, or for a matrix ``\\sum_{c=1}^{C} Y_{a,c} = 1`` with the

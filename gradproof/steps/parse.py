@@ -309,9 +309,10 @@ class Builder:
 
     def _variance(self, t: Tree, scope: dict) -> Any:
         parts = [c for c in t.children if isinstance(c, Tree)]
+        over = _inner_of(parts[0]) if len(parts) == 2 else None  # Var_{\text{with}}: over minibatches
         value = self.scalar(self.single(parts[-1].children[1], scope, t), t)
-        mean = self.ctx.expectation(value, None, t, self, scope)
-        return self.ctx.expectation(value**2, None, t, self, scope) - mean**2
+        mean = self.ctx.expectation(value, over, t, self, scope)
+        return self.ctx.expectation(value**2, over, t, self, scope) - mean**2
 
     def _substack(self, t: Tree, scope: dict) -> Any:
         raise self.error(t, "\\substack belongs under a \\sum")

@@ -7,7 +7,7 @@ can be defined (``define D_{u} L = …``) and assumed on (``assume \|g\| > 0``) 
 The match is on the classified tokens, with braces around a single symbol ignored (``D_u L``
 is ``D_{u} L``).  A declared name followed by a subscript, superscript or prime (``D_{u} L^2``)
 is an error: whether the script belongs to the last symbol or to the whole name is a guess
-(after a closing bar it is not: ``\|g\|^2`` is the square of ``\|g\|``).
+(after a closing bar a power is not: ``\|g\|^2`` is the square of ``\|g\|``; ``\|g\|_2`` is an error).
 """
 
 from __future__ import annotations
@@ -134,11 +134,12 @@ def merge_phrases(source: Source, tokens: list[Token]) -> list[Token]:
         out += tokens[consumed:first]
         head, tail = tokens[first], tokens[last]
         name = phrases[match]
-        closed = tail.type in ("NORMR", "ABSR")  # \|g\|^2: the bars make the script the whole name's
-        if not closed and last + 1 < len(tokens) and tokens[last + 1].type in _SCRIPTS:
-            after = tokens[last + 1]
-            raise source.error(after.start_pos, f"a script right after the name {name}: write it in "
-                               f"parentheses, ({name}){after.value}…, or as another name")  # fmt: skip
+        closed = tail.type in ("NORMR", "ABSR")  # \|g\|^2: the bars make a power the whole name's
+        after = tokens[last + 1].type if last + 1 < len(tokens) else None
+        if after in _SCRIPTS and not (closed and after == "SUP"):
+            script = tokens[last + 1]
+            raise source.error(script.start_pos, f"a script right after the name {name}: write it in "
+                               f"parentheses, ({name}){script.value}…, or as another name")  # fmt: skip
         out.append(Token("NAME", name, start_pos=head.start_pos, line=head.line, column=head.column,
                          end_pos=tail.end_pos))  # fmt: skip
         consumed = last + 1

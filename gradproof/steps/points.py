@@ -20,6 +20,7 @@ import sympy as sp
 from gradproof.derivations.model import Derivation
 from gradproof.steps.context import Context, Domain
 from gradproof.steps.expectation import evaluate_opaque, registry_entry, sample_law
+from gradproof.steps.minibatch import BatchExpect, exact_expectation
 
 
 def _rational(rng: random.Random, lo: float, hi: float) -> sp.Rational:
@@ -38,6 +39,7 @@ class PointValues(dict):
         self.rng = rng
         self.functions: dict = {}
         self.laws: dict = {}
+        self.counts: dict = {}  # one minibatch's counts K_a (see StepsDerivation._draw_batch)
 
 
 @dataclass(eq=False)
@@ -63,11 +65,49 @@ class StepsDerivation(Derivation):
         for rq in ctx.randoms.values():
             if rq.distribution == "any":
                 values.laws[rq.symbol] = sample_law(rng, _rational)
+        if ctx.minibatch is not None:
+            self._draw_batch(values, sizes, rng)
         for name, domain in ctx.domains.items():
             definition = ctx.definitions.get(name)
             if definition is not None and not definition.index and not domain.is_default():
                 self._draw_until(definition, domain, values, sizes)
         return values
+
+    def _draw_batch(self, values: PointValues, sizes: Any, rng: random.Random) -> None:
+        """A batch size B in 1..N (within what the file assumes of B) and one minibatch: the counts
+        of B uniform draws of the samples.  Outside an expectation a statement about the counts
+        must hold for every minibatch of either scheme, and these are all of them."""
+        batch = self.context.minibatch
+        at = {s: sp.Integer(v) for s, v in sizes.items()}
+        lo, hi = (int(sp.sympify(x).xreplace(at)) for x in (batch.lo, batch.hi))
+        domain = self.context.domain(str(batch.size))
+        low = max(1, int(sp.ceiling(domain.lo)) if domain.lo is not None else 1)
+        high = hi - lo + 1 if domain.hi is None else min(hi - lo + 1, int(sp.floor(domain.hi)))
+        if low > high:
+            raise ValueError(f"no batch size {batch.size} between {low} and {high} at these sizes")
+        size = rng.randint(low, high)
+        values[batch.size] = sp.Integer(size)
+        counts = [0] * (hi - lo + 1)
+        for _ in range(size):
+            counts[rng.randrange(len(counts))] += 1
+        # kept apart, and put among the point's values only where a count is used outside an
+        # expectation (a counterexample then lists no counts an expectation averaged over)
+        values.counts = {batch.base[lo + a]: sp.Integer(c) for a, c in enumerate(counts)}
+
+    def _batch_value(self, e: Any, values: PointValues) -> Any:
+        """A minibatch expectation at the point: its inputs other than the counts substituted, then
+        averaged exactly over the minibatches (gradproof.steps.minibatch.exact_expectation)."""
+        base, size = e.args[5], e.args[4]
+        body = e.args[0]
+        labels = {b.label for b in body.atoms(sp.IndexedBase)}
+        for atom in sorted(body.atoms(sp.Indexed) | body.free_symbols, key=sp.default_sort_key):
+            if isinstance(atom, sp.Indexed) and atom.base == base:
+                continue
+            if atom in values or atom in labels or not _is_input(atom):
+                continue
+            values[atom] = self._draw_for(atom, values)
+        sub = {k: v for k, v in values.items() if isinstance(k, sp.Basic) and not (isinstance(k, sp.Indexed) and k.base == base)}
+        return exact_expectation(e.func(body.xreplace(sub), *e.args[1:]), size.xreplace(sub))
 
     def _draw_until(self, definition: Any, domain: Domain, values: PointValues, sizes: Any) -> None:
         """The inputs of a defined quantity the file assumes something of (``\\|g\\| > 0``: the
@@ -130,6 +170,8 @@ class StepsDerivation(Derivation):
                 expr = expr.replace(f, lam).doit()
         if values.laws:
             expr = evaluate_opaque(expr, values.laws)
+        if self.context.minibatch is not None and expr.has(BatchExpect):
+            expr = expr.replace(lambda e: isinstance(e, BatchExpect), lambda e: self._batch_value(e, values))
         labels = {b.label for b in expr.atoms(sp.IndexedBase)}
         for atom in sorted(expr.atoms(sp.Indexed) | expr.free_symbols, key=sp.default_sort_key):
             if atom in values or atom in labels or not _is_input(atom):
@@ -139,6 +181,8 @@ class StepsDerivation(Derivation):
 
     def _draw_for(self, atom: Any, values: PointValues) -> Any:
         ctx = self.context
+        if atom in values.counts:
+            return values.counts[atom]
         rq = registry_entry(atom)
         if rq is not None:  # a random quantity outside an expectation: any value it can take
             support = rq.support()

@@ -440,6 +440,11 @@ def classify(source: Source, raw: list[Token]) -> list[Token]:
             if val in _TEXT or val in _UPRIGHT:
                 a, b = _argument(raw, k + 1)
                 content = _raw_text(source, raw, a, b).strip()
+                scheme = _SCHEMES.get(" ".join(content.lower().split()))
+                if scheme is not None and _after_expectation(out):  # \mathbb{E}_{\text{with}}: how a batch is drawn
+                    emit(_retype(tok, "NAME", scheme, raw[b] if b >= k + 1 else None))
+                    k = b + 1
+                    continue
                 word = _word(content)
                 if word is None or (val in _TEXT and word.lower() in _PROSE_WORDS):
                     if val in _UPRIGHT and word is None and content:
@@ -570,6 +575,18 @@ def classify(source: Source, raw: list[Token]) -> list[Token]:
             raise source.error(tok.start_pos, f"unexpected {val!r}")
         k += 1
     return _finish(source, out, bars)
+
+
+# the subscript of \mathbb{E}_{\text{with}}[…]: how a minibatch is drawn (gradproof.steps.minibatch)
+_SCHEMES = {"with": "\\mathrm{with}", "with replacement": "\\mathrm{with}", "without": "\\mathrm{without}",
+            "without replacement": "\\mathrm{without}"}  # fmt: skip
+
+
+def _after_expectation(out: list[Token]) -> bool:
+    """Whether the tokens so far end with ``\\mathbb{E}_`` or ``\\mathbb{E}_{`` (or Var)."""
+    tail = [t.type for t in out[-3:]]
+    return tail[-2:] in (["EXPECT", "SUB"], ["VAROP", "SUB"]) or tail in (["EXPECT", "SUB", "LGROUP"],
+                                                                         ["VAROP", "SUB", "LGROUP"])  # fmt: skip
 
 
 def _evaluation_bar(raw: list[Token], k: int) -> int | None:
