@@ -113,6 +113,8 @@ def test_a_sum_of_squares_with_an_assumption_it_cannot_be_drawn_with_is_an_error
     assert err.line == 2 and "sum of squares" in err.message
     err = _error(tex(r"u_1 &= u_1", *UNIT, r"assume u_l < 1"))
     assert err.line == 2
+    err = _error(tex(r"u_1 &= u_1", "index l = 1..d", r"assume \sum_{l=1}^{d} u_l^2 = -1"))
+    assert err.line == 2 and "cannot be -1" in err.message
 
 
 # -- hypotheses on defined quantities -----------------------------------------------------------

@@ -472,6 +472,8 @@ class Declarations:
             others.append(ranges[x])
         if power == 2:
             self._squares_domain(str(entry.base.label), d)
+            if v.is_negative or v.is_nonnegative is False:  # a contradiction the prover would prove anything from
+                raise self.source.error(d.offset, f"a sum of squares cannot be {sp.sstr(v)}")
         return SumFact(entry.base, lo, hi, v, d.rest, pos, tuple(others), power)
 
     def _squares_domain(self, name: str, d: Directive) -> None:
