@@ -108,7 +108,7 @@ MUTATIONS = [
        "K indexed beyond the samples it counts (the rules then claim what is undefined)", BATCH),
     _m("S33", PT, "        values[batch.size] = sp.Integer(size)", "        values[batch.size] = sp.Integer(1)",
        "the batch size at a point is not the size of the batch drawn", BATCH),
-    _m("S34", MB, "        raise NotImplementedError(\"moments of the counts beyond the second\")", "        return const * first",
+    _m("S34", MB, "    raise NotImplementedError(\"moments of the counts beyond the second\")", "    return const * first",
        "a third moment of the counts taken as the first (an unsound rule)", BATCH),
     _m("S35", MB, "            return const * diag", "            return const * off",
        "E[K_a²] read as E[K_a K_b] for a ≠ b", BATCH),

@@ -91,7 +91,7 @@ class Declarations:
         self._defines: list = []
         self._assumes: list = []
         self._randoms: list = []
-        self._minibatch: tuple | None = None  # (directive, name, batch-size name, lo piece, hi piece)
+        self._minibatch: tuple | None = None  # (directive, name, its token, batch size, its token, lo, hi)
         self.trees: list = []  # every declaration's formula, for the scan of sum limits
 
     # -- pass 1 -----------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ WITHOUT = sp.Symbol("without")
 SCHEME_NAMES = {"\\mathrm{with}": WITH, "\\mathrm{without}": WITHOUT}
 # the most minibatches :func:`batches` lists, and the most joint states of the counts of the
 # samples one expectation involves
-MAX_BATCHES = 20_000
+MAX_BATCHES = 50_000
 MAX_STATES = 100_000
 
 
