@@ -28,7 +28,7 @@ from gradproof.verify.batching import Prefetching
 from gradproof.verify.capture import Captured, capture_arrays
 from gradproof.verify.diagnose import Dims, input_dims
 from gradproof.verify.engine import Target, check_array
-from gradproof.verify.options import CheckOptions, merge_options
+from gradproof.verify.options import GRID64, CheckOptions, merge_options
 from gradproof.verify.params import Param, Problem, grad_to_numpy, normalize_params, shape_str
 from gradproof.verify.result import GradientCheck, ParameterCheck
 
@@ -124,7 +124,7 @@ class _Rerun:
             again = self.problem.evaluate(self.problem.base)
             f0 = self.f0
             self.value = abs(again - f0)
-            if self.value > NONDETERMINISM * max(abs(f0), abs(again), 1e-300):
+            if self.value > NONDETERMINISM * max(abs(f0), abs(again), GRID64):
                 raise InputError(
                     f"loss(params) is nondeterministic: two calls at the same parameters returned {f0!r} and "
                     f"{again!r} (e.g. unseeded dropout or random sampling inside the loss); seed it or switch "

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradproof.verify.directional import Directions
+from gradproof.verify.options import GRID64
 from gradproof.verify.stats import t_quantile
 
 ALPHA = 1e-6  # stated probability that a correct gradient is reported FAILED, per parameter
@@ -53,7 +54,7 @@ FRESH_STEP = 3.0  # the ladder starts at this multiple of the screen's step: new
 # rounding-noise standard deviations, in units of σ/h, of the estimates (from their stencils)
 CENTRAL_NOISE = 3.8  # Richardson of central differences at h/2, h/4: √130 / 3
 JUMP_NOISE = 16.7  # right minus left one-sided Richardson at h/2, h/4: √280
-TINY = 1e-300
+TINY = GRID64  # guards ratios; see GRID64
 
 
 @dataclass(frozen=True)

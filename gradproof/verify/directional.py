@@ -25,7 +25,7 @@ import numpy as np
 
 from gradproof.verify.batching import prefetch
 from gradproof.verify.kinks import looks_nonsmooth, one_sided
-from gradproof.verify.options import DTYPE_EPS
+from gradproof.verify.options import DTYPE_EPS, GRID64, relative_noise
 
 EPS64 = DTYPE_EPS["float64"]
 NOISE_SAFETY = 6.0  # rounding-noise standard deviations a residual may reach
@@ -88,17 +88,18 @@ def measure_noise(
 
     tau = 1e-6 * scale
     s1, fmax = probe(tau)
-    floor = output_eps * fmax
-    if s1 <= 1e3 * EPS64 * max(fmax, 1e-300):
+    # a nonzero loss value is never rounded more finely than float64's grid (exact zeros are exact)
+    floor = max(output_eps * fmax, GRID64) if fmax else 0.0
+    if s1 <= 1e3 * EPS64 * fmax:
         sigma = max(s1, floor, EPS64 * fmax)
-        return Noise(sigma, max(EPS64, sigma / max(abs(f0), 1e-300)), output_eps > EPS64, False, quiet=True)
+        return Noise(sigma, max(EPS64, relative_noise(sigma, f0, fmax)), output_eps > EPS64, False, quiet=True)
     s2, _ = probe(4.0 * tau)
     if s2 > 2.5 * s1:  # grows with the step: a kink inside the probe, not rounding noise
         sigma = max(floor, EPS64 * fmax)
-        return Noise(sigma, max(EPS64, sigma / max(abs(f0), 1e-300)), output_eps > EPS64, True)
+        return Noise(sigma, max(EPS64, relative_noise(sigma, f0, fmax)), output_eps > EPS64, True)
     # float32 code rounds at least its result: never assume less than a third of an ulp of it
     sigma = max(s1, s2, floor, DTYPE_EPS["float32"] * fmax / 3.0)
-    rel = min(1e-3, max(EPS64, sigma / max(abs(f0), 1e-300)))
+    rel = min(1e-3, max(EPS64, relative_noise(sigma, f0, fmax)))
     return Noise(sigma, rel, True, False)
 
 
@@ -132,9 +133,9 @@ class Directions:
 
     def worst(self) -> tuple[float, float]:
         """(relative error, relative tolerance) of the direction furthest beyond its tolerance."""
-        ratios = [abs(r) / max(t, 1e-300) for r, t in zip(self.residual, self.tolerance, strict=True)]
+        ratios = [abs(r) / max(t, GRID64) for r, t in zip(self.residual, self.tolerance, strict=True)]
         k = int(np.argmax(ratios))
-        s = max(self.scale[k], 1e-300)
+        s = max(self.scale[k], GRID64)
         return abs(self.residual[k]) / s, self.tolerance[k] / s
 
 
