@@ -30,6 +30,10 @@ CH = "gradproof/steps/check.py"
 EX = "gradproof/steps/explain.py"
 PA = "gradproof/steps/parse.py"
 CX = "gradproof/steps/context.py"
+DE = "gradproof/steps/declarations.py"
+PH = "gradproof/steps/phrases.py"
+DI = "gradproof/derivations/directives.py"
+DESCENT = ("tests/test_steps_descent.py",)
 
 # fmt: off
 MUTATIONS = [
@@ -58,6 +62,35 @@ MUTATIONS = [
        "an undeclared free index silently read as an integer", STEPS),
     _m("S12", PT, "                    raw[-1] = target - sum(raw[:-1])", "                    raw[-1] = target - sum(raw[:-2])",
        "a vector with an assumed sum drawn with the wrong sum", STEPS),
+    # the steepest-descent fragment: names of several symbols, unit vectors, hypotheses on defined names
+    _m("S13", PT, "        return [v * sp.sqrt(total) for v in unit]", "        return unit",
+       "a sum of squares drawn on the unit sphere whatever its stated value", DESCENT),
+    _m("S14", PT, "            unit = [abs(v) for v in unit]", "            unit = unit",
+       "a sphere drawn with mixed signs where the entries are assumed \\ge 0", DESCENT),
+    _m("S15", PT, "        unit = [2 * v / (s + 1) for v in t] + [(s - 1) / (s + 1)]", "        unit = [2 * v / (s + 1) for v in t] + [(s + 1) / (s + 1)]",
+       "a 'unit' vector off the sphere", DESCENT),
+    _m("S16", DE, "            entry, power = entry.base, 2", "            entry, power = entry.base, 1",
+       "Σ u_l² = 1 read as Σ u_l = 1 (an unsound rewrite)", DESCENT),
+    _m("S17", CX, "        if fact.power != 1:", "        if False:",
+       "an assumed sum of squares never used by the prover", DESCENT),
+    _m("S18", CX, "    return SumFact(f.base.base, lo, hi, d.target**2, d.text, power=2)", "    return None",
+       "a defined length never read back where its definition was expanded", DESCENT),
+    _m("S19", CX, "                self._symbols[name] = sp.Symbol(name, **assumed.assumptions()) if assumed else sp.Symbol(name)",
+       "                self._symbols[name] = sp.Symbol(name)", "a hypothesis on a defined name (\\|g\\| > 0) ignored by the prover", DESCENT),
+    _m("S20", PT, "                self._draw_until(definition, domain, values, sizes)", "                pass",
+       "points drawn where a hypothesis on a defined name fails", DESCENT),
+    _m("S21", PT, "            if _inside(value, domain):", "            if True:",
+       "the hypothesis on a defined name never tested at the point", DESCENT),
+    _m("S22", PH, "        if not closed and last + 1 < len(tokens) and tokens[last + 1].type in _SCRIPTS:", "        if False:",
+       "D_{u} L^2 read silently as the square of the whole name", DESCENT),
+    _m("S23", CH, "    token = _ACTIVE_FORMS.set(NormalForms(analysis.derivation))", "    token = _ACTIVE_FORMS.set(None)",
+       "premise and conclusion normalised apart (their sums renamed differently)", DESCENT),
+    _m("S24", CH, "        return build(tree)", "        return builder.expr(tree, {})",
+       "a sum written twice (a row and its \\rlap) read as two expressions", DESCENT),
+    _m("S25", DE, "            raise self.source.error(d.offset, f\"{name} has an assumed sum of squares and another assumption \"", "            if 0: raise self.source.error(d.offset, f\"{name} has an assumed sum of squares and another assumption \"",
+       "a sum of squares with an assumption it cannot be drawn with accepted", DESCENT),
+    _m("S26", DI, "            out.append(f\"assume {lhs} > 0\")  # ‖g‖ > 0: a hypothesis (g ≠ 0), not a consequence", "            pass",
+       "the printer leaves out the hypothesis \\|g\\| > 0", DESCENT),
 ]
 # fmt: on
 

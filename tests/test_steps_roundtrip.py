@@ -13,12 +13,9 @@ from gradproof.steps.check import check_steps
 #: issue 14's derivations whose fragments use what the step checker cannot read yet.  strict:
 #: each must start passing once the notation covers it, and then leave this list.
 #: - minibatch-gradient-variance: E_{with}/E_{without}, expectations over how a minibatch is drawn
-#:   (the counts K_a of sampling with and without replacement): no declaration says what K_a is;
-#: - steepest-descent-direction: the name "D_{u} L" (two tokens), a unit vector u (Σ u_l² = 1, to
-#:   be drawn at exact points on the sphere) and the hypothesis ‖g‖ > 0 have no declarations.
+#:   (the counts K_a of sampling with and without replacement): no declaration says what K_a is.
 _NOT_YET_READ = {
     "minibatch-gradient-variance",
-    "steepest-descent-direction",
 }
 _WHY = "check-steps cannot read this fragment's notation yet (see _NOT_YET_READ)"
 

@@ -95,9 +95,15 @@ def _labels(d: Derivation) -> list[str]:
     found = set()
     for e in _expressions(d) + [df.target for df in d.definitions if isinstance(df.target, sp.Symbol)]:
         for sym in e.free_symbols if isinstance(e, sp.Basic) else ():
-            if isinstance(sym, sp.Symbol) and sym not in d.index_ranges and sym not in d.sizes and "_" in to_latex(sym):
+            if isinstance(sym, sp.Symbol) and sym not in d.index_ranges and sym not in d.sizes and _is_label(to_latex(sym)):
                 found.add(to_latex(sym))
     return sorted(found)
+
+
+def _is_label(tex: str) -> bool:
+    """A name printed with a subscript (L_{Z}), as several symbols (D_{u} L) or between bars
+    (\\|g\\|): one scalar only where ``scalar`` says so."""
+    return "_" in tex or " " in tex.strip() or tex.startswith(("\\|", "|"))
 
 
 def _functions(d: Derivation) -> list[str]:
@@ -170,7 +176,14 @@ def _definitions(d: Derivation) -> list[str]:
         else:
             lhs = to_latex(target)
         out.append(f"define {lhs} = {to_latex(df.expr)}")
+        if isinstance(target, sp.Symbol) and target.is_positive and _is_length(df.expr):
+            out.append(f"assume {lhs} > 0")  # ‖g‖ > 0: a hypothesis (g ≠ 0), not a consequence
     return out
+
+
+def _is_length(e: Any) -> bool:
+    """√(Σ …): a length, which the catalog takes positive only as a hypothesis (the vector ≠ 0)."""
+    return isinstance(e, sp.Pow) and e.exp == sp.S.Half and isinstance(e.base, sp.Sum)
 
 
 def _index_for(d: Derivation, dim: Any, used: set) -> Any:
@@ -209,6 +222,8 @@ def _inputs(d: Derivation) -> list[str]:
             out.append(f"assume {entry} \\in \\{{0, 1\\}}")
         elif inp.kind == "sign":
             out.append(f"assume {entry} \\in \\{{-1, 1\\}}")
+        elif inp.kind == "unit" and len(idx) == 1:  # Σ_l u_l² = 1: drawn on the unit sphere
+            out.append(f"assume \\sum_{{{to_latex(idx[0])}=1}}^{{{to_latex(sp.sympify(inp.shape[0]))}}} {entry}^{{2}} = 1")
         elif inp.kind == "count":
             out.append(f"assume {entry} \\in \\mathbb{{N}}")
     return out

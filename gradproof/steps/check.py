@@ -216,7 +216,8 @@ def _build_side(source: Source, builder: Any, tree: Any, names: dict) -> Any:
     """A side's SymPy value; a side of an implication is a relation, built unevaluated (so that
     x = x stays a statement, not True).  Its summation indices get one name per (name, range)
     across the file (:func:`~gradproof.derivations.prove.rename_bound`), so a sum written in two
-    implications is the same expression and a chain of implications can be matched."""
+    implications (or in a row and again in the next) is the same expression, and a chain of
+    implications or of inequalities can be matched."""
     from gradproof.derivations.prove import rename_bound
     from gradproof.steps.chains import statement_of
 
@@ -227,8 +228,8 @@ def _build_side(source: Source, builder: Any, tree: Any, names: dict) -> Any:
         return value
 
     statement = statement_of(tree)
-    if statement is None:
-        return builder.expr(tree, {})
+    if statement is None:  # renamed too: a sum written twice (a row and its \rlap) is one expression
+        return build(tree)
     lhs_tree, rel, rhs_tree = statement
     if rel not in _MODEL_RELATION or rel == ":=":
         raise source.error(tree.children[1].start_pos, f"{tree.children[1].value} cannot be a side of an implication")
@@ -375,6 +376,19 @@ def status_of(record: StepRecord) -> str:
 
 
 def run(analysis: Analysis) -> StepReport:
+    """Every relation of ``analysis`` through the prover, as :func:`~gradproof.derivations.prove.prove`
+    runs a catalog derivation: with one set of normal forms for the whole file, so that a sum
+    written in a premise and in its conclusion is renamed alike and the rules can match them."""
+    from gradproof.derivations.prove import _ACTIVE_FORMS, NormalForms
+
+    token = _ACTIVE_FORMS.set(NormalForms(analysis.derivation))
+    try:
+        return _run(analysis)
+    finally:
+        _ACTIVE_FORMS.reset(token)
+
+
+def _run(analysis: Analysis) -> StepReport:
     from gradproof.steps.explain import counterexample_json, diagnose
 
     report = StepReport(file=analysis.source.name, warnings=list(analysis.context.warnings))

@@ -121,6 +121,7 @@ class SumFact:
     text: str
     pos: int = 0
     others: tuple = ()  # ((lo, hi), …) of the axes not summed, in axis order
+    power: int = 1  # 2: a sum of squares (Σ_l u_l² = 1, a unit vector)
 
 
 @dataclass
@@ -157,7 +158,10 @@ class Context:
             if name in self.randoms:
                 self._symbols[name] = self.randoms[name].symbol
             elif name in self.definitions:
-                self._symbols[name] = sp.Symbol(name)
+                # a defined name carries only what the file assumes of it (\|g\| > 0: the
+                # hypothesis g ≠ 0); the point checks draw only inputs that satisfy it
+                assumed = self.domains.get(name)
+                self._symbols[name] = sp.Symbol(name, **assumed.assumptions()) if assumed else sp.Symbol(name)
             else:
                 self._symbols[name] = sp.Symbol(name, **self.domain(name).assumptions())
         return self._symbols[name]
@@ -554,6 +558,10 @@ class Context:
         out = []
         for fact in self.sum_facts:
             out.append(Assumption(text=fact.text, rewrite=_sum_rewrite(fact)))
+        for d in self.definitions.values():
+            fact = _norm_fact(d)
+            if fact is not None:  # \|g\| := √(Σ_l g_l²), so Σ_l g_l² = \|g\|² wherever it occurs
+                out.append(Assumption(text=f"{d.text} squared", rewrite=_sum_rewrite(fact)))
         return tuple(out)
 
 
@@ -687,6 +695,22 @@ def _softmax_call(ctx: Context) -> Any:
     return call
 
 
+def _norm_fact(d: Definition | None) -> SumFact | None:
+    """For a scalar defined as the length of a vector, ``X := √(Σ_{l=lo}^{hi} b_l²)``, the fact
+    ``Σ_{l=lo}^{hi} b_l² = X²`` (true by the definition alone: √S² = S), so that the prover can
+    read the length back where the definition was expanded; None for any other definition."""
+    if d is None or d.index or not isinstance(d.target, sp.Symbol):
+        return None
+    e = d.expr
+    if not (isinstance(e, sp.Pow) and e.exp == sp.S.Half and isinstance(e.base, sp.Sum) and len(e.base.limits) == 1):
+        return None
+    var, lo, hi = e.base.limits[0]
+    f = e.base.function
+    if not (isinstance(f, sp.Pow) and f.exp == 2 and isinstance(f.base, sp.Indexed) and f.base.indices == (var,)):
+        return None
+    return SumFact(f.base.base, lo, hi, d.target**2, d.text, power=2)
+
+
 def _sum_rewrite(fact: SumFact) -> Any:
     rank = len(fact.others) + 1
 
@@ -695,6 +719,10 @@ def _sum_rewrite(fact: SumFact) -> Any:
             return False
         var, lo, hi = e.limits[0]
         f = e.function
+        if fact.power != 1:
+            if not (isinstance(f, sp.Pow) and f.exp == fact.power):
+                return False
+            f = f.base
         if not (isinstance(f, sp.Indexed) and f.base == fact.base and len(f.indices) == rank):
             return False
         rest = [x for q, x in enumerate(f.indices) if q != fact.pos]

@@ -18,6 +18,7 @@ from gradproof.steps.tensors import is_tensor
 from gradproof.steps.context import KEYWORDS, Context, Domain, FunctionInfo, IndexInfo, SumFact, index_symbol
 from gradproof.steps.expectation import DISTRIBUTIONS, random_quantity
 from gradproof.steps.parse import Builder, parse_tokens
+from gradproof.steps.phrases import declared_phrases
 from gradproof.steps.source import Directive, Source
 from gradproof.steps.tokens import _lex_text, classify
 
@@ -126,8 +127,15 @@ class Declarations:
 
     def _read_scalar(self, d: Directive, rest: _Text) -> None:
         tree = _tree(self.source, rest)
+        phrases = set(declared_phrases(self.source).values())
         for rel in [c for c in tree.children if isinstance(c, Tree)]:
             item = rel.children[0]
+            tok = _name_token(item) if len(rel.children) == 1 else None
+            if tok is not None and str(tok.value) in phrases:
+                continue  # a name of several symbols (D_{u} L), one token since it was read
+            if isinstance(item, Tree) and item.data == "product" and len(item.children) > 1:
+                raise self.source.error(_first_offset(item), "a scalar declaration lists names such as L_u, "
+                                        "D_{u} L, \\|g\\| (one per comma)")  # fmt: skip
             if len(rel.children) != 1 or not (isinstance(item, Tree) and item.data == "product" or item.data == "postfix"):
                 raise self.source.error(d.offset, "a scalar declaration lists names such as L_u, M_{params}")
             post = item.children[0] if item.data == "product" and len(item.children) == 1 else item
@@ -386,10 +394,15 @@ class Declarations:
         shape_error = self.source.error(
             d.offset, "an assumed sum is \\sum_{i=lo}^{hi} y_i = value over one input y (or Y_{a,c} with a declared)"
         )  # fmt: skip
-        if not isinstance(s, sp.Sum) or len(s.limits) != 1 or not isinstance(s.function, sp.Indexed):
+        if not isinstance(s, sp.Sum) or len(s.limits) != 1:
+            raise shape_error
+        entry, power = s.function, 1
+        if isinstance(entry, sp.Pow) and entry.exp == 2:  # \sum_l u_l^2 = 1: a unit vector
+            entry, power = entry.base, 2
+        if not isinstance(entry, sp.Indexed):
             raise shape_error
         var, lo, hi = s.limits[0]
-        indices = s.function.indices
+        indices = entry.indices
         if list(indices).count(var) != 1 or v.free_symbols - set(self.ctx.sizes.values()):
             raise shape_error
         pos = indices.index(var)
@@ -401,7 +414,18 @@ class Declarations:
             if x not in ranges:
                 raise shape_error
             others.append(ranges[x])
-        return SumFact(s.function.base, lo, hi, v, d.rest, pos, tuple(others))
+        if power == 2:
+            self._squares_domain(str(entry.base.label), d)
+        return SumFact(entry.base, lo, hi, v, d.rest, pos, tuple(others), power)
+
+    def _squares_domain(self, name: str, d: Directive) -> None:
+        """The entries of a vector with an assumed sum of squares are drawn on a sphere: any sign,
+        or (assumed ``\\ge 0`` / ``> 0``) all of one sign; nothing else is drawn."""
+        domain = self.ctx.domain(name)
+        if domain.values is not None or domain.integer or domain.hi is not None or (
+                domain.lo is not None and domain.lo != 0) or domain.nonzero:  # fmt: skip
+            raise self.source.error(d.offset, f"{name} has an assumed sum of squares and another assumption "
+                                    "the checker cannot draw both of (only > 0 or \\ge 0 combine with it)")  # fmt: skip
 
     def define(self, target_tree: Tree, body: Tree, line: int) -> None:
         """Build a definition ``name[_indices] = body``."""

@@ -63,7 +63,30 @@ class StepsDerivation(Derivation):
         for rq in ctx.randoms.values():
             if rq.distribution == "any":
                 values.laws[rq.symbol] = sample_law(rng, _rational)
+        for name, domain in ctx.domains.items():
+            definition = ctx.definitions.get(name)
+            if definition is not None and not definition.index and not domain.is_default():
+                self._draw_until(definition, domain, values, sizes)
         return values
+
+    def _draw_until(self, definition: Any, domain: Domain, values: PointValues, sizes: Any) -> None:
+        """The inputs of a defined quantity the file assumes something of (``\\|g\\| > 0``: the
+        hypothesis g ≠ 0), drawn again until the assumption holds: a step is checked only at
+        points where its hypotheses hold.  No such point in 50 draws is an error (the step is
+        then not established)."""
+        from gradproof.derivations.prove import unroll
+
+        expr = unroll(self.concretize(definition.target, sizes)).doit()
+        for _ in range(50):
+            before = set(values)
+            value = sp.N(self.substitute(expr, values), 50)
+            if not value.is_number:
+                return  # it depends on a free index: each point is judged as it comes
+            if _inside(value, domain):
+                return
+            for key in set(values) - before:
+                del values[key]
+        raise ValueError(f"no point in 50 random draws where the assumption on {definition.text} holds")
 
     def _draw_sum(self, fact: Any, values: PointValues, sizes: Any, rng: random.Random) -> None:
         """Every entry of ``fact.base`` the fact covers, drawn so that each summed line has the
@@ -85,7 +108,9 @@ class StepsDerivation(Derivation):
                 entries.append(fact.base[tuple(idx)])
             if not entries:
                 continue
-            if domain.values is not None and set(domain.values) == {0, 1} and target == 1:
+            if fact.power == 2:
+                raw = _on_sphere(len(entries), target, domain, rng)
+            elif domain.values is not None and set(domain.values) == {0, 1} and target == 1:
                 hot = rng.randrange(len(entries))  # one-hot
                 raw = [sp.Integer(int(q == hot)) for q in range(len(entries))]
             else:
@@ -155,6 +180,19 @@ def _draw(domain: Domain, rng: random.Random) -> Any:
     return value
 
 
+def _inside(value: Any, domain: Domain) -> bool:
+    """Whether a number (to 50 digits) lies in ``domain``."""
+    if not value.is_real:
+        return False
+    if domain.values is not None:
+        return any(abs(value - v) < sp.Float("1e-40", 50) for v in domain.values)
+    if domain.lo is not None and (value < domain.lo or (domain.lo_strict and value == domain.lo)):
+        return False
+    if domain.hi is not None and (value > domain.hi or (domain.hi_strict and value == domain.hi)):
+        return False
+    return not (domain.nonzero and value == 0) and not (domain.integer and value != int(value))
+
+
 def _between(rng: random.Random, lo: Any, hi: Any) -> Any:
     """A rational strictly inside (lo, hi)."""
     t = sp.Rational(rng.randint(1, 999), 1000)
@@ -176,3 +214,24 @@ def _random_function(arity: int, rng: random.Random) -> sp.Lambda:
     if arity >= 2:
         body += r() * xs[0] * xs[1]
     return sp.Lambda(xs, body)
+
+
+def _on_sphere(count: int, total: Any, domain: Domain, rng: random.Random) -> list:
+    """``count`` exact values whose squares sum to ``total``: a rational point of the unit sphere
+    (inverse stereographic projection of a random rational point t of R^(count-1), which has
+    norm exactly 1) scaled by √total, with random signs, or all ≥ 0 when the domain says so."""
+    total = sp.sympify(total)
+    if not (total.is_number and total.is_nonnegative):
+        raise ValueError(f"an assumed sum of squares equal to {total}, which is not a number ≥ 0 at these sizes")
+    for _ in range(100):
+        t = [_rational(rng, -2, 2) for _ in range(count - 1)]
+        s = sum((v**2 for v in t), sp.S.Zero)
+        unit = [2 * v / (s + 1) for v in t] + [(s - 1) / (s + 1)]
+        if count == 1:
+            unit = [rng.choice((sp.S.One, sp.S.NegativeOne))]
+        if domain.lo is not None:  # ≥ 0 (or > 0): the same point reflected into the positive orthant
+            unit = [abs(v) for v in unit]
+            if domain.lo_strict and any(v == 0 for v in unit):
+                continue
+        return [v * sp.sqrt(total) for v in unit]
+    raise ValueError("no point with positive entries on the sphere found")  # pragma: no cover - t_i = 0 every time

@@ -67,6 +67,8 @@ class Source:
     directives: list[Directive] = field(default_factory=list)
     macros: dict[str, Macro] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # names of several symbols declared by ``scalar`` (see gradproof.steps.phrases), once read
+    _phrases: dict | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._line_starts = [0] + [k + 1 for k, ch in enumerate(self.text) if ch == "\n"]

@@ -699,7 +699,9 @@ def _minus_after_big_operators(out: list[Token]) -> list[Token]:
 
 
 def _finish(source: Source, out: list[Token], bars: list[str]) -> list[Token]:
-    out = _minus_after_big_operators(_unmatched_bars_separate(out))
+    from gradproof.steps.phrases import merge_phrases
+
+    out = merge_phrases(source, _minus_after_big_operators(_unmatched_bars_separate(out)))
     _spelled_functions(source, out)
     # trailing punctuation ends a sentence, and a lone ':' is not math
     while out and out[-1].type in ("PUNCT", "SEP"):
