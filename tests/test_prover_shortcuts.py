@@ -13,6 +13,7 @@ from gradproof.derivations.common import INDEX_RANGES, LOGITS, SOFTMAX, j, l, n,
 from gradproof.derivations.logic import statement_established
 from gradproof.derivations.minibatch import enumerated_variance, minibatch_squared_errors
 from gradproof.derivations.model import Derivation, Step
+from gradproof.derivations.nonzero import nonzero_somewhere
 from gradproof.derivations.prove import FAILED, SHOWN, reduce_sums, refine_by_ranges
 
 delta = sp.KroneckerDelta
@@ -165,8 +166,6 @@ def test_an_implication_that_needs_summation_algorithms_still_reaches_them():
 
 
 # -- the negative zero test: nonzero at one legal point means no rewrite reaches 0 ---------------
-
-from gradproof.derivations.nonzero import nonzero_somewhere  # noqa: E402
 
 
 def test_a_clearly_nonzero_expression_is_found_nonzero():
