@@ -13,6 +13,10 @@ peer in the same run, ``python -c "import sympy, torch"`` — the imports a cold
 
     python benchmarks/bench_verify.py            # median of 3
     python benchmarks/bench_verify.py --repeat 5 --out benchmarks/RESULTS_verify.md
+    python benchmarks/bench_verify.py --baseline /tmp/old   # also an older tree's --no-cache run
+
+``--baseline DIR``: a checkout of an older version (``git archive COMMIT | tar -x -C DIR``),
+whose ``--no-cache`` run is timed in every repetition, so the two compare under the same load.
 """
 
 from __future__ import annotations
@@ -32,11 +36,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SUMMARY = re.compile(r"(\d+)/(\d+) derivations verified in ([0-9.]+) s")
 
 
-def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+def _timed(cmd: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[float, float, str]:
     """(wall seconds, CPU seconds of the child and its workers, stdout)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -45,8 +49,8 @@ def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     return wall, cpu, proc.stdout
 
 
-def _verify(env: dict[str, str], *extra: str) -> dict:
-    wall, cpu, out = _timed([sys.executable, "-m", "gradproof", "verify", *extra], env)
+def _verify(env: dict[str, str], *extra: str, cwd: Path = ROOT) -> dict:
+    wall, cpu, out = _timed([sys.executable, "-m", "gradproof", "verify", *extra], env, cwd)
     match = SUMMARY.search(out)
     if match is None:
         sys.exit(f"no summary line in:\n{out[-2000:]}")
@@ -63,7 +67,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, help="also write the table here (Markdown)")
+    parser.add_argument("--baseline", type=Path, help="an older checkout: time its --no-cache run too")
     args = parser.parse_args()
+    if args.baseline is not None and not (args.baseline / "gradproof" / "__init__.py").is_file():
+        sys.exit(f"--baseline {args.baseline}: no gradproof package there")
 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     rows: dict[str, list[dict]] = {"cold": [], "warm": [], "no-cache": [], "peer": []}
@@ -78,6 +85,10 @@ def main() -> None:
             rows["cold"].append(cold)
             rows["warm"].append(warm)
             rows["no-cache"].append(_verify(run_env, "--no-cache"))
+            if args.baseline is not None:
+                base_env = {**run_env, "PYTHONPATH": str(args.baseline.resolve())}
+                rows.setdefault("baseline", []).append(
+                    _verify(base_env, "--no-cache", cwd=args.baseline.resolve()))
         wall, cpu, _ = _timed([sys.executable, "-c", "import sympy, torch"], env)
         rows["peer"].append({"wall": wall, "cpu": cpu, "printed": float("nan")})
     load_after = os.getloadavg()
@@ -88,6 +99,7 @@ def main() -> None:
         "warm": "warm: nothing changed",
         "no-cache": "`--no-cache`",
         "peer": "peer: `python -c \"import sympy, torch\"`",
+        "baseline": f"baseline `--no-cache`: the code of {args.baseline}",
     }
     lines = [
         f"`gradproof verify` of the whole catalog ({total} derivations), default `--jobs`, "

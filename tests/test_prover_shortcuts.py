@@ -13,6 +13,7 @@ from gradproof.derivations.common import INDEX_RANGES, LOGITS, SOFTMAX, j, l, n,
 from gradproof.derivations.logic import statement_established
 from gradproof.derivations.minibatch import enumerated_variance, minibatch_squared_errors
 from gradproof.derivations.model import Derivation, Step
+from gradproof.derivations.nonzero import nonzero_somewhere
 from gradproof.derivations.prove import FAILED, SHOWN, reduce_sums, refine_by_ranges
 
 delta = sp.KroneckerDelta
@@ -162,3 +163,80 @@ def test_an_implication_that_needs_summation_algorithms_still_reaches_them():
         record = der.prove().steps[0]
         assert record.method == want, str(record)
     assert prove_module.SUMS_EVALUATED.get() is True  # the setting ends with the step
+
+
+# -- the negative zero test: nonzero at one legal point means no rewrite reaches 0 ---------------
+
+
+def test_a_clearly_nonzero_expression_is_found_nonzero():
+    x = sp.Symbol("x")
+    y = sp.IndexedBase("y", positive=True)
+    assert nonzero_somewhere(x + 1)
+    assert nonzero_somewhere(sp.log(y[k]) + y[k] - 1)  # 0 only at y_k = 1
+    assert nonzero_somewhere(sp.exp(z[k]) - 1 - z[k])  # 0 only at z_k = 0
+    assert nonzero_somewhere(delta(j, k) * z[j] - z[k] + z[j])  # distinct j and k: z_j ≠ 0
+    assert nonzero_somewhere(z[j] - z[k])  # distinct variables take distinct values
+
+
+def test_an_identically_zero_expression_gets_no_verdict():
+    x = sp.Symbol("x")
+    y = sp.IndexedBase("y", positive=True)
+    s = 1 / (1 + sp.exp(-z[k]))
+    assert not nonzero_somewhere(s * (1 - s) - sp.exp(-z[k]) / (1 + sp.exp(-z[k])) ** 2)
+    assert not nonzero_somewhere(sp.log(y[k] * y[j]) - sp.log(y[k]) - sp.log(y[j]))  # y positive
+    assert not nonzero_somewhere((x + 1) ** 2 - x**2 - 2 * x - 1)
+    assert not nonzero_somewhere(sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1)
+    assert not nonzero_somewhere(sp.Integer(0))
+
+
+def test_the_point_respects_every_symbol_s_assumptions():
+    # |x| + x is 0 for every negative x, though not for positive ones
+    negative = sp.Symbol("x", negative=True)
+    assert not nonzero_somewhere(sp.Abs(negative) + negative)
+    assert nonzero_somewhere(sp.Abs(negative) - negative)
+    w = sp.IndexedBase("w", negative=True)
+    assert not nonzero_somewhere(sp.Abs(w[k]) + w[k])
+    p = sp.IndexedBase("p", positive=True)
+    entries = [p[i] for i in range(1, 8)]
+    assert not nonzero_somewhere(sp.Add(*[sp.Abs(e) - e for e in entries]))
+    # sqrt(m²) − m is 0 for every nonnegative integer m
+    m = sp.Symbol("m", integer=True, nonnegative=True)
+    assert not nonzero_somewhere(sp.sqrt(m**2) - m)
+    # a symbol no rational can stand for (transcendental): no verdict
+    t = sp.Symbol("t", transcendental=True)
+    assert not nonzero_somewhere(t + 1)
+
+
+def test_what_cannot_be_evaluated_gets_no_verdict():
+    x = sp.Symbol("x")
+    f = sp.Function("f")
+    assert not nonzero_somewhere(f(x) + 1)  # an undefined function
+    assert not nonzero_somewhere(sp.Derivative(f(x), x) + 1)
+    assert not nonzero_somewhere(1 / (x - sp.Rational(3, 7)))  # undefined at the point chosen
+    assert not nonzero_somewhere((x - sp.Rational(3, 7)) * sp.log(x - sp.Rational(3, 7)) + 1)  # 0·∞
+    assert not nonzero_somewhere(sp.Rational(1, 10**40) * x)  # too close to 0 to tell
+    assert not nonzero_somewhere(sp.Eq(x, 1))  # not an expression
+    # an entry whose index is bound (a sum held unevaluated) is no variable of its own
+    y = sp.IndexedBase("y")
+    assert not nonzero_somewhere(sp.Sum(y[k], (k, 1, 3)) - y[1] - y[2] - y[3])
+
+
+def test_is_zero_skips_simplify_only_where_the_value_is_nonzero(monkeypatch):
+    calls = []
+    real = prove_module.simplifies_to_zero
+    monkeypatch.setattr(prove_module, "simplifies_to_zero", lambda e: calls.append(e) or real(e))
+    y = sp.IndexedBase("y", positive=True)
+    # true: simplify is asked and decides
+    assert prove_module.is_zero(sp.log(y[k] * y[j]) - sp.log(y[k]) - sp.log(y[j]))[0]
+    assert len(calls) == 1
+    # false: nonzero at a point, simplify never asked, and not shown
+    zero, how = prove_module.is_zero(sp.log(y[k] * y[j]) - sp.log(y[k]) - 2 * sp.log(y[j]))
+    assert not zero and "could not" in how
+    assert len(calls) == 1
+    # a sum is held as a positive symbol, as simplify sees it: Σ_l e^{z_l} + 1 is nonzero there
+    assert not prove_module.is_zero(sp.Sum(sp.exp(z[l]), (l, 1, n)) + 1)[0]
+    assert len(calls) == 1
+    # undecided by the point (an undefined function): simplify still asked
+    f = sp.Function("f")
+    assert not prove_module.is_zero(f(y[k]) - 1)[0]
+    assert len(calls) == 2

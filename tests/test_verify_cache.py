@@ -306,8 +306,8 @@ def test_a_cached_pass_never_hides_code_that_now_fails(tmp_path):
 
 
 def test_forked_workers_compute_what_one_process_computes(tmp_path):
-    """``--jobs 2`` from the command line forks its workers (SymPy and the catalog inherited, torch
-    imported in each): every result equals the one computed in a single process."""
+    """``--jobs 2`` from the command line forks its workers (SymPy, torch and the catalog inherited
+    from the parent): every result equals the one computed in a single process."""
     names = ["sigmoid-derivative", "softmax-jacobian", "l2-weight-decay", "mlp-parameter-count"]
     outs = []
     for jobs in ("1", "2"):
@@ -318,17 +318,25 @@ def test_forked_workers_compute_what_one_process_computes(tmp_path):
     assert outs[0] == outs[1]
 
 
-def test_workers_fork_only_without_torch_or_threads():
+def test_workers_fork_only_without_threads_or_cuda():
+    """Forked (on Linux) with torch already imported, which the parent imports for its workers;
+    spawned once CUDA is initialised or another Python thread runs."""
     code = (
         "import sys, threading\n"
         "from gradproof.verify.derivation_check import _worker_context\n"
         "print(_worker_context().get_start_method())\n"
-        "t = threading.Thread(target=threading.Event().wait, args=(5,), daemon=True); t.start()\n"
-        "print(_worker_context().get_start_method())\n"
+        "print('torch' in sys.modules)\n"
         "import torch\n"
+        "print(_worker_context().get_start_method())\n"
+        "real = torch.cuda.is_initialized\n"
+        "torch.cuda.is_initialized = lambda: True\n"
+        "print(_worker_context().get_start_method())\n"
+        "torch.cuda.is_initialized = real\n"
+        "t = threading.Thread(target=threading.Event().wait, args=(5,), daemon=True); t.start()\n"
         "print(_worker_context().get_start_method())\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=_env(ROOT)).stdout.split()
-    expected_first = "fork" if sys.platform.startswith("linux") else "spawn"
-    assert out == [expected_first, "spawn", "spawn"]
+    linux = sys.platform.startswith("linux")
+    expected_first = "fork" if linux else "spawn"
+    assert out == [expected_first, str(linux), expected_first, "spawn", "spawn"]

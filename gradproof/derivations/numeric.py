@@ -81,7 +81,7 @@ def compile_expr(
 def _entries(derivation: Derivation, expr: sp.Expr, index: tuple, sizes: Mapping) -> tuple:
     """The scalar entries of ``expr`` over ``index`` at ``sizes``, in the input entries' symbols,
     with everything both backends share: (shape, argument symbols, their layout, entries, cse)."""
-    concrete = derivation.concretize(expr, sizes, numeric=True)
+    expanded = derivation.expand_definitions(expr, numeric_sizes=sizes)
     bounds = [tuple(int(b.xreplace(_ints(sizes))) for b in derivation.index_range(i)) for i in index]
     ranges = [range(lo, hi + 1) for lo, hi in bounds]
     shape = tuple(len(r) for r in ranges)
@@ -105,11 +105,17 @@ def _entries(derivation: Derivation, expr: sp.Expr, index: tuple, sizes: Mapping
     # the symbolic summand: seconds per entry for a softmax of inner sums), input entries replaced
     # by their symbols and what remains evaluated, in one pass (see instantiate.py)
     combos = [dict(zip(index, combo)) for combo in itertools.product(*ranges)]
-    if can_instantiate(concrete):
-        leaves = {(base, idx): sym for (base, idx), sym in replace.items()}
-        fill = Instantiator(leaves)
-        entries = [sp.sympify(fill(concrete, combo)) for combo in combos]
+    if can_instantiate(expanded):
+        fill = Instantiator({(base, idx): sym for (base, idx), sym in replace.items()})
+        if _substitutes_plainly(expanded):
+            # the sizes substituted in the same pass as the indices: what substituting them first
+            # (concretize) builds, without building that tree as well
+            source, at_sizes = expanded, {size: int(value) for size, value in sizes.items()}
+        else:
+            source, at_sizes = derivation.concretize(expr, sizes, numeric=True), {}
+        entries = [sp.sympify(fill(source, {**at_sizes, **combo})) for combo in combos]
     else:  # a Subs, Lambda or Integral: the general path
+        concrete = derivation.concretize(expr, sizes, numeric=True)
         memo: dict = {}
         entries = [sp.sympify(_evaluate(unroll(concrete.xreplace(combo), memo), memo, replace)) for combo in combos]
     leftover = set().union(*(e.free_symbols for e in entries)) - set(arg_symbols) if entries else set()
@@ -123,6 +129,14 @@ def _entries(derivation: Derivation, expr: sp.Expr, index: tuple, sizes: Mapping
         return found[0]
 
     return shape, arg_symbols, layout, entries, cse
+
+
+def _substitutes_plainly(expr: sp.Basic) -> bool:
+    """Whether every node of ``expr`` substitutes values as SymPy's ``xreplace`` does, so that
+    substituting the sizes while writing the entries out builds what substituting them first
+    would.  An evaluation at a point (:class:`gradproof.derivations.logic.At`) has rules of its
+    own: the sizes go in first there."""
+    return all(type(node)._xreplace is sp.Basic._xreplace for node in sp.preorder_traversal(expr))
 
 
 def _evaluate(expr: sp.Basic, memo: dict, entries: Mapping) -> sp.Basic:

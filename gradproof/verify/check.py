@@ -27,6 +27,7 @@ from gradproof.errors import InputError
 from gradproof.verify.batching import Prefetching
 from gradproof.verify.capture import Captured, capture_arrays
 from gradproof.verify.diagnose import Dims, input_dims
+from gradproof.verify.determinism import repeat_change
 from gradproof.verify.engine import Target, check_array
 from gradproof.verify.options import CheckOptions, merge_options
 from gradproof.verify.params import Param, Problem, grad_to_numpy, normalize_params, shape_str
@@ -34,7 +35,6 @@ from gradproof.verify.result import GradientCheck, ParameterCheck
 
 __all__ = ["CheckOptions", "GradientCheck", "ParameterCheck", "assert_gradient", "check_gradient"]
 
-NONDETERMINISM = 1e-8  # relative change between two identical calls that we call nondeterminism
 
 
 def check_gradient(
@@ -108,7 +108,7 @@ def assert_gradient(
 class _Rerun:
     """The loss called again at the point: its change from the first call (nondeterminism).
 
-    Made once, when first required: a change beyond :data:`NONDETERMINISM` refuses the check.
+    Made once, when first required: a change beyond :data:`~gradproof.verify.determinism.NONDETERMINISM` refuses the check.
     A noise probe whose fresh calls agree with the first to within float64 rounding already
     shows the code deterministic there, so on the common path the re-run is skipped.
     """
@@ -121,15 +121,7 @@ class _Rerun:
         if self.value is None:
             if not required:
                 return 0.0
-            again = self.problem.evaluate(self.problem.base)
-            f0 = self.f0
-            self.value = abs(again - f0)
-            if self.value > NONDETERMINISM * max(abs(f0), abs(again), 1e-300):
-                raise InputError(
-                    f"loss(params) is nondeterministic: two calls at the same parameters returned {f0!r} and "
-                    f"{again!r} (e.g. unseeded dropout or random sampling inside the loss); seed it or switch "
-                    "it off, then check the gradient"
-                )
+            self.value = repeat_change(self.f0, self.problem.evaluate(self.problem.base))
         return self.value
 
 

@@ -39,7 +39,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradproof.verify.determinism import repeat_change
 from gradproof.verify.directional import Directions
+from gradproof.verify.options import GRID64
 from gradproof.verify.stats import t_quantile
 
 ALPHA = 1e-6  # stated probability that a correct gradient is reported FAILED, per parameter
@@ -47,13 +49,14 @@ MARGIN = 2.0  # a confirmed error must exceed its bound B (and the largest kink'
 CONFIRM_AT_MOST = 3  # failing directions measured again per screen (the furthest beyond tolerance)
 NOISE_POINTS = 25  # points on the noise line (24 new evaluations)
 NOISE_DEGREE = 4
+RECHECKED = 3  # noise-line points furthest from the fit that are evaluated a second time
 RUNGS = 4  # steps tried per direction: h, h/4, h/16, h/64
 REPEATS = 8  # extra stencils averaged when rounding noise alone keeps the closest rung from confirming
 FRESH_STEP = 3.0  # the ladder starts at this multiple of the screen's step: new points, less noise
 # rounding-noise standard deviations, in units of σ/h, of the estimates (from their stencils)
 CENTRAL_NOISE = 3.8  # Richardson of central differences at h/2, h/4: √130 / 3
 JUMP_NOISE = 16.7  # right minus left one-sided Richardson at h/2, h/4: √280
-TINY = 1e-300
+TINY = GRID64  # guards ratios; see GRID64
 
 
 @dataclass(frozen=True)
@@ -74,20 +77,33 @@ def noise_line(
     rng: np.random.Generator,
     points: int = NOISE_POINTS,
 ) -> NoiseFit:
-    """σ of one loss evaluation from ``points`` evaluations on the line x + kτu, k = −m … m."""
+    """σ of one loss evaluation from ``points`` evaluations on the line x + kτu, k = −m … m.
+
+    The :data:`RECHECKED` points furthest from the fit are evaluated again: an outlier that a
+    second call does not reproduce is code that is random on some calls, refused
+    (:func:`~gradproof.verify.determinism.repeat_change`) rather than read as rounding noise
+    that would clear a wrong gradient.
+    """
     half = points // 2
     u = rng.standard_normal(x.shape)
     ks = np.arange(-half, half + 1, dtype=float)
     values = np.empty(len(ks))
+    raw: dict[int, tuple[np.ndarray, float]] = {}
     for n, k in enumerate(ks):
         if k == 0:
             values[n] = 0.0
             continue
         xk = q(x + (k * tau) * u)
-        values[n] = f(xk) - f0 - float(np.vdot(g, xk - x))  # exact over the point received
+        raw[n] = (xk, f(xk))
+        values[n] = raw[n][1] - f0 - float(np.vdot(g, xk - x))  # exact over the point received
     design = np.vander(ks / half, NOISE_DEGREE + 1)
     coef, *_ = np.linalg.lstsq(design, values, rcond=None)
-    rss = float(np.sum((values - design @ coef) ** 2))
+    misfit = values - design @ coef
+    for n in np.argsort(-np.abs(misfit), kind="stable")[:RECHECKED]:
+        if int(n) in raw:
+            xk, first = raw[int(n)]
+            repeat_change(first, f(xk))
+    rss = float(np.sum(misfit**2))
     dof = len(ks) - (NOISE_DEGREE + 1)
     return NoiseFit(math.sqrt(rss / dof), dof)
 

@@ -156,21 +156,34 @@ def _verify_in_worker(name: str, device: str, seed: int) -> DerivationVerificati
 
 
 def _worker_context() -> Any:
-    """Fork on Linux from a single-threaded process that has not imported torch: the workers
-    inherit SymPy and the built catalog (about 2 s of imports and building each, on a cold
-    ``gradproof verify``) and import torch themselves, so no torch or CUDA state is ever copied
-    and no lock held by another thread is.  Spawn otherwise (torch already loaded, threads
-    running — a test runner's —, or a platform where forking is unsafe or unavailable)."""
+    """Fork on Linux from a process with a single Python thread where CUDA has not been
+    initialised: the workers inherit SymPy, PyTorch and the built catalog (about 4 s of imports
+    and building each, on a cold ``gradproof verify``), imported here once instead of in every
+    worker.  Importing torch starts no thread of its own and touches no CUDA state; a worker
+    runs torch on one thread (``torch.set_num_threads(1)``), so no OpenMP pool the parent may
+    have started is used after the fork.  Spawn otherwise (Python threads running — a test
+    runner's —, CUDA initialised, or a platform where forking is unsafe or unavailable)."""
     import multiprocessing
     import sys
     import threading
 
-    if sys.platform.startswith("linux") and "torch" not in sys.modules and threading.active_count() == 1:
+    if sys.platform.startswith("linux") and threading.active_count() == 1 and not _cuda_initialized():
+        import torch  # noqa: F401 - imported once here, inherited by every worker
+
         from gradproof.derivations.registry import catalog
 
         catalog()  # built once here, inherited by every worker
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
+
+
+def _cuda_initialized() -> bool:
+    """Whether this process has initialised CUDA (a forked child could not use it); False
+    without torch loaded, which then cannot have."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return bool(torch is not None and torch.cuda.is_initialized())
 
 
 def verify_many(

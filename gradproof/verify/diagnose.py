@@ -26,6 +26,7 @@ from gradproof.verify.capture import Captured
 from gradproof.verify.directional import Directions
 from gradproof.verify.elementwise import computed_elsewhere, explain_elementwise
 from gradproof.verify.localize import Entries
+from gradproof.verify.options import GRID64
 from gradproof.verify.patterns import border, repeated_indices, sign_region
 
 FIT = 1e-3  # relative misfit under which a hypothesis is accepted
@@ -289,4 +290,4 @@ def _unexplained(x: np.ndarray, user: np.ndarray, fd: np.ndarray, entries: Entri
 
 
 def relative_gap(a: float, b: float) -> float:
-    return abs(a - b) / max(abs(a), abs(b), 1e-300) if math.isfinite(a) and math.isfinite(b) else math.inf
+    return abs(a - b) / max(abs(a), abs(b), GRID64) if math.isfinite(a) and math.isfinite(b) else math.inf

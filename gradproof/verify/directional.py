@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gradproof.verify.batching import prefetch
+from gradproof.verify.determinism import repeat_change
 from gradproof.verify.kinks import looks_nonsmooth, one_sided
-from gradproof.verify.options import DTYPE_EPS
+from gradproof.verify.options import DTYPE_EPS, GRID64, relative_noise
 
 EPS64 = DTYPE_EPS["float64"]
 NOISE_SAFETY = 6.0  # rounding-noise standard deviations a residual may reach
@@ -77,28 +78,39 @@ def measure_noise(
     rng: np.random.Generator,
     output_eps: float,
 ) -> Noise:
-    """Estimate the loss's rounding noise from a fourth difference on a tiny uniform grid (4 calls)."""
+    """Estimate the loss's rounding noise from a fourth difference on a tiny uniform grid (4 calls).
+
+    A fourth difference above float64's rounding is noise only if it is reproducible: then the
+    four points are evaluated again (4 calls), and code that answers differently is refused
+    (:func:`~gradproof.verify.determinism.repeat_change`) rather than measured as noisy.
+    """
     u = direction(rng, x.shape)
 
-    def probe(tau: float) -> tuple[float, float]:
-        prefetch(f, lambda: [q(x + (k * tau) * u) for k in (-2, -1, 1, 2)])
-        vals = [f(q(x + (k * tau) * u)) if k else f0 for k in range(-2, 3)]
-        d4 = vals[0] - 4 * vals[1] + 6 * vals[2] - 4 * vals[3] + vals[4]
-        return abs(d4) / math.sqrt(70.0), max(abs(v) for v in vals)
+    def probe(tau: float) -> tuple[float, float, dict[int, np.ndarray], dict[int, float]]:
+        points = {k: q(x + (k * tau) * u) for k in (-2, -1, 1, 2)}
+        prefetch(f, lambda: list(points.values()))
+        vals = {k: f(p) for k, p in points.items()}
+        d4 = vals[-2] - 4 * vals[-1] + 6 * f0 - 4 * vals[1] + vals[2]
+        return abs(d4) / math.sqrt(70.0), max(abs(f0), *(abs(v) for v in vals.values())), points, vals
 
     tau = 1e-6 * scale
-    s1, fmax = probe(tau)
-    floor = output_eps * fmax
-    if s1 <= 1e3 * EPS64 * max(fmax, 1e-300):
+    s1, fmax, points, vals = probe(tau)
+    # a nonzero loss value is never rounded more finely than float64's grid (exact zeros are exact)
+    floor = max(output_eps * fmax, GRID64) if fmax else 0.0
+    if s1 <= 1e3 * EPS64 * fmax:
         sigma = max(s1, floor, EPS64 * fmax)
-        return Noise(sigma, max(EPS64, sigma / max(abs(f0), 1e-300)), output_eps > EPS64, False, quiet=True)
-    s2, _ = probe(4.0 * tau)
+        return Noise(sigma, max(EPS64, relative_noise(sigma, f0, fmax)), output_eps > EPS64, False, quiet=True)
+    # noise this large rests on four calls: the same four points must give the same values again
+    # (asked for the same way, batched where the first were, so that only the code can differ)
+    prefetch(f, lambda: list(points.values()))
+    floor = max(floor, *(repeat_change(vals[k], f(p)) for k, p in points.items()))
+    s2, *_ = probe(4.0 * tau)
     if s2 > 2.5 * s1:  # grows with the step: a kink inside the probe, not rounding noise
         sigma = max(floor, EPS64 * fmax)
-        return Noise(sigma, max(EPS64, sigma / max(abs(f0), 1e-300)), output_eps > EPS64, True)
+        return Noise(sigma, max(EPS64, relative_noise(sigma, f0, fmax)), output_eps > EPS64, True)
     # float32 code rounds at least its result: never assume less than a third of an ulp of it
     sigma = max(s1, s2, floor, DTYPE_EPS["float32"] * fmax / 3.0)
-    rel = min(1e-3, max(EPS64, sigma / max(abs(f0), 1e-300)))
+    rel = min(1e-3, max(EPS64, relative_noise(sigma, f0, fmax)))
     return Noise(sigma, rel, True, False)
 
 
@@ -132,9 +144,9 @@ class Directions:
 
     def worst(self) -> tuple[float, float]:
         """(relative error, relative tolerance) of the direction furthest beyond its tolerance."""
-        ratios = [abs(r) / max(t, 1e-300) for r, t in zip(self.residual, self.tolerance, strict=True)]
+        ratios = [abs(r) / max(t, GRID64) for r, t in zip(self.residual, self.tolerance, strict=True)]
         k = int(np.argmax(ratios))
-        s = max(self.scale[k], 1e-300)
+        s = max(self.scale[k], GRID64)
         return abs(self.residual[k]) / s, self.tolerance[k] / s
 
 

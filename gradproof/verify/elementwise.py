@@ -19,6 +19,7 @@ import numpy as np
 from gradproof.verify.capture import Captured
 from gradproof.verify.directional import Directions
 from gradproof.verify.localize import Entries
+from gradproof.verify.options import GRID64
 
 UNEXPLAINED = 0.02  # share of the original mismatch a hypothesis may leave unexplained
 MAX_TENSORS = 8  # same-shaped tensors tried (pairs of them for the wrong-tensor hypothesis)
@@ -79,7 +80,7 @@ def _label(c: Captured) -> str:
 
 def _gradient_like(t: np.ndarray, g: np.ndarray) -> bool:
     """An array close to the returned gradient (a copy of it, or what it was built from)."""
-    return float(np.linalg.norm(t - g)) <= 0.5 * max(float(np.linalg.norm(g)), 1e-300)
+    return float(np.linalg.norm(t - g)) <= 0.5 * max(float(np.linalg.norm(g)), GRID64)
 
 
 def _same_shaped(

@@ -37,13 +37,13 @@ from gradproof.verify.directional import (
 )
 from gradproof.verify.kinks import settle_on_ladder
 from gradproof.verify.localize import Entries, candidates, entry_differences
-from gradproof.verify.options import DTYPE_EPS, CheckOptions
+from gradproof.verify.options import DTYPE_EPS, GRID64, CheckOptions, relative_noise
 from gradproof.verify.params import shape_str
 from gradproof.verify.result import EntryMismatch, ParameterCheck
 
 __all__ = ["Target", "check_array"]
 
-TINY = 1e-300
+TINY = GRID64  # guards ratios; see GRID64
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def _with_spread(noise: Noise, spread: float, f0: float) -> Noise:
     if spread <= 0:
         return noise
     return Noise(
-        max(noise.sigma, spread), max(noise.relative, spread / max(abs(f0), 1e-300)), noise.low_precision,
+        max(noise.sigma, spread), max(noise.relative, relative_noise(spread, f0)), noise.low_precision,
         noise.nonsmooth, noise.quiet,
     )
 
@@ -266,7 +266,7 @@ def _confirm(target, q, x, g, f, f0, screens, noise, grad_eps, step_eps, rng) ->
         f, q, x, g, f0, screens,
         grad_eps=grad_eps,
         step_eps=step_eps,
-        sigma_floor=target.output_eps * abs(f0) / np.sqrt(12.0),
+        sigma_floor=max(target.output_eps * abs(f0) / np.sqrt(12.0), GRID64),
         tau=max(1e-6, 16.0 * step_eps, 16.0 * DTYPE_EPS["float32"] if noise.low_precision else 0.0) * scale,
         rng=rng,
     )

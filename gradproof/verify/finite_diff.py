@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from gradproof.verify.options import GRID64
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def jacobian(
     eps = np.finfo(np.float64).eps
     value = np.empty(f0.shape + x.shape)
     error = np.empty(f0.shape + x.shape)
-    noise = eps * (np.abs(f0) + 1e-300)
+    noise = np.maximum(eps * np.abs(f0), GRID64)
     for idx in np.ndindex(*x.shape):
         tiny = 1e-9 * max(1.0, abs(float(x[idx])))
         x1, x2 = x.copy(), x.copy()

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from gradproof.verify.options import GRID64
 
 # how far beyond the noise level the fourth difference must be to call the point non-smooth
 NONSMOOTH_FACTOR = 50.0
@@ -42,7 +43,7 @@ def looks_nonsmooth(
     keeps long steps, where curvature alone lifts the fourth difference, from looking kinked.
     """
     d4 = fm1 - 4.0 * fm2 + 6.0 * f0 - 4.0 * fp2 + fp1
-    floor = NONSMOOTH_FACTOR * max(sigma, 1e-300)
+    floor = NONSMOOTH_FACTOR * max(sigma, GRID64)
     if abs(d4) <= floor:
         return False
     if fm4 is None or fp4 is None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from gradproof.verify.options import GRID64
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def entry_differences(
         d1, _ = diff(h)
         d2, _ = diff(h / 2)
         expected[n] = (4.0 * d2 - d1) / 3.0
-        tolerance[n] = 2.0 * abs(d1 - d2) + 20.0 * sigma / h + 16.0 * grad_eps * max(gnorm, 1e-300)
+        tolerance[n] = 2.0 * abs(d1 - d2) + 20.0 * sigma / h + 16.0 * grad_eps * max(gnorm, GRID64)
     return Entries(np.asarray(index), expected, gflat[np.asarray(index, dtype=int)], tolerance, complete)
 
 
@@ -91,7 +92,7 @@ def bisect_candidates(
                 v[child] = rng.standard_normal(len(child))
                 v = v.reshape(x.shape)
                 r = _richardson_residual(f, q, x, g, v, t)
-                scored.append((abs(r) / max(float(np.linalg.norm(v)), 1e-300), child))
+                scored.append((abs(r) / max(float(np.linalg.norm(v)), GRID64), child))
         scored.sort(key=lambda p: -p[0])
         blocks = [b for _, b in scored[:width]]
     return np.concatenate(blocks)

@@ -17,6 +17,7 @@ import numpy as np
 
 from gradproof.verify.finite_diff import jacobian
 from gradproof.verify.result import JacobianEntry
+from gradproof.verify.options import GRID64
 
 __all__ = ["localize_outputs"]
 
@@ -74,7 +75,7 @@ def localize_outputs(
                 half = len(block) // 2
                 for child in (block[:half], block[half:]):
                     got, expected, tol = test(child, signed=True)
-                    scored.append((abs(got - expected) / max(tol, 1e-300), child))
+                    scored.append((abs(got - expected) / max(tol, GRID64), child))
             scored = [s for s in scored if s[0] > 1.0]
             if not scored:
                 return ()

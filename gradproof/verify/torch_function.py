@@ -54,9 +54,13 @@ def as_outputs(out: Any, what: str) -> tuple[Any, ...]:
 
 
 def _numpy_dtype(dtype: torch.dtype) -> Any:
-    """The NumPy scalar type that carries ``dtype``'s precision (None for float64)."""
+    """A scalar type that carries ``dtype``'s precision (None for float64): NumPy's, or for
+    bfloat16, which NumPy lacks, a torch scalar (sized as float32 it made every bfloat16 output
+    look 65,000 times finer than it is, and its flat steps a wrong gradient)."""
     if dtype == torch.float64:
         return None
+    if dtype == torch.bfloat16:
+        return lambda value: torch.tensor(value, dtype=torch.bfloat16)
     return {torch.float32: np.float32, torch.float16: np.float16}.get(dtype, np.float32)
 
 
