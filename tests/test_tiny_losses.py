@@ -43,7 +43,7 @@ def _softmax_ce(scale: float, seed: int):
         return scale * float(-np.mean(np.log(probs(z)[np.arange(4), y])))
 
     def grad(z):
-        return scale * (probs(z) - np.eye(5)[y]) / 4
+        return scale * ((probs(z) - np.eye(5)[y]) / 4)
 
     return loss, grad, z
 
@@ -127,3 +127,10 @@ def test_noise_of_a_nonzero_subnormal_loss_is_at_least_the_grid():
     assert noise.sigma >= GRID64
     exact_zero = measure_noise(lambda a: 0.0, lambda a: a, x, 0.0, 1.0, np.random.default_rng(0), 2.0**-52)
     assert exact_zero.sigma == 0.0  # exact zeros are exact: no floor where nothing is rounded
+
+
+def test_a_loss_of_a_few_hundred_grid_steps_is_not_failed():
+    # 1e-321 is about 200 steps of float64's grid: the confirmation's noise is never taken below
+    # one step (without that floor this correct gradient was reported FAILED)
+    loss, grad, x = _softmax_ce(1e-321, 7)
+    assert gradproof.check_gradient(loss, grad, x, seed=7).ok

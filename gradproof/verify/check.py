@@ -121,7 +121,7 @@ class _Rerun:
         if self.value is None:
             if not required:
                 return 0.0
-            self.value = repeat_change(self.f0, self.problem.evaluate(self.problem.base))
+            self.value = repeat_change(self.f0, self.problem.evaluate(self.problem.base), self.problem.output_eps)
         return self.value
 
 

@@ -76,6 +76,7 @@ def noise_line(
     tau: float,
     rng: np.random.Generator,
     points: int = NOISE_POINTS,
+    output_eps: float = 2.0**-52,
 ) -> NoiseFit:
     """σ of one loss evaluation from ``points`` evaluations on the line x + kτu, k = −m … m.
 
@@ -99,13 +100,14 @@ def noise_line(
     design = np.vander(ks / half, NOISE_DEGREE + 1)
     coef, *_ = np.linalg.lstsq(design, values, rcond=None)
     misfit = values - design @ coef
+    change = 0.0
     for n in np.argsort(-np.abs(misfit), kind="stable")[:RECHECKED]:
         if int(n) in raw:
             xk, first = raw[int(n)]
-            repeat_change(first, f(xk))
+            change = max(change, repeat_change(first, f(xk), output_eps))
     rss = float(np.sum(misfit**2))
     dof = len(ks) - (NOISE_DEGREE + 1)
-    return NoiseFit(math.sqrt(rss / dof), dof)
+    return NoiseFit(max(math.sqrt(rss / dof), change), dof)
 
 
 @dataclass(frozen=True)
@@ -307,13 +309,15 @@ def confirm(
     sigma_floor: float,
     tau: float,
     rng: np.random.Generator,
+    output_eps: float = 2.0**-52,
 ) -> Confirmation:
     """Measure the screens' failing directions again and decide whether they are real.
 
     Up to ``CONFIRM_AT_MOST`` failing directions of each screen (random directions, entries;
     ``None`` for a screen not taken) are re-measured, those furthest beyond the screen's
     tolerance first.  ``sigma_floor`` is the least noise a loss value carries (its final
-    rounding), ``tau`` the spacing of the noise line.
+    rounding), ``tau`` the spacing of the noise line, ``output_eps`` the unit roundoff of the
+    loss's dtype (what a repeated call may change by, see :func:`~.determinism.repeat_change`).
     """
     chosen = []
     for n, screen in enumerate(screens):
@@ -322,7 +326,7 @@ def confirm(
         failing = [k for k in range(screen.n) if not screen.ok[k]]
         failing.sort(key=lambda k: -abs(screen.residual[k]) / max(screen.tolerance[k], TINY))
         chosen += [(n, k) for k in failing[:CONFIRM_AT_MOST]]
-    fit = noise_line(f, q, x, g, f0, tau, rng)
+    fit = noise_line(f, q, x, g, f0, tau, rng, output_eps=output_eps)
     sigma = max(fit.sigma, sigma_floor)
     # Bonferroni over the directions and the tests on each: the rungs and the averaged repeat
     quantile = t_quantile(ALPHA / (max(len(chosen), 1) * (RUNGS + 1)), fit.dof)

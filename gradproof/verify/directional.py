@@ -103,7 +103,7 @@ def measure_noise(
     # noise this large rests on four calls: the same four points must give the same values again
     # (asked for the same way, batched where the first were, so that only the code can differ)
     prefetch(f, lambda: list(points.values()))
-    floor = max(floor, *(repeat_change(vals[k], f(p)) for k, p in points.items()))
+    floor = max(floor, *(repeat_change(vals[k], f(p), output_eps) for k, p in points.items()))
     s2, *_ = probe(4.0 * tau)
     if s2 > 2.5 * s1:  # grows with the step: a kink inside the probe, not rounding noise
         sigma = max(floor, EPS64 * fmax)

@@ -267,6 +267,7 @@ def _confirm(target, q, x, g, f, f0, screens, noise, grad_eps, step_eps, rng) ->
         grad_eps=grad_eps,
         step_eps=step_eps,
         sigma_floor=max(target.output_eps * abs(f0) / np.sqrt(12.0), GRID64),
+        output_eps=target.output_eps,
         tau=max(1e-6, 16.0 * step_eps, 16.0 * DTYPE_EPS["float32"] if noise.low_precision else 0.0) * scale,
         rng=rng,
     )
