@@ -36,7 +36,6 @@ from gradproof.verify.result import GradientCheck, ParameterCheck
 __all__ = ["CheckOptions", "GradientCheck", "ParameterCheck", "assert_gradient", "check_gradient"]
 
 
-
 def check_gradient(
     loss: Callable[[Any], Any],
     grad: Callable[[Any], Any],
@@ -108,7 +107,8 @@ def assert_gradient(
 class _Rerun:
     """The loss called again at the point: its change from the first call (nondeterminism).
 
-    Made once, when first required: a change beyond :data:`~gradproof.verify.determinism.NONDETERMINISM` refuses the check.
+    Made once, when first required: a change beyond what
+    :func:`~gradproof.verify.determinism.repeat_change` allows refuses the check.
     A noise probe whose fresh calls agree with the first to within float64 rounding already
     shows the code deterministic there, so on the common path the re-run is skipped.
     """
