@@ -138,9 +138,11 @@ def test_points_are_drawn_where_the_hypothesis_on_a_defined_quantity_holds():
     # no rule proves it: checked at points, which must all have Σ g_l² > 1 (at d = 1, g_1 ∈ (−2, 2))
     assert statuses(r"\sum_{l=1}^{d} g_l^2 &> 1", *decl) == ["checked"]
     assert statuses(r"\sum_{l=1}^{d} g_l^2 &> 2", *decl) == ["failed"]
-    # a hypothesis no point satisfies leaves the step unestablished, never checked
+    # a hypothesis no point satisfies is refused: nothing is proved or checked from it
     never = NORM + (r"assume \|g\| > 1000",)
-    assert statuses(r"\sum_{l=1}^{d} g_l^4 &\ge 0", *never) in (["unestablished"], ["proved"])
+    header = "".join(f"% gradproof: {d}\n" for d in never)
+    report = check_steps(header + "\\begin{align*}\n\\sum_{l=1}^{d} g_l^4 &\\ge 0\n\\end{align*}\n")
+    assert report.error is not None and "contradicts the definition" in report.error.message
 
 
 def test_the_steepest_descent_fragment_is_proved_as_the_catalog_proves_it():

@@ -209,7 +209,44 @@ def analyse(source: Source) -> Analysis:
         lhs, rhs = _components(source, rel, side(rel.lhs), side(rel.rhs), hidden)
         built.append(Built(rel, lhs, rhs, rel.relation))
     derivation = _derivation(source, ctx, built, hidden)
+    _hypotheses_can_hold(source, ctx, derivation)
     return Analysis(source, built, derivation, ctx)
+
+
+def _hypotheses_can_hold(source: Source, ctx: Any, derivation: StepsDerivation) -> None:
+    """An assumption on a defined name (``\\|g\\| > 0``) is a hypothesis the prover reasons from:
+    one its definition can never meet (``define p = -3`` with ``assume p > 0``; a row ``p &= -3``
+    under it) would let it prove anything.  So at every size the point checks use, some point
+    of 50 random draws must satisfy it, else the file is refused (exit 2) at the definition."""
+    import random
+
+    from gradproof.steps.points import PointValues
+
+    for name, domain in ctx.domains.items():
+        lo, hi = domain.lo, domain.hi
+        empty = domain.values is not None and not domain.values
+        if lo is not None and hi is not None and (lo > hi or (lo == hi and (domain.lo_strict or domain.hi_strict))):
+            empty = True  # p ≥ 0 and p < 0: nothing satisfies both, and from that anything follows
+        if empty:
+            line = next((n for n, text in enumerate(source.text.splitlines(), 1)
+                         if "gradproof:" in text and "assume" in text and name in text), 1)  # fmt: skip
+            raise StepsSyntaxError(f"the assumptions on {name} contradict each other: no value satisfies them all",
+                                   file=source.name, line=line, column=1)  # fmt: skip
+        definition = ctx.definitions.get(name)
+        if definition is None or definition.index or domain.is_default():
+            continue
+        for sizes in derivation.proof_sizes():
+            rng = random.Random(0)
+            try:
+                derivation._draw_until(definition, domain, PointValues({k: int(v) for k, v in sizes.items()}, rng), sizes)
+            except ValueError:
+                at = ", ".join(f"{k} = {v}" for k, v in sizes.items())
+                raise StepsSyntaxError(
+                    f"what the file assumes of {name} held at none of 50 random points of its definition"
+                    f"{' at ' + at if at else ''}: it contradicts the definition (or holds too rarely to check), "
+                    "and no step is proved from it",
+                    file=source.name, line=ctx.definition_lines.get(name, 1), column=1,
+                ) from None
 
 
 def _build_side(source: Source, builder: Any, tree: Any, names: dict) -> Any:
