@@ -410,6 +410,10 @@ class Declarations:
             s = b.scalar(b.expr(total, {}), total)
             v = b.scalar(b.expr(value, {}), value)
             fact = self._sum_fact(s, v, d)
+            if any(f.base == fact.base for f in ctx.sum_facts):
+                # the prover would use one, the points the other: Σu² = 1 and Σu² = 2 "held" together
+                raise self.source.error(d.offset, f"a second assumed sum over {fact.base.label}: one sum fact per "
+                                        "vector (the checker draws the vector whole from it)")  # fmt: skip
             ctx.sum_facts.append(fact)
             ctx.domains.setdefault(str(fact.base.label), Domain())
         for name, domain in ctx.domains.items():
