@@ -146,3 +146,13 @@ def test_the_printer_declares_the_minibatch():
     lines = directive_lines(d)
     assert "minibatch K : B of 1..N" in lines
     assert r"scalar V_{without}, V_{with}, \sigma^{2}" in lines
+
+
+def test_a_batch_size_bounding_a_sum_is_named_as_such():
+    # the attack's file: "B is declared twice" named nothing declared twice
+    text = (
+        "% gradproof: index a = 1..N\n% gradproof: size N\n% gradproof: minibatch K : B of 1..N\n"
+        "\\begin{align*}\n\\sum_{l=1}^{B} K_l &= B\n\\end{align*}\n"
+    )
+    report = check_steps(text)
+    assert report.error is not None and "batch size B is also a size" in report.error.message

@@ -431,6 +431,10 @@ class Declarations:
         taken = {**ctx.indices, **ctx.sizes, **ctx.functions, **ctx.vectors, **ctx.definitions}
         taken |= {r[0]: None for r in self._randoms}
         for n, t in ((name, tok), (bname, btok)):
+            if n == bname and n in ctx.sizes:
+                raise self.source.error(t.start_pos, f"the batch size {n} is also a size (declared with size, or "
+                                        f"bounding a sum such as \\sum_{{i=1}}^{{{n}}}): a minibatch is summed over "
+                                        "its samples with their counts, \\sum_{a=1}^{N} K_a …")  # fmt: skip
             if n in taken:
                 raise self.source.error(t.start_pos, f"{n} is declared twice (as the minibatch's and as something else)")
         if name == bname:
