@@ -35,6 +35,7 @@ PH = "gradproof/steps/phrases.py"
 DI = "gradproof/derivations/directives.py"
 DESCENT = ("tests/test_steps_descent.py",)
 MB = "gradproof/steps/minibatch.py"
+SA = "gradproof/derivations/sampling.py"  # the moment rules, shared with the catalog
 BATCH = ("tests/test_steps_minibatch.py",)
 
 # fmt: off
@@ -94,9 +95,9 @@ MUTATIONS = [
     _m("S26", DI, "            out.append(f\"assume {lhs} > 0\")  # ‖g‖ > 0: a hypothesis (g ≠ 0), not a consequence", "            pass",
        "the printer leaves out the hypothesis \\|g\\| > 0", DESCENT),
     # expectations over how a minibatch is drawn
-    _m("S27", MB, "        return first, batch * (batch - 1) / (n * (n - 1)), first", "        return first, batch * (batch - 1) / n**2, first",
+    _m("S27", SA, "        return first, B * (B - 1) / (N * (N - 1)), first", "        return first, B * (B - 1) / N**2, first",
        "without replacement, E[K_a K_b] taken from sampling with replacement", BATCH),
-    _m("S28", MB, "        return first, batch * (batch - 1) / n**2, batch * (batch - 1) / n**2 + first", "        return first, batch * (batch - 1) / n**2, first",
+    _m("S28", SA, "        return first, B * (B - 1) / N**2, B * (B - 1) / N**2 + B / N", "        return first, B * (B - 1) / N**2, first",
        "with replacement, E[K_a²] = E[K_a] (as if K_a ∈ {0, 1})", BATCH),
     _m("S29", MB, "            ways = math.comb(n - m, batch - sum(inside)) if batch - sum(inside) >= 0 else 0", "            ways = math.comb(n - m, batch) if batch - sum(inside) >= 0 else 0",
        "the exact law without replacement counts the batches wrongly", BATCH),
@@ -108,9 +109,9 @@ MUTATIONS = [
        "K indexed beyond the samples it counts (the rules then claim what is undefined)", BATCH),
     _m("S33", PT, "        values[batch.size] = sp.Integer(size)", "        values[batch.size] = sp.Integer(1)",
        "the batch size at a point is not the size of the batch drawn", BATCH),
-    _m("S34", MB, "    raise NotImplementedError(\"moments of the counts beyond the second\")", "    return const * first",
+    _m("S34", SA, "    raise NotImplementedError(\"moments of the counts beyond the second\")", "    return const * first",
        "a third moment of the counts taken as the first (an unsound rule)", BATCH),
-    _m("S35", MB, "            return const * diag", "            return const * off",
+    _m("S35", SA, "            return const * diag", "            return const * off",
        "E[K_a²] read as E[K_a K_b] for a ≠ b", BATCH),
 ]
 # fmt: on

@@ -47,7 +47,7 @@ class MinibatchExpect(sp.Function):
         body, scheme, N, B = self.args
         if deep:
             body = body.doit(deep=deep, **hints)
-        return _expect(sp.expand(_square_sums(sp.expand(body))), scheme, N, B)
+        return expect_counts(sp.expand(square_sums(sp.expand(body))), scheme, N, B)
 
     def _latex(self, printer) -> str:
         scheme = "with" if self.args[1] == WITH else "without"
@@ -60,43 +60,52 @@ class MinibatchExpect(sp.Function):
     _gradproof_text = _sympystr
 
 
-def _square_sums(expr: sp.Expr) -> sp.Expr:
-    """(Σ_a f(a))² → Σ_a Σ_b f(a) f(b), with b a new index: the square of a sum is a double sum."""
+def square_sums(expr: sp.Expr, base: sp.IndexedBase | None = None) -> sp.Expr:
+    """(Σ_a f(a))² → Σ_a Σ_b f(a) f(b), with b a new index: the square of a sum is a double sum
+    (only sums that hold the counts ``base``, when given)."""
 
     def is_square(e: sp.Basic) -> bool:
-        return isinstance(e, sp.Pow) and e.exp == 2 and isinstance(e.base, sp.Sum) and len(e.base.limits) == 1
+        return (isinstance(e, sp.Pow) and e.exp == 2 and isinstance(e.base, sp.Sum) and len(e.base.limits) == 1
+                and (base is None or e.base.has(base)))  # fmt: skip
 
     def double(e: sp.Pow) -> sp.Expr:
         s = e.base
         var, lo, hi = s.limits[0]
-        other = sp.Dummy(f"{var.name}2", integer=True, positive=bool(var.is_positive) or None)
+        other = sp.Dummy(f"{var.name}2", **{k: v for k, v in var.assumptions0.items() if k in _INDEX_FACTS})
         return sp.Sum(sp.Sum(s.function * s.function.xreplace({var: other}), (other, lo, hi)), (var, lo, hi))
 
     return expr.replace(is_square, double)
 
 
-def _expect(expr: sp.Expr, scheme, N, B) -> sp.Expr:
+_INDEX_FACTS = ("integer", "positive", "nonnegative")  # what the new index inherits from the old
+
+
+def expect_counts(expr: sp.Expr, scheme, N, B, base: sp.IndexedBase = K) -> sp.Expr:
+    """E over the minibatch of ``expr`` (expanded, squared sums already doubled), a polynomial of
+    degree ≤ 2 in the counts ``base``: linearity through sums and constant factors, then the
+    moment rules of :func:`moments`.  Raises ``NotImplementedError`` for anything else (a product
+    of two sums, a function of the counts, a third moment)."""
     if isinstance(expr, sp.Add):
-        return sp.Add(*[_expect(t, scheme, N, B) for t in expr.args])
+        return sp.Add(*[expect_counts(t, scheme, N, B, base) for t in expr.args])
     if isinstance(expr, sp.Sum):  # a finite sum: E commutes with it
-        return sp.Sum(_expect(sp.expand(expr.function), scheme, N, B), *expr.limits)
+        return sp.Sum(expect_counts(sp.expand(expr.function), scheme, N, B, base), *expr.limits)
     factors = sp.Mul.make_args(expr)
-    sums = [f for f in factors if isinstance(f, sp.Sum) and f.has(K)]
+    sums = [f for f in factors if isinstance(f, sp.Sum) and f.has(base)]
     if sums:
         if len(sums) > 1:
             raise NotImplementedError("E of a product of two sums: write it as a double sum")
         rest = sp.Mul(*[f for f in factors if f is not sums[0]])
         inner = sums[0]
-        return sp.Sum(_expect(sp.expand(rest * inner.function), scheme, N, B), *inner.limits)
-    const = sp.Mul(*[f for f in factors if not f.has(K)])
-    counts = [f for f in factors if f.has(K)]
+        return sp.Sum(expect_counts(sp.expand(rest * inner.function), scheme, N, B, base), *inner.limits)
+    const = sp.Mul(*[f for f in factors if not f.has(base)])
+    counts = [f for f in factors if f.has(base)]
     first, off, diag = moments(scheme, N, B)
     entries = []
     for f in counts:
-        base, power = f.as_base_exp()
-        if not (isinstance(base, sp.Indexed) and base.base == K and power.is_Integer and power > 0):
-            raise NotImplementedError(f"E[{f}]: only products of counts K_a have moments here")
-        entries += [base] * int(power)
+        b, power = f.as_base_exp()
+        if not (isinstance(b, sp.Indexed) and b.base == base and power.is_Integer and power > 0):
+            raise NotImplementedError(f"E[{f}]: only products of counts have moments here")
+        entries += [b] * int(power)
     if not entries:
         return const
     if len(entries) == 1:
@@ -106,4 +115,4 @@ def _expect(expr: sp.Expr, scheme, N, B) -> sp.Expr:
         if a == b:
             return const * diag
         return const * (off + sp.KroneckerDelta(a, b) * (diag - off))
-    raise NotImplementedError("moments of the counts beyond the second are not needed here")
+    raise NotImplementedError("moments of the counts beyond the second")

@@ -32,8 +32,8 @@ from typing import Any
 
 import sympy as sp
 
-WITH = sp.Symbol("with")
-WITHOUT = sp.Symbol("without")
+from gradproof.derivations.sampling import WITH, WITHOUT, expect_counts, moments, square_sums
+
 #: the NAME tokens of \mathbb{E}_{\text{with}} / _{\mathrm{without}} (see gradproof.steps.tokens)
 SCHEME_NAMES = {"\\mathrm{with}": WITH, "\\mathrm{without}": WITHOUT}
 # the most minibatches :func:`batches` lists, and the most joint states of the counts of the
@@ -71,16 +71,6 @@ class Minibatch:
         return expr.replace(is_total, lambda e: self.size)
 
 
-def moments(scheme: sp.Symbol, n: Any, batch: Any) -> tuple[Any, Any, Any]:
-    """(E[K_a], E[K_a K_b] for a ≠ b, E[K_a²]) under ``scheme`` for ``n`` samples, batches of ``batch``."""
-    first = batch / n
-    if scheme == WITHOUT:
-        return first, batch * (batch - 1) / (n * (n - 1)), first
-    if scheme == WITH:
-        return first, batch * (batch - 1) / n**2, batch * (batch - 1) / n**2 + first
-    raise ValueError(f"unknown sampling scheme {scheme}")
-
-
 class BatchExpect(sp.Function):
     """``BatchExpect(body, scheme, lo, hi, B, K)``: E over minibatches of B of the samples
     lo..hi, K the counts (see the module docstring)."""
@@ -100,7 +90,8 @@ class BatchExpect(sp.Function):
         if sp.sympify(batch.samples).is_Integer:
             return self.func(body, scheme, *rest)  # concrete samples: evaluated exactly at the point
         try:
-            return _expect(sp.expand(_square_sums(sp.expand(body), batch.base)), scheme, batch)
+            body = sp.expand(square_sums(sp.expand(body), batch.base))
+            return expect_counts(body, scheme, batch.samples, batch.size, batch.base)
         except NotImplementedError:
             return self.func(body, scheme, *rest)
 
@@ -113,58 +104,6 @@ class BatchExpect(sp.Function):
 
     def _eval_is_real(self) -> Any:
         return self.args[0].is_real
-
-
-def _square_sums(expr: Any, base: sp.IndexedBase) -> Any:
-    """(Σ_a f(a))² → Σ_a Σ_b f(a) f(b), b a new index, where f has counts: the square of a sum is a double sum."""
-
-    def is_square(e: sp.Basic) -> bool:
-        return (isinstance(e, sp.Pow) and e.exp == 2 and isinstance(e.base, sp.Sum) and len(e.base.limits) == 1
-                and e.base.has(base))  # fmt: skip
-
-    def double(e: sp.Pow) -> Any:
-        s = e.base
-        var, lo, hi = s.limits[0]
-        other = sp.Dummy(f"{var.name}2", **{k: v for k, v in var.assumptions0.items() if k in ("integer", "positive", "nonnegative")})
-        return sp.Sum(sp.Sum(s.function * s.function.xreplace({var: other}), (other, lo, hi)), (var, lo, hi))
-
-    return expr.replace(is_square, double)
-
-
-def _expect(expr: Any, scheme: sp.Symbol, batch: Minibatch) -> Any:
-    base = batch.base
-    if isinstance(expr, sp.Add):
-        return sp.Add(*[_expect(t, scheme, batch) for t in expr.args])
-    if isinstance(expr, sp.Sum):  # a finite sum: E commutes with it
-        return sp.Sum(_expect(sp.expand(expr.function), scheme, batch), *expr.limits)
-    factors = sp.Mul.make_args(expr)
-    sums = [f for f in factors if isinstance(f, sp.Sum) and f.has(base)]
-    if sums:
-        if len(sums) > 1:
-            raise NotImplementedError("E of a product of two sums")
-        rest = sp.Mul(*[f for f in factors if f is not sums[0]])
-        inner = sums[0]
-        return sp.Sum(_expect(sp.expand(rest * inner.function), scheme, batch), *inner.limits)
-    const = sp.Mul(*[f for f in factors if not f.has(base)])
-    entries = []
-    for f in factors:
-        if not f.has(base):
-            continue
-        b, power = f.as_base_exp()
-        if not (isinstance(b, sp.Indexed) and b.base == base and power.is_Integer and power > 0):
-            raise NotImplementedError(f"E[{f}]: only products of counts have moments here")
-        entries += [b] * int(power)
-    first, off, diag = moments(scheme, batch.samples, batch.size)
-    if not entries:
-        return const
-    if len(entries) == 1:
-        return const * first
-    if len(entries) == 2:
-        a, b = entries[0].indices[0], entries[1].indices[0]
-        if a == b:
-            return const * diag
-        return const * (off + sp.KroneckerDelta(a, b) * (diag - off))
-    raise NotImplementedError("moments of the counts beyond the second")
 
 
 # ----------------------------------------------------------------------------------------------
