@@ -162,6 +162,41 @@ def test_nondet_tol_is_honoured():
     assert gradproof.gradcheck(Jittery.apply, (x,), nondet_tol=1e-10)
 
 
+class LazyBackward(torch.autograd.Function):
+    """A backward with lazily built state: its first call uses a constant not yet set up (2 where
+    3 belongs), every later call the right one.  torch's gradcheck catches it (its first backward
+    call is a real one); ours used to spend the first call on the grad_output = 0 probe, where any
+    wrong factor is invisible, and passed it."""
+
+    calls = 0
+    wrong_first = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        LazyBackward.calls += 1
+        k = 2.0 if (LazyBackward.calls == 1 and LazyBackward.wrong_first) else 3.0
+        return g * k * x**2
+
+
+@pytest.mark.parametrize("wrong_first", [True, False])
+def test_a_backward_wrong_only_on_its_first_call_fails(wrong_first):
+    LazyBackward.calls, LazyBackward.wrong_first = 0, wrong_first
+    x = rand(5)
+    if wrong_first:
+        with pytest.raises(GradcheckFailure, match="not reentrant|disagrees"):
+            gradproof.gradcheck(LazyBackward.apply, (x,))
+    else:  # the same code right on every call passes
+        assert gradproof.gradcheck(LazyBackward.apply, (x,))
+    LazyBackward.calls = 0
+    assert torch.autograd.gradcheck(LazyBackward.apply, (x,), raise_exception=False) is not wrong_first
+
+
 def test_backward_that_ignores_grad_output_is_named():
     class Ignores(d.Exp):
         @staticmethod

@@ -309,8 +309,10 @@ def _check_unguarded(
     red = TorchReduction(call, base, seed, what)
     gen = torch.Generator().manual_seed(seed)
     backward = check_backward_ad and red.differentiable
-    if backward:  # first, as its message is the clearest: a backward that ignores grad_output
+
+    def zero_grad_output() -> None:  # a backward that ignores grad_output: the clearest message
         rules.mul_by_grad_output(red.probe_grad([torch.zeros_like(u) for u in red.u_native]), base, what)
+
     # atol per Jacobian entry is atol·‖u‖·‖v‖ on ⟨u, J v⟩; a backward allowed to wander by
     # nondet_tol per entry moves ⟨Jᵀu, v⟩ by about nondet_tol·‖u‖·‖v‖ (4σ allowed)
     unorm = math.sqrt(sum(float((u * u).sum()) for u in red.u))
@@ -320,15 +322,21 @@ def _check_unguarded(
         floor_rtol=float(rtol or 0.0),
     )
     if check_backward_ad:
+        # the engine's gradient is the backward's first call (with grad_output = u, as torch's own
+        # first call): a backward wrong only on its first call (lazily built state) is checked, which
+        # it was not while the first call was the grad_output = 0 probe, under which a wrong factor
+        # cannot show
         result = _engine(red, red.grad, base, options, what)  # also refuses a random forward
         if not result.ok:
-            if backward:  # a nondeterministic backward explains a mismatch better than any diagnosis
+            if backward:  # ignoring grad_output or nondeterminism explain a mismatch better than any diagnosis
+                zero_grad_output()
                 rules.reentrant(red.first_grad or red.probe_grad(), red.probe_grad(), nondet_tol, what)
             result = red.localize_outputs(result, base, options)
             kind = "second derivatives (the double backward)" if order == "second" else "the backward"
             raise GradcheckFailure(_message(result, what, kind, red), result)
     if backward:
         first, second = red.first_grad or red.probe_grad(), red.probe_grad()  # the engine's run is the first
+        zero_grad_output()
         rules.reentrant(first, second, nondet_tol, what)
         if check_grad_dtypes:
             for n, g in first.items():
