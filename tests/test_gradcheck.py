@@ -197,6 +197,42 @@ def test_a_backward_wrong_only_on_its_first_call_fails(wrong_first):
     assert torch.autograd.gradcheck(LazyBackward.apply, (x,), raise_exception=False) is not wrong_first
 
 
+class ScaledSin(torch.autograd.Function):
+    """sin with a backward scaled by ``factor`` (1: correct)."""
+
+    factor = 1.0
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.sin()
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * ScaledSin.factor * x.cos()
+
+
+@pytest.mark.parametrize("factor", [1.0, 1.5, 0.999])
+def test_a_forward_returning_one_persistent_buffer(factor):
+    """``buf.copy_(…); return buf``: every call rewrites the same tensor, so the probe's graph was the
+    last call's (other inputs) and a correct backward read as 'a gradient on one of two runs'."""
+    ScaledSin.factor = factor
+    buf = torch.zeros(6, dtype=torch.float64)
+
+    def into_buffer(x):
+        buf.copy_(ScaledSin.apply(x))
+        return buf
+
+    x = rand(6)
+    if factor == 1.0:
+        assert gradproof.gradcheck(into_buffer, (x,))
+        assert gradproof.gradcheck(into_buffer, (x,), check_undefined_grad=False, check_batched_grad=True)
+    else:
+        assert gradproof.gradcheck(into_buffer, (x,), raise_exception=False) is False
+    ScaledSin.factor = 1.0
+
+
 def test_backward_that_ignores_grad_output_is_named():
     class Ignores(d.Exp):
         @staticmethod

@@ -129,6 +129,7 @@ class TorchReduction:
         self._first = {"loss": True, "grad": True}
         self.first_grad: dict[str, Any] | None = None  # Jᵀu through the probe's graph, once computed
         self.graph = [outs[k] for k in self.index]  # the probe's outputs, graph attached
+        self._graph_versions = [o._version for o in self.graph]
         self._low: dict[tuple, Any] = {}
         self.u: list[torch.Tensor] = []  # float64, already rounded to each output's dtype
         self.u_native: list[torch.Tensor] = []
@@ -189,7 +190,7 @@ class TorchReduction:
 
     def loss_one(self, values: Mapping[str, Any]) -> Any:
         """⟨u, F(values)⟩ as a Python float (float64 outputs) or a NumPy scalar of the outputs' dtype."""
-        outs = [o.detach() for o in self.graph] if self._at_probe("loss", values) else self.outputs(values)
+        outs = [o.detach() for o in self._current_graph()] if self._at_probe("loss", values) else self.outputs(values)
         total = 0.0
         for o, u, u_np in zip(outs, self._u_flat, self._u_np):
             total += _dot(u, u_np, o)
@@ -250,7 +251,7 @@ class TorchReduction:
 
     def grad(self, values: Mapping[str, Any], u: list[torch.Tensor] | None = None) -> dict[str, Any]:
         """Jᵀu by the user's backward, at ``values`` (``u`` defaults to the seeded cotangent)."""
-        if u is None and self._at_probe("grad", values) and self.differentiable and any(o.requires_grad for o in self.graph):
+        if u is None and self._at_probe("grad", values) and self.differentiable and any(o.requires_grad for o in self._current_graph()):
             self.first_grad = self.probe_grad()
             return dict(self.first_grad)
         leaves = {n: t.detach().clone().requires_grad_(True) for n, t in values.items()}
@@ -267,14 +268,24 @@ class TorchReduction:
             raise InputError(f"the backward of {self.what} raised {type(exc).__name__}: {exc}{_user_frame(exc)}") from exc
         return dict(zip(leaves, grads))
 
+    def _current_graph(self) -> list[torch.Tensor]:
+        """The probe's outputs with their graph — called again at the probe's point when a later
+        call has written into them (a forward that returns one persistent buffer, ``buf.copy_(…);
+        return buf``: the buffer's graph is then the last call's, whose inputs are not the probe's,
+        and a correct backward read as one that returned no gradient)."""
+        if any(o._version != v for o, v in zip(self.graph, self._graph_versions)):
+            self.graph = self.outputs(self.probe)
+            self._graph_versions = [o._version for o in self.graph]
+        return self.graph
+
     def differentiable_graph(self) -> list[torch.Tensor]:
         """The probe's outputs that require grad (graph kept), in output order."""
-        return [o for o in self.graph if o.requires_grad] if self.differentiable else []
+        return [o for o in self._current_graph() if o.requires_grad] if self.differentiable else []
 
     def probe_grad(self, cotangents: list[torch.Tensor] | None = None) -> dict[str, Any]:
         """Input gradients for ``cotangents`` (default u) through the probe's graph, which is kept."""
         cot = self.u_native if cotangents is None else cotangents
-        pairs = _cotangent_pairs(self.graph, cot)
+        pairs = _cotangent_pairs(self._current_graph(), cot)
         leaves = list(self.probe.values())
         try:
             grads = torch.autograd.grad(
