@@ -20,13 +20,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from gradproof.errors import DeviceError, GradproofError, InputError, UnknownDerivationError
+from gradproof.errors import CoarseCheckWarning, DeviceError, GradproofError, InputError, UnknownDerivationError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CheckOptions",
     "Derivation",
+    "CoarseCheckWarning",
     "DeviceError",
     "GradcheckFailure",
     "GradproofError",

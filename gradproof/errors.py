@@ -27,3 +27,8 @@ class UnknownDerivationError(InputError, KeyError):
 
 class DeviceError(GradproofError, ValueError):
     """A device was asked for that this machine does not have."""
+
+
+class CoarseCheckWarning(UserWarning):
+    """A check passed, but at a precision where a sizeable gradient error could have passed
+    unseen (low-precision outputs, e.g. bfloat16): the pass says less than it seems."""

@@ -7,6 +7,8 @@ moves in steps of 2⁻⁸ are mostly 0, and 19 of 30 correct functions were repo
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 import gradproof
@@ -40,11 +42,13 @@ def _x(seed: int, n: int = 6):
     [lambda x: torch.tanh(x).bfloat16(), lambda x: torch.tanh(x.bfloat16()), lambda x: torch.tanh(x).half()],
     ids=["rounded-to-bf16", "computed-in-bf16", "rounded-to-f16"],
 )
+@pytest.mark.filterwarnings("ignore::gradproof.CoarseCheckWarning")  # a coarse pass warns, tested below
 def test_correct_low_precision_outputs_pass(func, n, seed):
     assert gradproof.gradcheck(func, (_x(seed, n),))
 
 
 @pytest.mark.parametrize("cast, least", [(lambda t: t.bfloat16(), 7), (lambda t: t.half(), 10)], ids=["bf16", "f16"])
+@pytest.mark.filterwarnings("ignore::gradproof.CoarseCheckWarning")
 def test_a_backward_half_again_too_large_fails_at_low_precision(cast, least):
     # bfloat16 resolves errors of tens of percent only: most, not all, seeds see a 50 % error
     caught = 0
@@ -62,3 +66,45 @@ def test_bfloat16_loss_value_carries_bfloat16_precision():
 
     value, eps = to_scalar(_numpy_dtype(torch.bfloat16)(1.0 / 3.0), "loss")
     assert eps == 2.0**-7 and value == float(torch.tensor(1.0 / 3.0, dtype=torch.bfloat16))
+
+
+def _passes(cast) -> tuple[list, list]:
+    """(every (size, seed) where a 100 % wrong backward passed, those of them without a warning)."""
+    passed, silent = [], []
+    for n in (3, 6, 8, 20):
+        for seed in range(10):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    gradproof.gradcheck(_function(2.0, cast), (_x(seed, n),))
+                except gradproof.GradcheckFailure:
+                    continue
+            passed.append((n, seed))
+            if not any(issubclass(w.category, gradproof.CoarseCheckWarning) for w in caught):
+                silent.append((n, seed))
+    return passed, silent
+
+
+@pytest.mark.parametrize("cast", [lambda t: t.bfloat16(), lambda t: t.half()], ids=["bf16", "f16"])
+def test_no_silent_pass_of_a_wrong_backward_at_low_precision(cast):
+    """A 100 % wrong backward that passes at bfloat16/float16 resolution never passes silently:
+    gradcheck's bare True would claim more than was shown, so each such pass warns.  (bfloat16,
+    n = 8, seed 0 is such a pass: the warning is needed.)"""
+    passed, silent = _passes(cast)
+    assert silent == []
+    if cast(torch.zeros(())).dtype == torch.bfloat16:
+        assert passed == [(8, 0)]
+
+
+def test_a_coarse_pass_warns_and_names_the_precision():
+    with pytest.warns(gradproof.CoarseCheckWarning, match=r"outputs are bfloat16.*could pass unseen") as record:
+        assert gradproof.gradcheck(lambda x: torch.tanh(x).bfloat16(), (_x(0),))
+    assert record[0].filename == __file__  # points at the caller, not into gradproof
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_a_fine_pass_does_not_warn(dtype):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert gradproof.gradcheck(lambda x: torch.tanh(x).to(dtype), (_x(0),))
+        assert gradproof.gradgradcheck(lambda x: torch.tanh(x).to(dtype), (_x(1),))

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
-from gradproof.errors import InputError
+from gradproof.errors import CoarseCheckWarning, InputError
 from gradproof.verify import torch_rules as rules
 from gradproof.verify.options import CheckOptions
 from gradproof.verify.result import GradientCheck
@@ -47,6 +48,9 @@ __all__ = ["GradcheckFailure", "gradcheck", "gradgradcheck"]
 
 WHAT = "func(*inputs)"
 NONDET_SIGMAS = 4.0
+#: a pass whose own resolution (the relative gradient error that could pass unseen, see
+#: :class:`~gradproof.verify.result.ParameterCheck`) is above this warns: it says little
+COARSE_RESOLUTION = 0.1
 
 
 def gradcheck(
@@ -334,6 +338,7 @@ def _check_unguarded(
             result = red.localize_outputs(result, base, options)
             kind = "second derivatives (the double backward)" if order == "second" else "the backward"
             raise GradcheckFailure(_message(result, what, kind, red), result)
+        _warn_if_coarse(result, what, "the backward", red)
     if backward:
         first, second = red.first_grad or red.probe_grad(), red.probe_grad()  # the engine's run is the first
         zero_grad_output()
@@ -346,6 +351,7 @@ def _check_unguarded(
         result = _engine(red, red.forward_grad, base, options, what)
         if not result.ok:
             raise GradcheckFailure(_message(result, what, "forward-mode AD (the jvp)", red), result)
+        _warn_if_coarse(result, what, "forward-mode AD", red)
     if check_batched_forward_grad:
         rules.batched_forward_grad(func, tupled, gen, what)
     if check_backward_ad and red.differentiable:
@@ -364,6 +370,26 @@ def _engine(red: TorchReduction, grad: Callable, base: Mapping[str, Any], option
         return check_reduced(red.loss, grad, base, options, noun="input")
     except InputError as exc:
         raise InputError(_rephrase(str(exc), what)) from exc.__cause__
+
+
+def _warn_if_coarse(result: GradientCheck, what: str, kind: str, red: TorchReduction) -> None:
+    """Warn (:class:`~gradproof.CoarseCheckWarning`) when a pass could not have resolved a
+    gradient error of :data:`COARSE_RESOLUTION` or more: ``True`` alone would claim more than
+    was shown (bfloat16 outputs: a 100 % wrong backward passes some seeds)."""
+    coarse = [p for p in result.parameters if p.low_precision and p.resolution > COARSE_RESOLUTION]
+    if not coarse:
+        return
+    worst = max(coarse, key=lambda p: p.resolution)
+    names = ", ".join(p.name for p in coarse)
+    dtypes = sorted({str(o.dtype).replace("torch.", "") for o in red.graph if o.is_floating_point()})
+    precision = f"its outputs are {', '.join(dtypes)}" if dtypes else "it computes below float64"
+    warnings.warn(
+        f"gradproof.gradcheck passed {kind} of {what} for {names}, but only coarsely: {precision}, and at "
+        f"that precision a gradient wrong by up to about {worst.resolution:.0%} of its norm could pass "
+        "unseen. Compute the outputs in float32 or float64 for a check that means more.",
+        CoarseCheckWarning,
+        stacklevel=5,  # the caller of gradcheck / gradgradcheck
+    )
 
 
 def _rephrase(text: str, what: str) -> str:
