@@ -108,3 +108,17 @@ def test_a_fine_pass_does_not_warn(dtype):
         warnings.simplefilter("error")
         assert gradproof.gradcheck(lambda x: torch.tanh(x).to(dtype), (_x(0),))
         assert gradproof.gradgradcheck(lambda x: torch.tanh(x).to(dtype), (_x(1),))
+
+
+def test_assert_gradient_warns_on_a_coarse_pass_only():
+    w = _x(2, 8).detach()
+
+    def grad(p):
+        return {"w": 1 - torch.tanh(torch.as_tensor(p["w"])) ** 2}
+
+    with pytest.warns(gradproof.CoarseCheckWarning, match=r"assert_gradient passed for 'w', but only coarsely") as record:
+        gradproof.assert_gradient(lambda p: torch.tanh(torch.as_tensor(p["w"]).bfloat16()).sum(), grad, {"w": w})
+    assert record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gradproof.assert_gradient(lambda p: torch.tanh(torch.as_tensor(p["w"]).float()).sum(), grad, {"w": w})

@@ -26,6 +26,7 @@ import numpy as np
 from gradproof.errors import InputError
 from gradproof.verify.batching import Prefetching
 from gradproof.verify.capture import Captured, capture_arrays
+from gradproof.verify.coarse import warn_if_coarse
 from gradproof.verify.diagnose import Dims, input_dims
 from gradproof.verify.determinism import repeat_change
 from gradproof.verify.engine import Target, check_array
@@ -95,11 +96,14 @@ def assert_gradient(
     options: CheckOptions | None = None,
     **overrides: Any,
 ) -> GradientCheck:
-    """Like :func:`check_gradient`, but raise ``AssertionError`` with the report on failure."""
+    """Like :func:`check_gradient`, but raise ``AssertionError`` with the report on failure; a
+    pass too coarse to resolve a 10 % gradient error (a bfloat16 loss) warns with
+    :class:`~gradproof.CoarseCheckWarning`."""
     __tracebackhide__ = True
     result = check_gradient(loss, grad, params, options, **overrides)
     if not result.ok:
         raise AssertionError(str(result))
+    warn_if_coarse(result, "assert_gradient", "the loss computes in low precision", stacklevel=2)
     return result
 
 

@@ -28,15 +28,15 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
-from gradproof.errors import CoarseCheckWarning, InputError
+from gradproof.errors import InputError
 from gradproof.verify import torch_rules as rules
+from gradproof.verify.coarse import warn_if_coarse
 from gradproof.verify.options import CheckOptions
 from gradproof.verify.result import GradientCheck
 from gradproof.verify.params import _user_frame
@@ -48,9 +48,6 @@ __all__ = ["GradcheckFailure", "gradcheck", "gradgradcheck"]
 
 WHAT = "func(*inputs)"
 NONDET_SIGMAS = 4.0
-#: a pass whose own resolution (the relative gradient error that could pass unseen, see
-#: :class:`~gradproof.verify.result.ParameterCheck`) is above this warns: it says little
-COARSE_RESOLUTION = 0.1
 
 
 def gradcheck(
@@ -373,23 +370,11 @@ def _engine(red: TorchReduction, grad: Callable, base: Mapping[str, Any], option
 
 
 def _warn_if_coarse(result: GradientCheck, what: str, kind: str, red: TorchReduction) -> None:
-    """Warn (:class:`~gradproof.CoarseCheckWarning`) when a pass could not have resolved a
-    gradient error of :data:`COARSE_RESOLUTION` or more: ``True`` alone would claim more than
-    was shown (bfloat16 outputs: a 100 % wrong backward passes some seeds)."""
-    coarse = [p for p in result.parameters if p.low_precision and p.resolution > COARSE_RESOLUTION]
-    if not coarse:
-        return
-    worst = max(coarse, key=lambda p: p.resolution)
-    names = ", ".join(p.name for p in coarse)
+    """A pass at a precision too coarse to mean much warns (see :mod:`gradproof.verify.coarse`)."""
     dtypes = sorted({str(o.dtype).replace("torch.", "") for o in red.graph if o.is_floating_point()})
     precision = f"its outputs are {', '.join(dtypes)}" if dtypes else "it computes below float64"
-    warnings.warn(
-        f"gradproof.gradcheck passed {kind} of {what} for {names}, but only coarsely: {precision}, and at "
-        f"that precision a gradient wrong by up to about {worst.resolution:.0%} of its norm could pass "
-        "unseen. Compute the outputs in float32 or float64 for a check that means more.",
-        CoarseCheckWarning,
-        stacklevel=5,  # the caller of gradcheck / gradgradcheck
-    )
+    # stacklevel 5: this function, _check_unguarded, _check, gradcheck / gradgradcheck, their caller
+    warn_if_coarse(result, f"gradproof.gradcheck: {kind} of {what}", precision, stacklevel=5)
 
 
 def _rephrase(text: str, what: str) -> str:
