@@ -1,5 +1,3 @@
-import sys
+from gradproof.cli import script
 
-from gradproof.cli import main
-
-sys.exit(main())
+script()

@@ -90,12 +90,19 @@ def _lost_output() -> bool:
     return True
 
 
+# commands that run no code of the user's: after them the process may end without the
+# interpreter's teardown (see script)
+_NO_USER_CODE = frozenset({"verify", "list", "show"})
+_ran: list[str] = []  # the command main() ran, for script()
+
+
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
+    _ran.append(args.command)
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
@@ -112,5 +119,28 @@ def _main(argv: list[str] | None) -> int:
         return 2
 
 
+def script() -> None:
+    """The ``gradproof`` executable: :func:`main`, then the exit.
+
+    After a command that ran none of the user's code and loaded PyTorch or SymPy (a cold
+    ``gradproof verify``), the process ends with ``os._exit`` once the output is flushed and the
+    ``atexit`` handlers have run: the interpreter's teardown of those modules costs about a second
+    (torch alone ~1 CPU-second here) and does nothing the exit would not.  Where user code ran
+    (``check``: its unclosed files are flushed by that teardown), the normal exit."""
+    code = main()
+    if _ran and _ran[-1] in _NO_USER_CODE and ("torch" in sys.modules or "sympy" in sys.modules):
+        import atexit
+        import os
+
+        atexit._run_exitfuncs()  # noqa: SLF001 - what sys.exit would run before the teardown
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # lost output was already reported by main()
+                pass
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    script()

@@ -279,9 +279,26 @@ def _child_main(fd: int, parent: int) -> None:
     frame = _HEADER.pack(len(data)) + data
     while frame:
         frame = frame[os.write(fd, frame) :]
+    _flush_open_files()
+    os._exit(0)
+
+
+def _flush_open_files() -> None:
+    """Flush every file object still open — ours (stdout, stderr) and the user's: a log the user's
+    code opened and never closed is written by the interpreter's teardown in a normal exit, which
+    ``os._exit`` skips (its buffered lines were lost)."""
+    import gc
+    import io
+
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except Exception:  # noqa: BLE001
             pass
-    os._exit(0)
+    for obj in gc.get_objects():
+        if isinstance(obj, io.IOBase):
+            try:
+                if not obj.closed:
+                    obj.flush()
+            except Exception:  # noqa: BLE001 - a file the user's code broke: nothing more to save
+                pass

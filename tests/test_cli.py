@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from gradproof.cli import main
@@ -98,3 +99,37 @@ def test_verify_in_worker_processes(capsys):
 def test_verify_rejects_zero_jobs(capsys):
     assert main(["verify", "sigmoid-derivative", "--jobs", "0"]) == 2
     assert "--jobs" in capsys.readouterr().err
+
+
+def _script(code: str, tmp_path, *args: str) -> subprocess.CompletedProcess:
+    """Run ``code`` then ``gradproof.cli.script()`` with ``args`` in a fresh interpreter."""
+    program = f"import sys\n{code}\nsys.argv = ['gradproof', *{list(args)!r}]\nfrom gradproof.cli import script\nscript()\n"
+    return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=tmp_path, timeout=600)
+
+
+def test_the_fast_exit_keeps_output_atexit_handlers_and_the_code(tmp_path):
+    """After ``show`` (SymPy loaded, no user code) the process skips the interpreter's teardown,
+    but the output is complete, atexit handlers run and the exit code is the verdict's."""
+    proc = _script("import atexit; atexit.register(lambda: print('atexit ran', flush=True))", tmp_path,
+                   "show", "softmax-jacobian", "--latex")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.rstrip().endswith("atexit ran")
+    assert r"\end{align*}" in proc.stdout
+    proc = _script("", tmp_path, "show", "no-such-derivation")
+    assert proc.returncode == 2 and "unknown derivation" in proc.stderr
+
+
+def test_user_code_gets_the_normal_exit(tmp_path):
+    """``check`` runs the user's code (in a child process that ends with ``os._exit``): a file it
+    left open and unflushed is still written, as a normal interpreter exit would write it."""
+    (tmp_path / "leaky.py").write_text(
+        "import numpy as np\n"
+        "log = open('log.txt', 'w')\n"
+        "log.write('user data')\n"  # buffered, never closed
+        "def loss(p):\n    return float(np.sum(p['w'] ** 2))\n"
+        "def grad(p):\n    return {'w': 2 * p['w']}\n"
+    )
+    np.savez(tmp_path / "w.npz", w=np.arange(3.0))
+    proc = _script("import sympy", tmp_path, "check", "leaky.py:loss", "leaky.py:grad", "--params", "w.npz")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "log.txt").read_text() == "user data", (proc.returncode, proc.stdout, proc.stderr)
