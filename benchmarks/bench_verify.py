@@ -57,7 +57,7 @@ def _verify(env: dict[str, str], *extra: str, cwd: Path = ROOT) -> dict:
     verified, total, printed = int(match[1]), int(match[2]), float(match[3])
     if verified != total:
         sys.exit(f"only {verified}/{total} verified")
-    if printed > wall:
+    if printed > wall + 0.05:  # printed to 0.1 s, counted from the process's start
         sys.exit(f"the summary line says {printed} s, more than the {wall:.2f} s measured outside")
     return {"wall": wall, "cpu": cpu, "printed": printed, "total": total,
             "cached": "from the cache" in out}

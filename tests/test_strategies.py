@@ -235,6 +235,9 @@ def test_a_loss_flat_in_float64_is_judged_too_strictly():
 
 @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(gs.weight_matrices(3, 4), gs.logits((5, 3), extreme=False), gs.one_hot_labels(5, 4))
+# inputs of 1e-178 make a gradient of 1e-178 beside a loss of ~1.4: no finite difference resolves it,
+# and assert_gradient says so (CoarseCheckWarning)
+@pytest.mark.filterwarnings("ignore::gradproof.CoarseCheckWarning")
 def test_a_linear_layer_gradient_is_checked_on_conditioned_weights(w, x, y):
     def loss(w):
         return -np.sum(y * _stable_log_softmax(x @ w)) / len(y)

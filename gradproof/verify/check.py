@@ -103,7 +103,8 @@ def assert_gradient(
     result = check_gradient(loss, grad, params, options, **overrides)
     if not result.ok:
         raise AssertionError(str(result))
-    warn_if_coarse(result, "assert_gradient", "the loss computes in low precision", stacklevel=2)
+    low = any(p.low_precision for p in result.parameters)
+    warn_if_coarse(result, "assert_gradient", "the loss computes in low precision" if low else None, stacklevel=2)
     return result
 
 

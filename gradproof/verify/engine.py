@@ -290,13 +290,15 @@ def _closest(
         rows.append((abs(d.residual), tol, d.scale))
     err, tol, s = max(rows, key=lambda r: r[0] / max(r[1], TINY))
     s = max(s, TINY)
-    return err / s, tol / s
+    with np.errstate(over="ignore"):  # a gradient of exactly 0: the ratios are inf, no warning to the user
+        return err / s, tol / s
 
 
 def _resolution(dirs: Directions, remeasured) -> float:
     """About the smallest relative error ‖Δg‖/‖g‖ the random directions resolve: the median of
     their tolerances over a typical |⟨g, v⟩| (a gradient off by ρ·‖g‖ in a random way moves
     ⟨g, v⟩ by about ρ times that)."""
-    ratios = [dirs.tolerance[k] / max(dirs.resolution[k], TINY) for k in range(dirs.n) if dirs.ok[k]]
-    ratios += [d.threshold / max(d.typical, TINY) for d in remeasured if d.screen == 0]
+    with np.errstate(over="ignore"):  # a gradient of exactly 0: inf, no warning to the user
+        ratios = [dirs.tolerance[k] / max(dirs.resolution[k], TINY) for k in range(dirs.n) if dirs.ok[k]]
+        ratios += [d.threshold / max(d.typical, TINY) for d in remeasured if d.screen == 0]
     return float(statistics.median(ratios)) if ratios else 0.0
