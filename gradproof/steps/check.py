@@ -29,7 +29,7 @@ from gradproof.steps.chains import Relation, logical_rows, relations
 from gradproof.steps.context import Domain, index_symbol
 from gradproof.steps.declarations import declare, definition_target
 from gradproof.steps.errors import StepsSyntaxError
-from gradproof.steps.points import StepsDerivation
+from gradproof.steps.points import StepsDerivation, UndefinedAtPoint
 from gradproof.steps.result import StepReport, StepResult
 from gradproof.steps.source import Source, read_source
 from gradproof.steps.tensors import as_component, is_tensor
@@ -179,7 +179,7 @@ def analyse(source: Source) -> Analysis:
                            "no relation to check: no math block (align*, equation, \\[…\\], $$…$$) with = or ≤ in it")  # fmt: skip
     decl = declare(source, [r.tree for r in rows])
     ctx = decl.ctx
-    _mark_definitions(rels, ctx)
+    _mark_definitions(rels, ctx, decl.reserved())
     decl.build()
     for rel in rels:
         if rel.defines is not None:
@@ -233,12 +233,13 @@ def _hypotheses_can_hold(source: Source, ctx: Any, derivation: StepsDerivation) 
             raise StepsSyntaxError(f"the assumptions on {name} contradict each other: no value satisfies them all",
                                    file=source.name, line=line, column=1)  # fmt: skip
         definition = ctx.definitions.get(name)
-        if definition is None or definition.index or domain.is_default():
+        if definition is None or domain.is_default():
             continue
         for sizes in derivation.proof_sizes():
             rng = random.Random(0)
             try:
-                derivation._draw_until(definition, domain, PointValues({k: int(v) for k, v in sizes.items()}, rng), sizes)
+                for entry in _entries(derivation, definition, sizes):  # p_k = -1 under p_i > 0: each p_k
+                    derivation._draw_until(entry, domain, PointValues({k: int(v) for k, v in sizes.items()}, rng), sizes)
             except ValueError:
                 at = ", ".join(f"{k} = {v}" for k, v in sizes.items())
                 raise StepsSyntaxError(
@@ -247,6 +248,30 @@ def _hypotheses_can_hold(source: Source, ctx: Any, derivation: StepsDerivation) 
                     "and no step is proved from it",
                     file=source.name, line=ctx.definition_lines.get(name, 1), column=1,
                 ) from None
+
+
+def _entries(derivation: StepsDerivation, definition: Any, sizes: dict) -> list:
+    """The definition itself, or for one with indices (``p_k = …``) its entries at the first
+    values of each index's range at ``sizes`` (an undeclared parameter: 1 and 2), as
+    definitions of one entry each."""
+    import itertools
+
+    from gradproof.derivations.model import Definition
+
+    if not definition.index:
+        return [definition]
+    if not isinstance(definition.target, sp.IndexedBase):
+        return []  # a function's parameters: no entry to draw
+    at = {s: sp.Integer(v) for s, v in sizes.items()}
+    spans = []
+    for idx in definition.index:
+        if idx in derivation.index_ranges:
+            lo, hi = (int(sp.sympify(b).xreplace(at)) for b in derivation.index_range(idx))
+        else:
+            lo, hi = 1, 2
+        spans.append(range(lo, min(hi, lo + 2) + 1))
+    return [Definition(target=definition.target[combo], text=definition.text)
+            for combo in itertools.product(*spans)]  # fmt: skip
 
 
 def _build_side(source: Source, builder: Any, tree: Any, names: dict) -> Any:
@@ -277,9 +302,10 @@ def _build_side(source: Source, builder: Any, tree: Any, names: dict) -> Any:
     return _SYMPY_RELATION[rel](lhs, rhs, evaluate=False)
 
 
-def _mark_definitions(rels: list[Relation], ctx: Any) -> None:
-    """The first row of a chain whose left side is an undefined name defines it (and ``:=``)."""
-    reserved = set(ctx.indices) | set(ctx.sizes) | set(ctx.functions) | set(ctx.vectors) | set(ctx.randoms)
+def _mark_definitions(rels: list[Relation], ctx: Any, reserved: set[str]) -> None:
+    """The first row of a chain whose left side is an undefined name defines it (and ``:=``); a
+    name the declarations give a meaning (``reserved``: an index, a vector, the minibatch's counts,
+    a vector with an assumed sum, …) is never defined by a row: ``K_a &= 1`` is a claim."""
     used: set[str] = set()  # a name used as an input in an earlier row stays an input
     for rel in rels:
         earlier = set(used)
@@ -294,6 +320,10 @@ def _mark_definitions(rels: list[Relation], ctx: Any) -> None:
             if name in ctx.definitions or name in reserved or name in ("e", "pi", "sigma", "delta"):
                 if rel.relation == ":=" and name in ctx.definitions:
                     raise ctx.source.error(rel.offset, f"{name} is defined twice")
+                if rel.relation == ":=" and name in reserved:
+                    raise ctx.source.error(rel.offset, f"{name} is declared (an index, size, vector, function, "
+                                           "random quantity, minibatch or vector with an assumed sum): := cannot "
+                                           "define it")  # fmt: skip
                 continue
             if _mentions(rel.rhs, name) or name in earlier:
                 continue
@@ -402,6 +432,8 @@ def establish(
     step = Step(lhs, rhs, latex, _MODEL_RELATION[op])
     try:
         return prove_step(analysis.derivation, step, index, seed=0, earlier=tuple(earlier))
+    except UndefinedAtPoint as exc:  # 0/0 at N = 2 (a third moment's formula): not a verdict either way
+        return StepRecord(index, latex, FAILED, str(exc))
     except Exception as exc:  # noqa: BLE001 - SymPy failing on a step is "not established", never a crash
         return StepRecord(index, latex, FAILED, f"could not be evaluated (SymPy raised {type(exc).__name__})")
 

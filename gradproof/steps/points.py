@@ -24,6 +24,19 @@ from gradproof.steps.expectation import evaluate_opaque, registry_entry, sample_
 from gradproof.steps.minibatch import BatchExpect, exact_expectation
 
 
+class UndefinedAtPoint(Exception):
+    """A side of a step has no value at a point (a division by zero, 0/0, the log of 0): the claim
+    says nothing there, so it is neither held nor failed at it."""
+
+    def __init__(self, sizes: dict) -> None:
+        at = ", ".join(f"{k} = {v}" for k, v in sizes.items())
+        bound = ", ".join(f"{k} \\ge {v + 1}" for k, v in sizes.items())
+        super().__init__(
+            f"a side is undefined (a division by zero, 0/0 or log 0) at a point{' at ' + at if at else ''}, so the "
+            f"claim says nothing there and is not checked" + (f" (assume where it is defined, for example {bound})" if bound else "")
+        )  # fmt: skip
+
+
 def _rational(rng: random.Random, lo: float, hi: float) -> sp.Rational:
     """An exact rational strictly between ``lo`` and ``hi`` (a thousandth of the way or more)."""
     lo_q, hi_q = (Fraction(x).limit_denominator(100) for x in (lo, hi))
@@ -120,7 +133,10 @@ class StepsDerivation(Derivation):
         expr = unroll(self.concretize(definition.target, sizes)).doit()
         for _ in range(50):
             before = set(values)
-            value = sp.N(self.substitute(expr, values), 50)
+            try:
+                value = sp.N(self.substitute(expr, values), 50)
+            except UndefinedAtPoint:
+                value = sp.nan  # undefined there: not a point where the hypothesis holds
             if not value.is_number:
                 return  # it depends on a free index: each point is judged as it comes
             if _inside(value, domain):
@@ -178,7 +194,10 @@ class StepsDerivation(Derivation):
             if atom in values or atom in labels or not _is_input(atom):
                 continue
             values[atom] = self._draw_for(atom, values)
-        return expr.xreplace({k: v for k, v in values.items() if isinstance(k, sp.Basic)})
+        out = expr.xreplace({k: v for k, v in values.items() if isinstance(k, sp.Basic)})
+        if out.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            raise UndefinedAtPoint(values.sizes)
+        return out
 
     def _draw_for(self, atom: Any, values: PointValues) -> Any:
         ctx = self.context
