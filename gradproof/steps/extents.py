@@ -19,6 +19,7 @@ from gradproof.steps.errors import StepsSyntaxError
 
 # a bound on the corners tried per entry (each index at its lowest and highest value)
 _MAX_SYMBOLS = 6
+_ORDINALS = {0: "first", 1: "second", 2: "third"}
 
 
 def extents(ctx: Any) -> dict[Any, dict[int, tuple]]:
@@ -53,9 +54,10 @@ def check_extents(derivation: Any, sides: list[tuple[Any, Any]], file: str) -> N
                 bad = _outside(entry.indices[axis], lo, hi, bounds, size_sets)
                 if bad is not None:
                     at = ", ".join(f"{k} = {v}" for k, v in bad.items())
+                    which = f" in its {_ORDINALS.get(axis, f'index {axis + 1}')} index" if len(entry.indices) > 1 else ""
                     raise StepsSyntaxError(
-                        f"{_written(entry, bounds, free)} lies beyond the entries {sp.sstr(lo)}..{sp.sstr(hi)} of {entry.base}"
-                        f"{' at ' + at if at else ''}, where it does not exist (the checker would draw it freely): "
+                        f"{_written(entry, bounds, free)} lies beyond {entry.base}'s entries {sp.sstr(lo)}..{sp.sstr(hi)}"
+                        f"{which}{' at ' + at if at else ''}, where it does not exist (the checker would draw it freely): "
                         f"keep the index within the range, or assume the sizes the claim is about{_hint(entry.indices[axis], lo, hi)}",
                         file=file, line=line, column=column,
                     )  # fmt: skip
