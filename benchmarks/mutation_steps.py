@@ -42,7 +42,7 @@ GUARDS = ("tests/test_steps_guards.py",)  # the attack of session 4: S36-S51
 
 # fmt: off
 MUTATIONS = [
-    _m("S1", PT, "        sizes = super().proof_sizes(values)\n", "        sizes = super().proof_sizes(values)[:3]\n",
+    _m("S1", PT, "        sizes = [s for s in super().proof_sizes(values) if", "        sizes = [s for s in super().proof_sizes(values)[:3] if",
        "exact points at sizes 1-3 only (a claim false from n = 4 passes)", STEPS),
     _m("S2", CH, '    if record.method == CHECKED:\n        return "checked"', '    if record.method == CHECKED:\n        return "proved"',
        "a step checked at points reported as proved", STEPS),

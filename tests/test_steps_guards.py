@@ -52,6 +52,7 @@ def test_a_literal_entry_needs_the_sizes_where_it_exists():
     assert (err.line, err.column) == (4, 1)
     assert "u_{2}" in err.message and "d = 1" in err.message and "d \\ge 2" in err.message
     assert "d \\ge 5" in _error(r"u_5^2 &\le 1", *UNIT).message
+    assert "whole number, not 1/2" in _error(r"u_{\frac12}^2 &\le 1", *UNIT).message
 
 
 @pytest.mark.parametrize(

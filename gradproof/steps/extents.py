@@ -51,7 +51,11 @@ def check_extents(derivation: Any, sides: list[tuple[Any, Any]], file: str) -> N
             for axis, (lo, hi) in known[entry.base].items():
                 if axis >= len(entry.indices):
                     continue
-                bad = _outside(entry.indices[axis], lo, hi, bounds, size_sets)
+                try:
+                    bad = _outside(entry.indices[axis], lo, hi, bounds, size_sets)
+                except _NotAnIndex as exc:
+                    raise StepsSyntaxError(f"{_written(entry, bounds, free)}: an index of {entry.base} is a whole "
+                                           f"number, not {sp.sstr(exc.args[0])}", file=file, line=line, column=column) from None
                 if bad is not None:
                     at = ", ".join(f"{k} = {v}" for k, v in bad.items())
                     which = f" in its {_ORDINALS.get(axis, f'index {axis + 1}')} index" if len(entry.indices) > 1 else ""
@@ -137,6 +141,8 @@ def _interval(e: Any, bounds: dict, at: dict, depth: int = 0) -> tuple[int, int]
     e = sp.sympify(e).xreplace(at)
     if e.is_Integer:
         return int(e), int(e)
+    if e.is_number:
+        raise _NotAnIndex(e)
     symbols = sorted(e.free_symbols, key=sp.default_sort_key)
     if depth > 8 or len(symbols) > _MAX_SYMBOLS or any(s not in bounds for s in symbols):
         return None
@@ -150,10 +156,16 @@ def _interval(e: Any, bounds: dict, at: dict, depth: int = 0) -> tuple[int, int]
     values = []
     for corner in itertools.product(*spans):
         v = e.xreplace({s: sp.Integer(c) for s, c in zip(symbols, corner)})
+        if v.is_number and not v.is_Integer:
+            raise _NotAnIndex(v)
         if not v.is_Integer:
             return None
         values.append(int(v))
     return min(values), max(values)
+
+
+class _NotAnIndex(Exception):
+    """An entry's index that is a number but not an integer (``u_{1/2}``)."""
 
 
 __all__ = ["check_extents", "extents"]
