@@ -230,7 +230,7 @@ class StepsDerivation(Derivation):
                 continue
             values[atom] = self._draw_for(atom, values)
         out = expr.xreplace({k: v for k, v in values.items() if isinstance(k, sp.Basic)})
-        if out.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        if out.has(sp.nan, sp.zoo) or out in (sp.oo, -sp.oo):  # (∞ as a sum's limit is no undefined value)
             raise UndefinedAtPoint({str(k): v for k, v in values.sizes.items()})
         return out
 
