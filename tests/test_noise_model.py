@@ -1,0 +1,139 @@
+"""The noise model never cries wolf on a loss it could not hear, and never mistakes noise for a kink.
+
+Two defects of the noise probe (:func:`~gradproof.verify.directional.measure_noise`):
+
+* *a probe that heard nothing was trusted*: a float32 loss handed back as a Python float
+  (``loss.item()``, ``float(np.float32(...))``) with large intermediates changes in steps of its
+  float32 quantum, larger than anything the probe's 1e-6 step produces; the probe saw identical
+  values, assumed float64 rounding, and a *correct* gradient was reported FAILED, "confirmed"
+  (25 of 30 seeds with targets offset by 1e5).  Now a silent probe is widened until it hears the
+  loss, values on the float32 grid are read as float32 results, and a loss that stays exactly
+  constant is reported as such, with the rounding assumed for it.
+* *one ratio of two fourth differences decided kink or noise*: white noise grew 2.5-fold between
+  the probe's steps in a quarter of the probes, was read as a kink, its σ dropped to float64's,
+  and a gradient 50 % wrong on a loss with 1e-4 deterministic noise passed 9 of 30 seeds.  Now
+  four independent differences per step are compared by an F test at a stated false-positive rate
+  (:func:`~gradproof.verify.hearing.grows_with_step`).
+
+The 30-seed sweeps are in ``benchmarks/bench_noise_model.py`` (results in
+benchmarks/RESULTS_calibration.md); these tests run the same losses over fewer seeds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+
+import numpy as np
+import pytest
+
+import gradproof
+from gradproof.verify.directional import measure_noise
+from gradproof.verify.hearing import KINK_ALPHA, grows_with_step, lone_float32, result_grid
+from gradproof.verify.stats import f_quantile
+
+_spec = importlib.util.spec_from_file_location(
+    "bench_noise_model", pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "bench_noise_model.py"
+)
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+SEEDS = range(12)
+OFFSETS = [1e3, 1e4, 1e5, 1e6]
+
+
+# -- defect 1: float32 results as Python floats --------------------------------------------------
+@pytest.mark.parametrize("offset", OFFSETS)
+def test_correct_float32_loss_returned_as_python_float_is_never_failed(offset):
+    for seed in SEEDS:
+        loss, grad, w = bench.float32_mse(offset, seed)
+        assert type(loss(w)) is float
+        result = gradproof.check_gradient(loss, grad, w, seed=seed)
+        assert result.ok, f"seed {seed}: {result}"
+        assert "float32 grid" in str(result)  # the report says how the loss's rounding was judged
+
+
+@pytest.mark.parametrize("offset", OFFSETS)
+def test_wrong_float32_loss_gradient_fails_or_the_report_says_it_cannot_be_resolved(offset):
+    caught = 0
+    for seed in SEEDS:
+        loss, grad, w = bench.float32_mse(offset, seed)
+        result = gradproof.check_gradient(loss, lambda w, g=grad: 1.5 * g(w), w, seed=seed)
+        if result.ok:  # 50 % of the true gradient is a third of the returned one's norm
+            assert result.parameters[0].resolution > 1 / 3, f"seed {seed}: {result}"
+            assert "not resolvable" in str(result)
+        caught += not result.ok
+    if offset <= 1e4:  # where float32 resolves it, the error is caught
+        assert caught == len(SEEDS)
+
+
+def test_a_loss_exactly_constant_everywhere_is_silent_and_a_visible_slope_still_fails():
+    x = np.array([-0.5, -0.3, -0.4])  # a ReLU sum, dead at every entry: exactly 0 all around
+    loss = lambda x: float(np.sum(np.maximum(x, 0.0)))  # noqa: E731
+    result = gradproof.check_gradient(loss, lambda x: 0.0 * x, x)
+    assert result.ok and result.parameters[0].silent > 0
+    assert "exactly the same value" in str(result)
+    assert not gradproof.check_gradient(loss, lambda x: 0.0 * x + 1e-6, x).ok
+
+
+def test_result_grid():
+    f32 = [float(np.float32(v)) for v in (1.2345678e10, 1.2345679e10, 3.3e10)]
+    assert result_grid(f32) == ("float32", 2.0**-23)
+    assert result_grid([0.1, 0.2, 0.3]) == ("float64", 2.0**-52)  # float64 results
+    assert result_grid([float(np.float16(v)) for v in (0.1, 0.3)])[0] == "float16"
+    assert result_grid([1.0, 0.0, 0.0])[0] == "float64"  # one distinct nonzero value is no evidence
+    assert lone_float32(float(np.float32(1e10 / 3))) and not lone_float32(1.0) and not lone_float32(0.1)
+
+
+# -- defect 2: noise read as a kink ----------------------------------------------------------------
+def test_growth_test_false_positive_rate_on_white_noise():
+    rng = np.random.default_rng(0)
+    trials = 20000
+    noise = rng.standard_normal((trials, 2, 4))
+    rate = np.mean([grows_with_step(list(a), list(b)) for a, b in noise])
+    assert rate < 5 * KINK_ALPHA  # stated 1e-4; the single ratio |d₂| > 2.5|d₁| fires in 24 %
+    assert np.mean(np.abs(noise[:, 1, 0]) > 2.5 * np.abs(noise[:, 0, 0])) > 0.2
+    assert f_quantile(1e-3, 4, 4) == pytest.approx(53.4358, rel=1e-5)  # SciPy's stats.f.ppf
+
+
+def test_growth_test_sees_a_kink_and_curvature():
+    d = np.array([0.3, -1.0, 0.7, 2.0])
+    assert grows_with_step(list(d), list(32 * d))  # a kink through the point: d4 ∝ step
+    assert grows_with_step([0.0] * 4, [1e-9] * 4)
+    assert not grows_with_step(list(d), list(d[::-1]))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_probe_reads_white_noise_as_noise_and_a_kink_as_a_kink(seed):
+    loss, _, w = bench.noisy_smooth(seed)
+    noise = measure_noise(loss, lambda a: a, w, loss(w), 1.0, np.random.default_rng(seed), 2.0**-52)
+    assert not noise.nonsmooth and noise.sigma > 1e-5  # uniform ±1e-4: σ ≈ 5.8e-5
+    relu = lambda a: float(np.sum(np.maximum(a, 0.0) ** 1)) + float(np.sum(np.tanh(a)))  # noqa: E731
+    x = np.zeros(4)  # every entry at ReLU's kink
+    assert measure_noise(relu, lambda a: a, x, relu(x), 1.0, np.random.default_rng(seed), 2.0**-52).nonsmooth
+
+
+def test_noisy_losses_correct_passes_wrong_fails():
+    for seed in range(30):
+        loss, grad, w = bench.noisy_smooth(seed)
+        assert gradproof.check_gradient(loss, grad, w, seed=seed).ok, seed
+        assert not gradproof.check_gradient(loss, lambda w, g=grad: 1.5 * g(w), w, seed=seed).ok, seed
+
+
+def test_ten_percent_wrong_on_a_noisy_loss_fails_or_is_below_the_stated_resolution():
+    caught = 0
+    for seed in range(30):
+        loss, grad, w = bench.noisy_smooth(seed)
+        result = gradproof.check_gradient(loss, lambda w, g=grad: 1.1 * g(w), w, seed=seed)
+        if result.ok:
+            assert result.parameters[0].resolution > 0.09, f"seed {seed}: {result}"
+        caught += not result.ok
+    assert caught >= 29  # one seed (29) states a resolution of 2e-1 and passes
+
+
+@pytest.mark.parametrize("level", [1e-4, 0.0], ids=["noisy", "exact"])
+def test_kinked_losses_correct_passes_wrong_fails(level):
+    for seed in range(30):
+        loss, grad, w = bench.kinked(seed, level)
+        assert gradproof.check_gradient(loss, grad, w, seed=seed).ok, seed
+        assert not gradproof.check_gradient(loss, lambda w, g=grad: 1.5 * g(w), w, seed=seed).ok, seed
