@@ -14,65 +14,19 @@ Results: benchmarks/RESULTS_calibration.md.
 """
 from __future__ import annotations
 
-import hashlib
 import sys
 import time
-
-import numpy as np
+from pathlib import Path
 
 import gradproof
 
-
-def float32_mse(offset: float, seed: int):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(20, 5)).astype(np.float32)
-    t = (rng.normal(size=20) + offset).astype(np.float32)
-    w = rng.normal(size=5)
-
-    def loss(w):
-        r = X @ np.asarray(w, dtype=np.float32) - t
-        return float(np.mean(r * r))  # a float32 result handed back as a Python float
-
-    def grad(w):
-        r = X.astype(np.float64) @ w - t.astype(np.float64)
-        return 2.0 * X.T.astype(np.float64) @ r / len(t)
-
-    return loss, grad, w
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.noise_losses import float32_mse, kinked, noisy_smooth  # noqa: E402
 
 
-def hash_noise(x: np.ndarray) -> float:
-    """A deterministic pseudo-random number in [-1, 1) from the bytes of ``x``."""
-    digest = hashlib.blake2b(np.ascontiguousarray(x, dtype=np.float64).tobytes(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") / 2.0**63 - 1.0
-
-
-def noisy_smooth(seed: int, level: float = 1e-4):
-    rng = np.random.default_rng(seed)
-    X, t, w = rng.normal(size=(12, 4)), rng.normal(size=12), rng.normal(size=4)
-
-    def loss(w):
-        return float(np.sum(np.tanh(X @ w - t) ** 2)) + level * hash_noise(w)
-
-    def grad(w):
-        h = np.tanh(X @ w - t)
-        return X.T @ (2 * h * (1 - h**2))
-
-    return loss, grad, w
-
-
-def kinked(seed: int, level: float = 1e-4):
-    rng = np.random.default_rng(seed)
-    X, y, w = rng.normal(size=(12, 4)), rng.choice([-1.0, 1.0], 12), rng.normal(size=4)
-
-    def loss(w):
-        m = 1.0 - y * (X @ w)
-        return float(np.sum(np.maximum(m, 0.0)) + 0.1 * np.sum(np.abs(w))) + level * hash_noise(w)
-
-    def grad(w):
-        m = 1.0 - y * (X @ w)
-        return -X.T @ (y * (m > 0)) + 0.1 * np.sign(w)
-
-    return loss, grad, w
+def _unstated(result, error: float) -> bool:
+    """A pass whose report does not state a resolution above the relative error it let through."""
+    return result.ok and not any(p.low_precision and p.resolution > error for p in result.parameters)
 
 
 def sweep(seeds: int) -> list[tuple[str, str, int, int]]:
@@ -82,16 +36,21 @@ def sweep(seeds: int) -> list[tuple[str, str, int, int]]:
         bad = []
         for s in range(seeds):
             loss, grad, w = float32_mse(offset, s)
-            bad.append(gradproof.check_gradient(loss, lambda w, g=grad: 1.5 * g(w), w, seed=s).ok)
+            bad.append(gradproof.check_gradient(loss, lambda w, g=grad: 1.5 * g(w), w, seed=s))
         name = f"float32 MSE as Python float, targets +{offset:.0e}"
         rows.append((name, "correct: FAILED", sum(not o for o in ok), seeds))
-        rows.append((name, "50 % wrong: passed", sum(bad), seeds))
+        rows.append((name, "50 % wrong: passed", sum(r.ok for r in bad), seeds))
+        rows.append((name, "50 % wrong: passed below its stated resolution", sum(_unstated(r, 1 / 3) for r in bad), seeds))
     for factor, what in ((1.0, "correct: FAILED"), (1.5, "50 % wrong: passed"), (1.1, "10 % wrong: passed")):
         res = []
         for s in range(seeds):
             loss, grad, w = noisy_smooth(s)
-            res.append(gradproof.check_gradient(loss, lambda w, g=grad: factor * g(w), w, seed=s).ok)
-        rows.append(("tanh regression + 1e-4 hash noise", what, sum(r == (factor != 1.0) for r in res), seeds))
+            res.append(gradproof.check_gradient(loss, lambda w, g=grad: factor * g(w), w, seed=s))
+        rows.append(("tanh regression + 1e-4 hash noise", what, sum(r.ok == (factor != 1.0) for r in res), seeds))
+        if factor != 1.0:
+            rel = (factor - 1.0) / factor
+            rows.append(("tanh regression + 1e-4 hash noise", what + " below its stated resolution",
+                         sum(_unstated(r, rel) for r in res), seeds))
     for level in (1e-4, 0.0):
         for factor, what in ((1.0, "correct: FAILED"), (1.5, "50 % wrong: passed")):
             res = []

@@ -21,9 +21,6 @@ benchmarks/RESULTS_calibration.md); these tests run the same losses over fewer s
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
@@ -31,12 +28,7 @@ import gradproof
 from gradproof.verify.directional import measure_noise
 from gradproof.verify.hearing import KINK_ALPHA, grows_with_step, lone_float32, result_grid
 from gradproof.verify.stats import f_quantile
-
-_spec = importlib.util.spec_from_file_location(
-    "bench_noise_model", pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "bench_noise_model.py"
-)
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+from tests import noise_losses as bench
 
 SEEDS = range(12)
 OFFSETS = [1e3, 1e4, 1e5, 1e6]
