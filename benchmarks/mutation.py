@@ -371,9 +371,6 @@ MUTATIONS += [
     _m("N10", EN, "        sigma_floor=max(output_eps * abs(f0) / np.sqrt(12.0), noise.floor, GRID64),",
        "        sigma_floor=max(target.output_eps * abs(f0) / np.sqrt(12.0), GRID64),",
        "the confirmation ignores the detected grid and the silent loss's assumed rounding", NOISE_TESTS),
-    _m("N11", EN, "            16.0 * DTYPE_EPS[\"float32\"] * scale if noise.low_precision else 0.0, noise.heard_at,",
-       "            16.0 * DTYPE_EPS[\"float32\"] * scale if noise.low_precision else 0.0,",
-       "the confirmation's noise line at the tiny step the probe could not hear at", NOISE_TESTS),
     _m("N12", HE, "DISTINCT_AT_LEAST = 2", "DISTINCT_AT_LEAST = 1", "a grid inferred from one value", NOISE_TESTS),
     _m("N13", HE, "    return value != 0.0 and math.isfinite(value) and _on_float32(value) and not _on_float16(value)",
        "    return value != 0.0 and math.isfinite(value) and _on_float32(value)",
@@ -388,8 +385,10 @@ MUTATIONS += [
        "noise overestimated 10x", NOISE_TESTS),
     _m("N17", DI, "    again = [(v, f(p)) for v, p in zip(values[worst], stencils[worst], strict=True)]", "    again = []",
        "the growth probe's largest stencil not evaluated again", NOISE_TESTS + ("tests/test_random_on_some_calls.py",)),
-    _m("N18", DI, "        if 0.0 < max(changes) <= FLOAT64_SILENCE * floor64:", "        if 0.0 < max(changes):",
-       "any change heard after widening counts as float64's grid", NOISE_TESTS),
+    _m("N18", DI, "        if 0.0 < max(changes) <= OWN_GRID_SILENCE * own_grid:", "        if 0.0 < max(changes):",
+       "any change heard after widening counts as the loss's own grid", NOISE_TESTS),
+    _m("N19", DI, "    own_grid = max(output_eps * fmax, GRID64) if fmax else 0.0", "    own_grid = max(EPS64 * fmax, GRID64) if fmax else 0.0",
+       "a declared float32 loss's silence judged against float64's grid", NOISE_TESTS),
 ]
 # fmt: on
 
@@ -398,7 +397,7 @@ def _copy_tree(dest: Path) -> None:
     ignore = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".pytest_cache", "*.egg-info", "build", "dist")
     for name in ("gradproof", "tests"):
         shutil.copytree(ROOT / name, dest / name, ignore=ignore)
-    for name in ("pyproject.toml",):
+    for name in ("pyproject.toml", "README.md"):  # tests read the README's examples
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, dest / name)
 

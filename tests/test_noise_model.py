@@ -59,6 +59,16 @@ def test_wrong_float32_loss_gradient_fails_or_the_report_says_it_cannot_be_resol
         assert caught == len(SEEDS)
 
 
+@pytest.mark.parametrize("offset", OFFSETS)
+def test_declared_float32_loss_that_the_first_probe_cannot_hear_is_not_called_silent(offset):
+    # returned as np.float32: its grid is declared; a probe widened until it hears one quantum
+    # heard the loss's own grid, not a loss that never changes
+    for seed in range(6):
+        loss, grad, w = bench.float32_mse(offset, seed)
+        result = gradproof.check_gradient(lambda w, loss=loss: np.float32(loss(w)), grad, w, seed=seed)
+        assert result.ok and result.parameters[0].silent == 0.0, f"seed {seed}: {result}"
+
+
 def test_a_loss_exactly_constant_everywhere_is_silent_and_a_visible_slope_still_fails():
     x = np.array([-0.5, -0.3, -0.4])  # a ReLU sum, dead at every entry: exactly 0 all around
     loss = lambda x: float(np.sum(np.maximum(x, 0.0)))  # noqa: E731

@@ -53,7 +53,6 @@ class Noise:
     # resolution there is unknown, and ``floor`` states the rounding assumed for it
     silent: float = 0.0
     floor: float = 0.0  # no later noise estimate (the confirmation's) may go below this σ
-    heard_at: float = 0.0  # the probe step at which changes were heard, when it had to be widened
 
 
 START_DENSE, START_BASIS = 1.0 / 6.0, 1.0 / 8.0  # first step ε^a·scale, halved while truncation dominates
@@ -125,13 +124,13 @@ def measure_noise(
         output_eps = grid_eps
     else:
         grid = ""
-    # a nonzero loss value is never rounded more finely than float64's grid (exact zeros are exact)
-    floor64 = max(EPS64 * fmax, GRID64) if fmax else 0.0
+    # a nonzero loss value is never rounded more finely than its dtype's grid (float64's at least)
+    own_grid = max(output_eps * fmax, GRID64) if fmax else 0.0
     silent = 0.0
     if tau > PROBE_START * scale and not grid:
         changes = [abs(v - f0) for v in vals.values()]
-        if 0.0 < max(changes) <= FLOAT64_SILENCE * floor64:
-            s1, fmax, points, vals = first  # float64's own grid was all it did not hear
+        if 0.0 < max(changes) <= OWN_GRID_SILENCE * own_grid:
+            s1, fmax, points, vals = first  # the loss's own grid was all the first probe did not hear
             tau = PROBE_START * scale
         elif max(changes) == 0.0 and output_eps < DTYPE_EPS["float32"] and lone_float32(f0):
             # never heard, but the one value heard is a float32 number: a float32 result whose
@@ -140,7 +139,6 @@ def measure_noise(
         else:  # exactly constant over ±2τ/10 (or everywhere probed), with no grid to explain it
             silent = 2.0 * (tau / WIDEN if max(changes) > 0 else tau)
     floor = max(output_eps * fmax, GRID64) if fmax else 0.0
-    widened = tau if tau > PROBE_START * scale and not silent else 0.0
     if silent:
         assumed = EPS64 * max(fmax, scale)
         sigma = max(floor, assumed)
@@ -149,7 +147,7 @@ def measure_noise(
     if s1 <= 1e3 * EPS64 * fmax:
         sigma = max(s1, floor, EPS64 * fmax)
         return Noise(sigma, max(EPS64, relative_noise(sigma, f0, fmax)), output_eps > EPS64, False, quiet=True,
-                     output_eps=output_eps, grid=grid, heard_at=widened)
+                     output_eps=output_eps, grid=grid)
     # noise this large rests on four calls: the same four points must give the same values again
     # (asked for the same way, batched where the first were, so that only the code can differ)
     prefetch(f, lambda: list(points.values()))
@@ -166,18 +164,19 @@ def measure_noise(
     if grows_with_step(short, long_):  # grows with the step: a kink inside the probe, not rounding noise
         sigma = max(floor, EPS64 * fmax)
         return Noise(sigma, max(EPS64, relative_noise(sigma, f0, fmax)), output_eps > EPS64, True,
-                     output_eps=output_eps, grid=grid, heard_at=widened)
+                     output_eps=output_eps, grid=grid)
     pooled = math.sqrt((70.0 * s1**2 + float(np.sum(np.square(short + long_)))) / (70.0 * (1 + len(short + long_))))
     # float32 code rounds at least its result: never assume less than a third of an ulp of it
     sigma = max(pooled, floor, DTYPE_EPS["float32"] * fmax / 3.0)
     rel = min(1e-3, max(EPS64, relative_noise(sigma, f0, fmax)))
-    return Noise(sigma, rel, True, False, output_eps=output_eps, grid=grid, heard_at=widened)
+    return Noise(sigma, rel, True, False, output_eps=output_eps, grid=grid)
 
 
 PROBE_START = 1e-6  # the first probe's step, relative to the input's scale
 WIDEN, WIDEST = 10.0, 0.1  # a probe that heard nothing is widened this much at a time, up to WIDEST·scale
-# changes within this many float64 grid steps after a ×WIDEN wider probe: the silence was float64's own grid
-FLOAT64_SILENCE = 4.0 * WIDEN
+# changes within this many steps of the loss's own grid (its declared dtype's) after a ×WIDEN wider
+# probe: the silence was that grid's, as for a loss of 1e-320 on float64's or a float32 result
+OWN_GRID_SILENCE = 4.0 * WIDEN
 # offsets of a growth-test stencil, in steps: five points around x, x itself not among them (its
 # rounding would be shared by every stencil), a kink at x inside
 STENCIL_AT = (-1.5, -0.5, 0.5, 1.5, 2.5)

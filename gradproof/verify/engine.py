@@ -266,11 +266,7 @@ def _confirm(target, q, x, g, f, f0, screens, noise, grad_eps, step_eps, rng) ->
         step_eps=step_eps,
         sigma_floor=max(output_eps * abs(f0) / np.sqrt(12.0), noise.floor, GRID64),
         output_eps=output_eps,
-        # a loss whose noise probe heard nothing until widened is measured along a line that hears it
-        tau=max(
-            1e-6 * scale, 16.0 * step_eps * scale,
-            16.0 * DTYPE_EPS["float32"] * scale if noise.low_precision else 0.0, noise.heard_at,
-        ),
+        tau=max(1e-6, 16.0 * step_eps, 16.0 * DTYPE_EPS["float32"] if noise.low_precision else 0.0) * scale,
         rng=rng,
     )
 

@@ -101,10 +101,10 @@ class ParameterCheck:
                 )
             if self.silent:
                 text += (
-                    f"; the loss returned exactly the same value at every probe point within ±{self.silent:.1e} of "
-                    "the point, so its rounding there could not be measured: float64's on values the size of the "
-                    "loss and the input was assumed, and slopes smaller than that rounding over the steps taken "
-                    "could not be resolved"
+                    f"; the loss returned exactly the same value at every probe point (steps up to {self.silent:.1e} "
+                    "along a random direction), so its rounding there could not be measured: float64's rounding of "
+                    "values the size of the loss and of the input was assumed, and slopes too small to move the loss "
+                    "past it over the steps taken could not be resolved"
                 )
             if self.low_precision and self.resolution > 0:
                 text += (
