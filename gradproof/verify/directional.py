@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradproof.errors import InputError
 from gradproof.verify.batching import prefetch
 from gradproof.verify.determinism import repeat_change
 from gradproof.verify.hearing import GROWTH_RATIO, STENCILS, grows_with_step, lone_float32, result_grid
@@ -92,9 +93,10 @@ def measure_noise(
     1. A first fourth difference at step τ = 10⁻⁶·scale (4 calls).  One that *heard nothing*
        (every value equal to f(x)) says nothing about the noise: the step is widened (×10, up to
        :data:`WIDEST`·scale) until the loss changes.  Values that then lie on a float32 (float16,
-       bfloat16) grid are that dtype's results, whatever type carried them; a loss still exactly
-       constant is *silent*, and its rounding is assumed to be float64's on values of the size of
-       the loss and its input (:data:`Noise.floor`), which the report states.
+       bfloat16) grid are that dtype's results, whatever type carried them; changes of a few
+       steps of the loss's own grid mean the first probe was right (a loss of 1e-320); a loss
+       still exactly constant is *silent*, and its rounding is assumed to be float64's on values
+       of the size of the loss and of its input (:data:`Noise.floor`), which the report states.
     2. Within float64 rounding the loss is quiet (deterministic, float64 noise).  Otherwise the
        same four points are evaluated again (code that answers differently is refused, see
        :func:`~gradproof.verify.determinism.repeat_change`), and :data:`~.hearing.STENCILS`
@@ -116,8 +118,12 @@ def measure_noise(
     heard = [f0, *vals.values()]
     first = (s1, fmax, points, vals)
     while all(v == f0 for v in vals.values()) and tau * WIDEN <= WIDEST * scale * (1 + 1e-9):
-        tau *= WIDEN  # heard nothing: no noise estimate rests on that; reach further
-        s1, fmax, points, vals = probe(tau)
+        try:  # heard nothing: no noise estimate rests on that; reach further
+            wider = probe(tau * WIDEN)
+        except InputError:  # the loss is not defined that far out (NaN, an error): silent this far
+            break
+        tau *= WIDEN
+        s1, fmax, points, vals = wider
         heard += vals.values()
     grid, grid_eps = result_grid(heard)
     if grid_eps > output_eps:
@@ -133,8 +139,8 @@ def measure_noise(
             s1, fmax, points, vals = first  # the loss's own grid was all the first probe did not hear
             tau = PROBE_START * scale
         elif max(changes) == 0.0 and output_eps < DTYPE_EPS["float32"] and lone_float32(f0):
-            # never heard, but the one value heard is a float32 number: a float32 result whose
-            # quantum exceeds every change probed (the confirmation's longer line will hear it)
+            # never heard to change, but its one value is a float32 number: a float32 result whose
+            # quantum exceeds every change probed, judged as one (as if returned as np.float32)
             grid, output_eps = "float32", DTYPE_EPS["float32"]
         else:  # exactly constant over ±2τ/10 (or everywhere probed), with no grid to explain it
             silent = 2.0 * (tau / WIDEN if max(changes) > 0 else tau)
@@ -186,9 +192,8 @@ D4 = (1.0, -4.0, 6.0, -4.0, 1.0)
 def _growth_probe(f, q, x, tau, rng) -> tuple[list[float], list[float], list[float], list[tuple[float, float]]]:
     """Fourth differences of :data:`~.hearing.STENCILS` stencils along independent directions at
     step ``tau`` and along the same directions at ``GROWTH_RATIO·tau`` (new points: independent
-    rounding); all the
-    values; and (first, again) pairs for the stencil with the largest difference, evaluated a
-    second time (code random on some calls must not pass for noise)."""
+    rounding); all their values; and (first, again) pairs for the stencil with the largest
+    difference, evaluated a second time (code random on some calls must not pass for noise)."""
     # the same directions at both steps: a kink through x then grows exactly GROWTH_RATIO-fold in
     # each, while rounding, at other points, stays independent
     ws = [direction(rng, x.shape) for _ in range(STENCILS)]
