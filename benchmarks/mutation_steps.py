@@ -37,10 +37,12 @@ DESCENT = ("tests/test_steps_descent.py",)
 MB = "gradproof/steps/minibatch.py"
 SA = "gradproof/derivations/sampling.py"  # the moment rules, shared with the catalog
 BATCH = ("tests/test_steps_minibatch.py",)
+EXT = "gradproof/steps/extents.py"
+GUARDS = ("tests/test_steps_guards.py",)  # the attack of session 4: S36-S51
 
 # fmt: off
 MUTATIONS = [
-    _m("S1", PT, "        sizes = super().proof_sizes(values)\n", "        sizes = super().proof_sizes(values)[:3]\n",
+    _m("S1", PT, "        sizes = [s for s in super().proof_sizes(values) if", "        sizes = [s for s in super().proof_sizes(values)[:3] if",
        "exact points at sizes 1-3 only (a claim false from n = 4 passes)", STEPS),
     _m("S2", CH, '    if record.method == CHECKED:\n        return "checked"', '    if record.method == CHECKED:\n        return "proved"',
        "a step checked at points reported as proved", STEPS),
@@ -86,7 +88,7 @@ MUTATIONS = [
        "the hypothesis on a defined name never tested at the point", DESCENT),
     _m("S22", PH, "        if after in _SCRIPTS and not (closed and after == \"SUP\"):", "        if False:",
        "D_{u} L^2 read silently as the square of the whole name", DESCENT),
-    _m("S23", CH, "    token = _ACTIVE_FORMS.set(NormalForms(analysis.derivation))", "    token = _ACTIVE_FORMS.set(None)",
+    _m("S23", CH, "    with shared_forms(analysis.derivation):", "    with shared_forms(None):",
        "premise and conclusion normalised apart (their sums renamed differently)", DESCENT),
     _m("S24", CH, "        return build(tree)", "        return builder.expr(tree, {})",
        "a sum written twice (a row and its \\rlap) read as two expressions", DESCENT),
@@ -113,6 +115,39 @@ MUTATIONS = [
        "a third moment of the counts taken as the first (an unsound rule)", BATCH),
     _m("S35", SA, "            return const * diag", "            return const * off",
        "E[K_a²] read as E[K_a K_b] for a ≠ b", BATCH),
+    # the attack of session 4: entries beyond a range, rows redefining declared names, malformed
+    # scalar declarations, undefined points, the extreme points of the sphere and the simplex
+    _m("S36", EXT, "        if low < first or high > last:", "        if False:",
+       "an entry beyond a vector's entries (u_5 of u_1..u_d) drawn freely", GUARDS),
+    _m("S37", CH, "    _mark_definitions(rels, ctx, decl.reserved())", "    _mark_definitions(rels, ctx, set())",
+       "a row about a declared name (K_a &= 1) read as its definition", GUARDS),
+    _m("S38", DE, "            out |= {self._minibatch[1], self._minibatch[3]}", "            pass",
+       "the minibatch's counts and batch size redefinable by a row", GUARDS),
+    _m("S39", DE, "            out |= set().union(*[_tree_names(t) for t in body]) - _tree_names(head)", "            pass",
+       "a vector with an assumed sum redefinable by a row", GUARDS),
+    _m("S40", CH, "    if not isinstance(definition.target, sp.IndexedBase):", "    if True:",
+       "a row defining entries p_k against p_i > 0 not checked for the contradiction", GUARDS),
+    _m("S41", PH, "    if bars:", "    if False:", "an unclosed bar in a scalar's name accepted", GUARDS),
+    _m("S42", PH, "        if inside or ends:", "        if inside:", "scalar names overlapping at their ends accepted", GUARDS),
+    _m("S43", PH, "    if first in ((\"NAME\", \"e\"), (\"NAME\", \"pi\")):", "    if False:",
+       "scalar e^{x} accepted as a name", GUARDS),
+    _m("S44", PH, "        if d.rest.rstrip().endswith(\",\"):", "        if False:",
+       "a trailing comma in a scalar declaration accepted", GUARDS),
+    _m("S45", PT, "        if out.has(sp.nan, sp.zoo) or out in (sp.oo, -sp.oo):", "        if False:",
+       "an undefined side compared as a number (SymPy's TypeError leaked; zoo a 'counterexample')", GUARDS),
+    _m("S46", CH, "                derivation.skip.append(exc.sizes)", "                break",
+       "a point where a side is undefined ends the check: nothing else is checked", GUARDS),
+    _m("S47", PT, "            if point is not None and all(_inside(sp.N(v, 50), domain) for v in point):", "            if False:",
+       "no extreme points of the sphere or the simplex", GUARDS),
+    _m("S48", PT, "            even(lambda rng: [-1] * count), even(lambda rng: [1] * count), axis(-1), axis(1),",
+       "            even(lambda rng: [1] * count), even(lambda rng: [1] * count), axis(1), axis(1),",
+       "the sphere's negative corners left out", GUARDS),
+    _m("S49", PT, "    return [centre] if strict else [vertex, centre]", "    return [centre]",
+       "the simplex's vertices left out", GUARDS),
+    _m("S50", PT, "            out += [size_set] * (1 + -(-most // per_copy))", "            out += [size_set]",
+       "the extreme points crowd out the random ones", GUARDS + DESCENT),
+    _m("S51", CH, "                kind = \"constrained\"", "                pass",
+       "a vector with an assumed sum listed as a free real input", GUARDS),
 ]
 # fmt: on
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from gradproof.steps.check import analyse
+from gradproof.steps.check import analyse, check_steps
 from gradproof.steps.source import read_source
 from tests.steps_helpers import statuses, tex
 
@@ -159,8 +159,11 @@ def test_transposes_with_declared_shapes():
 
 
 def test_matrix_vector_products():
-    check(r"(W x)_i = \sum_{k=1}^{m} W_{ik} x_k", r"(W x)_i = \sum_{k=1}^{m} W_{ki} x_k",
-          r"matrix W : n \times m", "vector x : m", "index i = 1..n")  # fmt: skip
+    shapes = (r"matrix W : n \times m", "vector x : m", "index i = 1..n")
+    check(r"(W x)_i = \sum_{k=1}^{m} W_{ik} x_k", r"(W x)_i = -\sum_{k=1}^{m} W_{ik} x_k", *shapes)
+    # the indices swapped name entries W has not where n ≠ m: refused, never drawn freely
+    report = check_steps(tex(r"(W x)_i &= \sum_{k=1}^{m} W_{ki} x_k", *shapes))
+    assert report.error is not None and "W_{k, i}" in report.error.message and "second index" in report.error.message
 
 
 def test_expectation_and_variance():

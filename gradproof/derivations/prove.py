@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -608,6 +609,19 @@ _ACTIVE_FORMS: ContextVar[NormalForms | None] = ContextVar("gradproof_active_for
 def _forms_for(derivation: Derivation) -> NormalForms:
     forms = _ACTIVE_FORMS.get()
     return forms if forms is not None and forms.derivation is derivation else NormalForms(derivation)
+
+
+@contextmanager
+def shared_forms(derivation: Derivation) -> Iterator[NormalForms]:
+    """One set of normal forms for ``derivation`` while the block runs, as :func:`prove` keeps:
+    for callers that establish its steps one at a time with :func:`prove_step` (so that a sum
+    written in a premise and in its conclusion is renamed alike, and the rules can match them)."""
+    forms = NormalForms(derivation)
+    token = _ACTIVE_FORMS.set(forms)
+    try:
+        yield forms
+    finally:
+        _ACTIVE_FORMS.reset(token)
 
 
 # whether :func:`normalize` tries SymPy's summation algorithms when not told (see prove_implication)

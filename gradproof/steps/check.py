@@ -13,6 +13,7 @@ this module adds no rule of its own.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +30,8 @@ from gradproof.steps.chains import Relation, logical_rows, relations
 from gradproof.steps.context import Domain, index_symbol
 from gradproof.steps.declarations import declare, definition_target
 from gradproof.steps.errors import StepsSyntaxError
-from gradproof.steps.points import StepsDerivation
+from gradproof.steps.extents import check_extents
+from gradproof.steps.points import StepsDerivation, UndefinedAtPoint, size_text
 from gradproof.steps.result import StepReport, StepResult
 from gradproof.steps.source import Source, read_source
 from gradproof.steps.tensors import as_component, is_tensor
@@ -38,6 +40,7 @@ from gradproof.steps.tensors import as_component, is_tensor
 # the largest file read, and the most relations checked in one file (each takes a second or more)
 MAX_FILE_BYTES = 4_000_000
 MAX_RELATIONS = 500
+_MAX_SKIPPED = 12  # size sets left out of one step's check because a side is undefined there
 _MODEL_RELATION = {"=": "=", ":=": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "!=": "!=", "=>": "=>"}
 _SYMPY_RELATION = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt, "<=": sp.Le, ">=": sp.Ge, "!=": sp.Ne}
 _COMPOSE = {("=", r): r for r in ("=", "<", ">", "<=", ">=")} | {(r, "="): r for r in ("<", ">", "<=", ">=")} | {
@@ -179,7 +182,7 @@ def analyse(source: Source) -> Analysis:
                            "no relation to check: no math block (align*, equation, \\[…\\], $$…$$) with = or ≤ in it")  # fmt: skip
     decl = declare(source, [r.tree for r in rows])
     ctx = decl.ctx
-    _mark_definitions(rels, ctx)
+    _mark_definitions(rels, ctx, decl.reserved())
     decl.build()
     for rel in rels:
         if rel.defines is not None:
@@ -209,6 +212,8 @@ def analyse(source: Source) -> Analysis:
         lhs, rhs = _components(source, rel, side(rel.lhs), side(rel.rhs), hidden)
         built.append(Built(rel, lhs, rhs, rel.relation))
     derivation = _derivation(source, ctx, built, hidden)
+    check_extents(derivation, [(side, source.position(b.relation.offset)) for b in built for side in (b.lhs, b.rhs)],
+                  source.name)  # fmt: skip
     _hypotheses_can_hold(source, ctx, derivation)
     return Analysis(source, built, derivation, ctx)
 
@@ -233,12 +238,13 @@ def _hypotheses_can_hold(source: Source, ctx: Any, derivation: StepsDerivation) 
             raise StepsSyntaxError(f"the assumptions on {name} contradict each other: no value satisfies them all",
                                    file=source.name, line=line, column=1)  # fmt: skip
         definition = ctx.definitions.get(name)
-        if definition is None or definition.index or domain.is_default():
+        if definition is None or domain.is_default():
             continue
         for sizes in derivation.proof_sizes():
             rng = random.Random(0)
             try:
-                derivation._draw_until(definition, domain, PointValues({k: int(v) for k, v in sizes.items()}, rng), sizes)
+                for entry in _entries(derivation, definition, sizes):  # p_k = -1 under p_i > 0: each p_k
+                    derivation._draw_until(entry, domain, PointValues({k: int(v) for k, v in sizes.items()}, rng), sizes)
             except ValueError:
                 at = ", ".join(f"{k} = {v}" for k, v in sizes.items())
                 raise StepsSyntaxError(
@@ -247,6 +253,30 @@ def _hypotheses_can_hold(source: Source, ctx: Any, derivation: StepsDerivation) 
                     "and no step is proved from it",
                     file=source.name, line=ctx.definition_lines.get(name, 1), column=1,
                 ) from None
+
+
+def _entries(derivation: StepsDerivation, definition: Any, sizes: dict) -> list:
+    """The definition itself, or for one with indices (``p_k = …``) its entries at the first
+    values of each index's range at ``sizes`` (an undeclared parameter: 1 and 2), as
+    definitions of one entry each."""
+    import itertools
+
+    from gradproof.derivations.model import Definition
+
+    if not definition.index:
+        return [definition]
+    if not isinstance(definition.target, sp.IndexedBase):
+        return []  # a function's parameters: no entry to draw
+    at = {s: sp.Integer(v) for s, v in sizes.items()}
+    spans = []
+    for idx in definition.index:
+        if idx in derivation.index_ranges:
+            lo, hi = (int(sp.sympify(b).xreplace(at)) for b in derivation.index_range(idx))
+        else:
+            lo, hi = 1, 2
+        spans.append(range(lo, min(hi, lo + 2) + 1))
+    return [Definition(target=definition.target[combo], text=definition.text)
+            for combo in itertools.product(*spans)]  # fmt: skip
 
 
 def _build_side(source: Source, builder: Any, tree: Any, names: dict) -> Any:
@@ -277,9 +307,10 @@ def _build_side(source: Source, builder: Any, tree: Any, names: dict) -> Any:
     return _SYMPY_RELATION[rel](lhs, rhs, evaluate=False)
 
 
-def _mark_definitions(rels: list[Relation], ctx: Any) -> None:
-    """The first row of a chain whose left side is an undefined name defines it (and ``:=``)."""
-    reserved = set(ctx.indices) | set(ctx.sizes) | set(ctx.functions) | set(ctx.vectors) | set(ctx.randoms)
+def _mark_definitions(rels: list[Relation], ctx: Any, reserved: set[str]) -> None:
+    """The first row of a chain whose left side is an undefined name defines it (and ``:=``); a
+    name the declarations give a meaning (``reserved``: an index, a vector, the minibatch's counts,
+    a vector with an assumed sum, …) is never defined by a row: ``K_a &= 1`` is a claim."""
     used: set[str] = set()  # a name used as an input in an earlier row stays an input
     for rel in rels:
         earlier = set(used)
@@ -294,6 +325,10 @@ def _mark_definitions(rels: list[Relation], ctx: Any) -> None:
             if name in ctx.definitions or name in reserved or name in ("e", "pi", "sigma", "delta"):
                 if rel.relation == ":=" and name in ctx.definitions:
                     raise ctx.source.error(rel.offset, f"{name} is defined twice")
+                if rel.relation == ":=" and name in reserved:
+                    raise ctx.source.error(rel.offset, f"{name} is declared (an index, size, vector, function, "
+                                           "random quantity, minibatch or vector with an assumed sum): := cannot "
+                                           "define it")  # fmt: skip
                 continue
             if _mentions(rel.rhs, name) or name in earlier:
                 continue
@@ -371,8 +406,10 @@ def _inputs(ctx: Any) -> tuple[Input, ...]:
     """The file's free quantities, for the prover's rules that need to know them: a premise
     ``v = e`` may be substituted only for an input v (never for a defined name), and a fact
     ``F(x) ≥ 0`` instantiated only at values of x's whole domain — so the kind is ``positive``
-    or ``real`` only when the file assumes exactly x > 0 or nothing about x."""
+    or ``real`` only when the file assumes exactly x > 0 or nothing about x (a vector with an
+    assumed sum is ``constrained``)."""
     out = []
+    summed = {str(fact.base.label) for fact in ctx.sum_facts}
     for table in (ctx._symbols, ctx._bases):
         for name, sym in table.items():
             if name in ctx.definitions or name in ctx.randoms or name in ctx.sizes or name in ctx.indices:
@@ -383,6 +420,8 @@ def _inputs(ctx: Any) -> tuple[Input, ...]:
                 continue
             domain = ctx.domain(name)
             kind = "real" if domain.is_default() else "positive" if domain == Domain(0, None, True) else "constrained"
+            if name in summed:  # drawn whole on a sphere or simplex (Σ_l u_l² = 1): no entry is free
+                kind = "constrained"
             out.append(Input(sym, (), kind))
     return tuple(out)
 
@@ -400,10 +439,33 @@ def establish(
     if op not in _MODEL_RELATION:
         return StepRecord(index, latex, FAILED, f"{op} states an approximation, which is not checked")
     step = Step(lhs, rhs, latex, _MODEL_RELATION[op])
+    derivation = analysis.derivation
     try:
-        return prove_step(analysis.derivation, step, index, seed=0, earlier=tuple(earlier))
+        record = None
+        for _ in range(_MAX_SKIPPED + 1):  # a size set where a side is undefined (0/0 at N = 2) is left out
+            try:
+                record = prove_step(derivation, step, index, seed=0, earlier=tuple(earlier))
+                break
+            except UndefinedAtPoint as exc:
+                if exc.sizes in derivation.skip:
+                    break
+                derivation.skip.append(exc.sizes)
+        if record is None:
+            where = "; ".join(size_text(s) for s in derivation.skip)
+            return StepRecord(index, latex, FAILED, f"not established: a side is undefined (a division by zero, "
+                              f"0/0 or log 0) at {where}, where the claim says nothing, and no other point was checked")  # fmt: skip
+        if derivation.skip and record.method != SHOWN:
+            where = "; ".join(size_text(s) for s in derivation.skip)
+            detail = (f"{record.detail}; not checked at {where}, where a side is undefined (a division by zero, "
+                      "0/0 or log 0): the claim says nothing there")  # fmt: skip
+            if record.method == FAILED and record.counterexample is None:
+                detail = f"not established: a side is undefined at {where}, and nothing else was checked"
+            record = dataclasses.replace(record, detail=detail)
+        return record
     except Exception as exc:  # noqa: BLE001 - SymPy failing on a step is "not established", never a crash
         return StepRecord(index, latex, FAILED, f"could not be evaluated (SymPy raised {type(exc).__name__})")
+    finally:
+        derivation.skip.clear()
 
 
 def status_of(record: StepRecord) -> str:
@@ -418,13 +480,10 @@ def run(analysis: Analysis) -> StepReport:
     """Every relation of ``analysis`` through the prover, as :func:`~gradproof.derivations.prove.prove`
     runs a catalog derivation: with one set of normal forms for the whole file, so that a sum
     written in a premise and in its conclusion is renamed alike and the rules can match them."""
-    from gradproof.derivations.prove import _ACTIVE_FORMS, NormalForms
+    from gradproof.derivations.prove import shared_forms
 
-    token = _ACTIVE_FORMS.set(NormalForms(analysis.derivation))
-    try:
+    with shared_forms(analysis.derivation):
         return _run(analysis)
-    finally:
-        _ACTIVE_FORMS.reset(token)
 
 
 def _run(analysis: Analysis) -> StepReport:

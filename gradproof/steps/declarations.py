@@ -346,6 +346,20 @@ class Declarations:
         )  # fmt: skip
         self.ctx.domains[name] = merged
 
+    def reserved(self) -> set[str]:
+        """Every name the declarations give a meaning other than a definition: indices, sizes,
+        vectors and matrices, functions, random quantities, the minibatch's counts and batch size,
+        and vectors with an assumed sum.  A row ``K_a &= 1`` or ``u_k &= 0`` about one of them is a
+        claim to check, never a definition (which would turn a false claim into an assumption)."""
+        out = {name for name, *_ in self._ranges} | {name for name, *_ in self._vectors}
+        out |= {name for name, *_ in self._randoms} | set(self.ctx.sizes) | set(self.ctx.functions)
+        if self._minibatch is not None:
+            out |= {self._minibatch[1], self._minibatch[3]}
+        for _, total, _ in self._assumes:  # \sum_{l=1}^{d} u_l^2 = 1: u, not the summation index l
+            head, body = total.children[0], total.children[1:]
+            out |= set().union(*[_tree_names(t) for t in body]) - _tree_names(head)
+        return out
+
     # -- pass 2 -----------------------------------------------------------------------------------
 
     def sizes_from(self, trees: list) -> None:
@@ -638,6 +652,14 @@ def _set_values(t: Any) -> Any:
         return None
     strict = t.data == "paren"
     return Domain(values[0], values[1], strict, strict)
+
+
+def _tree_names(t: Any) -> set[str]:
+    if isinstance(t, Token):
+        return {str(t.value)} if t.type == "NAME" else set()
+    if isinstance(t, Tree):
+        return set().union(*[_tree_names(c) for c in t.children if c is not None])
+    return set()
 
 
 def _is_sum(t: Any) -> bool:

@@ -19,6 +19,8 @@ from gradproof.steps.source import Source
 # what a name of several symbols may be made of
 _PARTS = {"NAME", "NUM", "SUB", "SUP", "APOS", "LGROUP", "RGROUP", "NORML", "NORMR", "ABSL", "ABSR"}
 _SCRIPTS = {"SUB", "SUP", "APOS"}
+_OPENS = {"NORML": "NORMR", "ABSL": "ABSR"}
+_CLOSES = {"NORMR", "ABSR"}
 
 
 def _units(tokens: list[Token]) -> list[tuple[tuple[str, str], int, int]]:
@@ -70,13 +72,29 @@ def check_phrase(source: Source, tokens: list[Token], offset: int) -> None:
                            "(L_u, D_{u} L, \\|g\\|) separated by commas")  # fmt: skip
     if _units(tokens)[0][0][0] not in ("NAME", "NORML", "ABSL"):  # {D}_{u} L as SymPy prints it is fine
         raise source.error(tokens[0].start_pos, "a scalar's name starts with a letter or a bar (D_{u} L, \\|g\\|)")
+    first = _units(tokens)[0][0]
+    if first in (("NAME", "e"), ("NAME", "pi")):  # e^{x} is exp(x), \pi_{a} b a product with π
+        constant = "e" if first[1] == "e" else "\\pi"
+        raise source.error(tokens[0].start_pos, f"a scalar's name cannot start with {constant}, a constant "
+                           "(e^{x} is the exponential): start it with another letter")  # fmt: skip
+    if tokens[-1].type in _SCRIPTS:
+        raise source.error(tokens[-1].start_pos, f"{tokens[-1].value} with nothing after it ends a scalar's name")
     depth = 0
+    bars: list[Token] = []  # the bars opened and not yet closed
     for t in tokens:
         depth += (t.type == "LGROUP") - (t.type == "RGROUP")
         if depth < 0:
             raise source.error(t.start_pos, "unbalanced } in a scalar's name")
+        if t.type in _OPENS:
+            bars.append(t)
+        elif t.type in _CLOSES:
+            if not bars or _OPENS[bars[-1].type] != t.type:
+                raise source.error(t.start_pos, f"{t.value} closes no bar in a scalar's name")
+            bars.pop()
     if depth:
         raise source.error(offset, "unbalanced { in a scalar's name")
+    if bars:
+        raise source.error(bars[-1].start_pos, f"{bars[-1].value} is not closed in a scalar's name (\\|g\\|, |x|)")
 
 
 def declared_phrases(source: Source) -> dict[tuple, str]:
@@ -89,17 +107,40 @@ def declared_phrases(source: Source) -> dict[tuple, str]:
     from gradproof.steps.tokens import _lex_text, classify
 
     found: dict[tuple, str] = {}
+    where: dict[tuple, int] = {}
     for d in source.directives:
         if d.keyword != "scalar":
             continue
+        if d.rest.rstrip().endswith(","):
+            raise source.error(d.offset + d.rest.rstrip().rfind(","), "a comma with no name after it in a scalar declaration")
         tokens = classify(source, _lex_text(source, d.rest, d.offset, depth=0, at=None))
+        for k, t in enumerate(tokens):
+            if t.type == "SEP" and (k == 0 or tokens[k - 1].type == "SEP"):
+                raise source.error(t.start_pos, "a comma with no name before it in a scalar declaration")
         for part in _split(tokens):
             if is_phrase(part):
                 check_phrase(source, part, part[0].start_pos)
                 text = source.text[part[0].start_pos : part[-1].end_pos]
-                found[tuple(key for key, _, _ in _units(part))] = " ".join(text.split())
+                key = tuple(key for key, _, _ in _units(part))
+                _no_overlap(source, key, " ".join(text.split()), part[0].start_pos, found)
+                found[key] = " ".join(text.split())
+                where[key] = part[0].start_pos
     source._phrases = found
     return found
+
+
+def _no_overlap(source: Source, key: tuple, name: str, offset: int, found: dict[tuple, str]) -> None:
+    """Two declared names that could cover the same symbols (one inside the other, or the end of
+    one the start of the other: ``a b`` and ``b c`` in ``a b c``) make a formula's reading a guess."""
+    for other, other_name in found.items():
+        if other == key:
+            raise source.error(offset, f"{name} is declared twice")
+        short, long_ = sorted((key, other), key=len)
+        inside = any(long_[k : k + len(short)] == short for k in range(len(long_) - len(short) + 1))
+        ends = any(a[-k:] == b[:k] for a, b in ((key, other), (other, key)) for k in range(1, min(len(a), len(b))))
+        if inside or ends:
+            raise source.error(offset, f"the names {other_name} and {name} overlap (one could be read inside the "
+                               "other, or across both): declare names that share no symbols at their ends")  # fmt: skip
 
 
 def _split(tokens: list[Token]) -> list[list[Token]]:

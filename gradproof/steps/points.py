@@ -24,6 +24,20 @@ from gradproof.steps.expectation import evaluate_opaque, registry_entry, sample_
 from gradproof.steps.minibatch import BatchExpect, exact_expectation
 
 
+class UndefinedAtPoint(Exception):
+    """A side of a step has no value at a point (a division by zero, 0/0, the log of 0): the claim
+    says nothing there, so it is neither held nor failed at it (see ``check.establish``, which
+    checks the step again without the point's sizes)."""
+
+    def __init__(self, sizes: dict) -> None:
+        self.sizes = dict(sizes)
+        super().__init__(f"a side is undefined (a division by zero, 0/0 or log 0) at {size_text(sizes)}")
+
+
+def size_text(sizes: dict) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in sizes.items()) or "every point"
+
+
 def _rational(rng: random.Random, lo: float, hi: float) -> sp.Rational:
     """An exact rational strictly between ``lo`` and ``hi`` (a thousandth of the way or more)."""
     lo_q, hi_q = (Fraction(x).limit_denominator(100) for x in (lo, hi))
@@ -49,17 +63,44 @@ class StepsDerivation(Derivation):
 
     context: Context | None = None
     _inputs_sorted: list = field(default_factory=list)
+    _draws: dict = field(default_factory=dict)  # draws made at each size set since proof_sizes()
+    skip: list = field(default_factory=list)  # size sets where the step being checked is undefined
 
     def proof_sizes(self, values: Any = None) -> list[dict]:
-        """With no size symbols every draw is one point: draw 8 times as often (24 points)."""
-        sizes = super().proof_sizes(values)
-        return sizes * 8 if sizes == [{}] else sizes
+        """With no size symbols every draw is one point: draw 8 times as often (24 points).  A
+        vector on a sphere or a simplex is drawn first at its extreme points (see :func:`extremes`),
+        then at random ones: each size set comes often enough for both (the prover draws 3 points
+        per size set up to size 4, 1 beyond).  Starts the count of draws afresh (one step's check)."""
+        sizes = [s for s in super().proof_sizes(values) if {str(k): v for k, v in s.items()} not in self.skip]
+        self._draws = {}
+        if sizes == [{}]:
+            return sizes * 8
+        most = max((len(extremes(self.context.domain(str(f.base.label)), f, 2)) for f in self.context.sum_facts), default=0)
+        if not most:
+            return sizes
+        out = []
+        for size_set in sizes:
+            per_copy = 3 if max(size_set.values(), default=0) <= 4 else 1
+            out += [size_set] * (1 + -(-most // per_copy))
+        return out
+
+    def proof_size_text(self, values: Any = None) -> str:
+        if not self.sizes:
+            return "none"
+        seen: list = []
+        for s in self.proof_sizes(values):
+            if s not in seen:
+                seen.append(s)
+        return "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in seen)
 
     def sample_exact(self, sizes: Any, rng: random.Random) -> PointValues:
         values = PointValues({k: int(v) for k, v in sizes.items()}, rng)
         ctx = self.context
+        key = tuple(sorted((str(k), int(v)) for k, v in sizes.items()))
+        draw = self._draws.get(key, 0)  # the first draws at a size set are the extreme points
+        self._draws[key] = draw + 1
         for fact in ctx.sum_facts:  # vectors with a stated sum are drawn whole
-            self._draw_sum(fact, values, sizes, rng)
+            self._draw_sum(fact, values, sizes, rng, draw)
         for name, info in ctx.functions.items():
             if info.body_tree is None:
                 values.functions[info.function] = _random_function(len(info.params), rng)
@@ -120,7 +161,10 @@ class StepsDerivation(Derivation):
         expr = unroll(self.concretize(definition.target, sizes)).doit()
         for _ in range(50):
             before = set(values)
-            value = sp.N(self.substitute(expr, values), 50)
+            try:
+                value = sp.N(self.substitute(expr, values), 50)
+            except UndefinedAtPoint:
+                value = sp.nan  # undefined there: not a point where the hypothesis holds
             if not value.is_number:
                 return  # it depends on a free index: each point is judged as it comes
             if _inside(value, domain):
@@ -129,9 +173,10 @@ class StepsDerivation(Derivation):
                 del values[key]
         raise ValueError(f"no point in 50 random draws where the assumption on {definition.text} holds")
 
-    def _draw_sum(self, fact: Any, values: PointValues, sizes: Any, rng: random.Random) -> None:
+    def _draw_sum(self, fact: Any, values: PointValues, sizes: Any, rng: random.Random, draw: int = -1) -> None:
         """Every entry of ``fact.base`` the fact covers, drawn so that each summed line has the
-        stated sum (a scaled simplex when the entries are non-negative)."""
+        stated sum (a scaled simplex when the entries are non-negative); the ``draw``-th extreme
+        point (:func:`extremes`) while there is one, else a random point."""
         import itertools
 
         at = {s: sp.Integer(v) for s, v in sizes.items()}
@@ -149,6 +194,12 @@ class StepsDerivation(Derivation):
                 entries.append(fact.base[tuple(idx)])
             if not entries:
                 continue
+            corners = extremes(domain, fact, len(entries))
+            point = corners[draw](target, rng) if 0 <= draw < len(corners) else None
+            if point is not None and all(_inside(sp.N(v, 50), domain) for v in point):
+                for e, v in zip(entries, point):
+                    values[e] = v
+                continue  # (a corner outside what the file assumes, p_i \le 1/2: a random point)
             if fact.power == 2:
                 raw = _on_sphere(len(entries), target, domain, rng)
             elif domain.values is not None and set(domain.values) == {0, 1} and target == 1:
@@ -178,7 +229,10 @@ class StepsDerivation(Derivation):
             if atom in values or atom in labels or not _is_input(atom):
                 continue
             values[atom] = self._draw_for(atom, values)
-        return expr.xreplace({k: v for k, v in values.items() if isinstance(k, sp.Basic)})
+        out = expr.xreplace({k: v for k, v in values.items() if isinstance(k, sp.Basic)})
+        if out.has(sp.nan, sp.zoo) or out in (sp.oo, -sp.oo):  # (∞ as a sum's limit is no undefined value)
+            raise UndefinedAtPoint({str(k): v for k, v in values.sizes.items()})
+        return out
 
     def _draw_for(self, atom: Any, values: PointValues) -> Any:
         ctx = self.context
@@ -259,6 +313,53 @@ def _random_function(arity: int, rng: random.Random) -> sp.Lambda:
     if arity >= 2:
         body += r() * xs[0] * xs[1]
     return sp.Lambda(xs, body)
+
+
+def extremes(domain: Domain, fact: Any, count: int) -> list:
+    """The extreme points of a vector's set drawn before random ones, as functions of the stated
+    total and the random generator: false inequalities are often false only there (Σ_l u_l ≥ −√3
+    on the unit sphere fails only near −(1, …, 1)/√d, which random points reach with probability
+    2^-d).  On the sphere Σ u_l² = r²: ±r(1, …, 1)/√d, ±r e_l, an alternating sign pattern and a
+    random one; with entries ≥ 0: r(1, …, 1)/√d, r e_l, r(e_i + e_j)/√2 (> 0: the first only).  On
+    the simplex Σ y_l = s, y ≥ 0: a vertex s e_l and the centre s(1, …, 1)/d (> 0: the centre).
+    Vectors with an assumed sum and any sign, or a one-hot vector, have none (the one-hot vectors
+    are the vertices, drawn anyway)."""
+    if count < 1:
+        return []
+    strict = domain.lo_strict or domain.nonzero
+
+    def even(signs: Any) -> Any:
+        def point(total: Any, rng: random.Random) -> list:
+            pattern = signs(rng)
+            return [sgn * sp.sqrt(sp.sympify(total) / count) for sgn in pattern]
+        return point
+
+    def axis(sign: int, width: int = 1) -> Any:
+        def point(total: Any, rng: random.Random) -> list:
+            hot = set(rng.sample(range(count), min(width, count)))
+            size = sp.sqrt(sp.sympify(total) / len(hot))
+            return [sign * size if q in hot else sp.S.Zero for q in range(count)]
+        return point
+
+    if fact.power == 2:
+        if domain.lo is not None:  # the positive orthant of the sphere
+            return [even(lambda rng: [1] * count)] + ([] if strict else [axis(1), axis(1, 2)])
+        return [
+            even(lambda rng: [-1] * count), even(lambda rng: [1] * count), axis(-1), axis(1),
+            even(lambda rng: [(-1) ** q for q in range(count)]),
+            even(lambda rng: [rng.choice((-1, 1)) for _ in range(count)]),
+        ]
+    if domain.values is not None or domain.integer or domain.lo != 0:
+        return []
+
+    def centre(total: Any, rng: random.Random) -> list:
+        return [sp.sympify(total) / count] * count
+
+    def vertex(total: Any, rng: random.Random) -> list:
+        hot = rng.randrange(count)
+        return [sp.sympify(total) if q == hot else sp.S.Zero for q in range(count)]
+
+    return [centre] if strict else [vertex, centre]
 
 
 def _on_sphere(count: int, total: Any, domain: Domain, rng: random.Random) -> list:
