@@ -347,6 +347,49 @@ MUTATIONS += [
     _m("H17", CHK, "    if not (math.isfinite(value) and value > 0):", "    if not (value > 0):",
        "--timeout inf accepted", HONEST_TESTS),
 ]
+# -- the noise model (session 5): a probe that heard nothing, a dtype grid, kink or noise ---------------
+HE = "gradproof/verify/hearing.py"
+NOISE_TESTS = ("tests/test_noise_model.py", "tests/test_strategies.py", "tests/test_tiny_losses.py")
+MUTATIONS += [
+    _m("N1", DI, "    while all(v == f0 for v in vals.values()) and tau * WIDEN <= WIDEST * scale * (1 + 1e-9):",
+       "    while False:", "a probe that heard nothing is trusted (never widened)", NOISE_TESTS),
+    _m("N2", HE, "            if all(on_grid(v) for v in distinct):", "            if False:",
+       "values on the float32 grid still read as float64 results", NOISE_TESTS),
+    _m("N3", DI, "            silent = 2.0 * (tau / WIDEN if max(changes) > 0 else tau)", "            silent = 0.0",
+       "a loss that never changed is judged with float64's rounding of its value", NOISE_TESTS),
+    _m("N4", DI, "        assumed = EPS64 * max(fmax, scale)", "        assumed = EPS64 * fmax",
+       "a silent loss assumed rounded only relative to its own value", NOISE_TESTS),
+    _m("N5", DI, "        assumed = EPS64 * max(fmax, scale)", "        assumed = 1e-3 * max(fmax, scale)",
+       "a silent loss assumed rounded 1e-3 (threshold loosened)", NOISE_TESTS),
+    _m("N6", HE, "KINK_ALPHA = 1e-4", "KINK_ALPHA = 0.3", "kink test's false-positive rate 1e-4 -> 0.3", NOISE_TESTS),
+    _m("N7", HE, "    return long_ / short > growth_threshold(m, alpha)", "    return True",
+       "kink test always true (noise read as a kink)", NOISE_TESTS),
+    _m("N8", HE, "    return long_ / short > growth_threshold(m, alpha)", "    return False",
+       "kink test always false (a kink read as noise)", NOISE_TESTS),
+    _m("N9", DI, "    if grows_with_step(short, long_):", "    if abs(long_[0]) > 2.5 * abs(short[0]):",
+       "the old single-ratio kink test", NOISE_TESTS),
+    _m("N10", EN, "        sigma_floor=max(output_eps * abs(f0) / np.sqrt(12.0), noise.floor, GRID64),",
+       "        sigma_floor=max(target.output_eps * abs(f0) / np.sqrt(12.0), GRID64),",
+       "the confirmation ignores the detected grid and the silent loss's assumed rounding", NOISE_TESTS),
+    _m("N12", HE, "DISTINCT_AT_LEAST = 2", "DISTINCT_AT_LEAST = 1", "a grid inferred from one value", NOISE_TESTS),
+    _m("N13", HE, "    return value != 0.0 and math.isfinite(value) and _on_float32(value) and not _on_float16(value)",
+       "    return value != 0.0 and math.isfinite(value) and _on_float32(value)",
+       "a round number (1.0) read as a float32 result", NOISE_TESTS),
+    _m("N14", DI, "        elif max(changes) == 0.0 and output_eps < DTYPE_EPS[\"float32\"] and lone_float32(f0):",
+       "        elif False:", "a float32 value never heard to change read as a silent float64 loss", NOISE_TESTS),
+    _m("N15", DI, "    stencils = [[q(x + (s * step) * w) for s in STENCIL_AT] for step in (tau, GROWTH_RATIO * tau) for w in ws]",
+       "    stencils = [[q(x + (s * step) * direction(rng, x.shape)) for s in STENCIL_AT] for step in (tau, GROWTH_RATIO * tau) for w in ws]",
+       "the growth test's stencils along unpaired directions", NOISE_TESTS + ("tests/test_check_gradient.py",)),
+    _m("N16", DI, "    sigma = max(pooled, floor, DTYPE_EPS[\"float32\"] * fmax / 3.0)",
+       "    sigma = max(10 * pooled, floor, DTYPE_EPS[\"float32\"] * fmax / 3.0)",
+       "noise overestimated 10x", NOISE_TESTS),
+    _m("N17", DI, "    again = [(v, f(p)) for v, p in zip(values[worst], stencils[worst], strict=True)]", "    again = []",
+       "the growth probe's largest stencil not evaluated again", NOISE_TESTS + ("tests/test_random_on_some_calls.py",)),
+    _m("N18", DI, "        if 0.0 < max(changes) <= OWN_GRID_SILENCE * own_grid:", "        if 0.0 < max(changes):",
+       "any change heard after widening counts as the loss's own grid", NOISE_TESTS),
+    _m("N19", DI, "    own_grid = max(output_eps * fmax, GRID64) if fmax else 0.0", "    own_grid = max(EPS64 * fmax, GRID64) if fmax else 0.0",
+       "a declared float32 loss's silence judged against float64's grid", NOISE_TESTS),
+]
 # fmt: on
 
 
@@ -354,7 +397,7 @@ def _copy_tree(dest: Path) -> None:
     ignore = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".pytest_cache", "*.egg-info", "build", "dist")
     for name in ("gradproof", "tests"):
         shutil.copytree(ROOT / name, dest / name, ignore=ignore)
-    for name in ("pyproject.toml",):
+    for name in ("pyproject.toml", "README.md"):  # tests read the README's examples
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, dest / name)
 

@@ -80,6 +80,10 @@ def check_gradient(
     mode = "evaluated in float64" if problem.mode == "float64" else "evaluated in the parameters' own dtype"
     noisy = [r.noise for r in records if r.low_precision]
     notes = list(converted)
+    grids = sorted({r.rounded_to for r in records if r.rounded_to})
+    if grids:
+        notes.append(f"the loss's values lie on the {'/'.join(grids)} grid (a {grids[0]} result returned as a "
+                     "Python float?): its rounding assumed accordingly")
     if noisy:
         notes.append(
             f"the loss computes in low precision (relative noise up to {max(noisy):.1e} measured): "

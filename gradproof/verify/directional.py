@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradproof.errors import InputError
 from gradproof.verify.batching import prefetch
 from gradproof.verify.determinism import repeat_change
+from gradproof.verify.hearing import GROWTH_RATIO, STENCILS, grows_with_step, lone_float32, result_grid
 from gradproof.verify.kinks import looks_nonsmooth, one_sided
 from gradproof.verify.options import DTYPE_EPS, GRID64, relative_noise
 
@@ -44,6 +46,14 @@ class Noise:
     # the four probe calls and the loss at the point agree to within float64 rounding: fresh calls
     # of the code returned consistent values, so it is deterministic there (no re-run needed)
     quiet: bool = False
+    # unit roundoff of the loss's results: its declared dtype's, or a coarser one its values lie on
+    # (a float32 result handed back as a Python float), see hearing.result_grid
+    output_eps: float = EPS64
+    grid: str = ""  # the dtype whose grid the values were found on, when coarser than declared
+    # the probe heard no change at all within ±silent of the point (0.0: it heard one): the loss's
+    # resolution there is unknown, and ``floor`` states the rounding assumed for it
+    silent: float = 0.0
+    floor: float = 0.0  # no later noise estimate (the confirmation's) may go below this σ
 
 
 START_DENSE, START_BASIS = 1.0 / 6.0, 1.0 / 8.0  # first step ε^a·scale, halved while truncation dominates
@@ -78,11 +88,21 @@ def measure_noise(
     rng: np.random.Generator,
     output_eps: float,
 ) -> Noise:
-    """Estimate the loss's rounding noise from a fourth difference on a tiny uniform grid (4 calls).
+    """Estimate the loss's rounding noise from fourth differences on tiny uniform grids.
 
-    A fourth difference above float64's rounding is noise only if it is reproducible: then the
-    four points are evaluated again (4 calls), and code that answers differently is refused
-    (:func:`~gradproof.verify.determinism.repeat_change`) rather than measured as noisy.
+    1. A first fourth difference at step τ = 10⁻⁶·scale (4 calls).  One that *heard nothing*
+       (every value equal to f(x)) says nothing about the noise: the step is widened (×10, up to
+       :data:`WIDEST`·scale) until the loss changes.  Values that then lie on a float32 (float16,
+       bfloat16) grid are that dtype's results, whatever type carried them; changes of a few
+       steps of the loss's own grid mean the first probe was right (a loss of 1e-320); a loss
+       still exactly constant is *silent*, and its rounding is assumed to be float64's on values
+       of the size of the loss and of its input (:data:`Noise.floor`), which the report states.
+    2. Within float64 rounding the loss is quiet (deterministic, float64 noise).  Otherwise the
+       same four points are evaluated again (code that answers differently is refused, see
+       :func:`~gradproof.verify.determinism.repeat_change`), and :data:`~.hearing.STENCILS`
+       independent fourth differences at the step and at :data:`~.hearing.GROWTH_RATIO` times it
+       decide between noise and a kink (:func:`~gradproof.verify.hearing.grows_with_step`, a
+       stated false-positive rate); noise is then their pooled root mean square.
     """
     u = direction(rng, x.shape)
 
@@ -93,25 +113,98 @@ def measure_noise(
         d4 = vals[-2] - 4 * vals[-1] + 6 * f0 - 4 * vals[1] + vals[2]
         return abs(d4) / math.sqrt(70.0), max(abs(f0), *(abs(v) for v in vals.values())), points, vals
 
-    tau = 1e-6 * scale
+    tau = PROBE_START * scale
     s1, fmax, points, vals = probe(tau)
-    # a nonzero loss value is never rounded more finely than float64's grid (exact zeros are exact)
+    heard = [f0, *vals.values()]
+    first = (s1, fmax, points, vals)
+    while all(v == f0 for v in vals.values()) and tau * WIDEN <= WIDEST * scale * (1 + 1e-9):
+        try:  # heard nothing: no noise estimate rests on that; reach further
+            wider = probe(tau * WIDEN)
+        except InputError:  # the loss is not defined that far out (NaN, an error): silent this far
+            break
+        tau *= WIDEN
+        s1, fmax, points, vals = wider
+        heard += vals.values()
+    grid, grid_eps = result_grid(heard)
+    if grid_eps > output_eps:
+        output_eps = grid_eps
+    else:
+        grid = ""
+    # a nonzero loss value is never rounded more finely than its dtype's grid (float64's at least)
+    own_grid = max(output_eps * fmax, GRID64) if fmax else 0.0
+    silent = 0.0
+    if tau > PROBE_START * scale and not grid:
+        changes = [abs(v - f0) for v in vals.values()]
+        if 0.0 < max(changes) <= OWN_GRID_SILENCE * own_grid:
+            s1, fmax, points, vals = first  # the loss's own grid was all the first probe did not hear
+            tau = PROBE_START * scale
+        elif max(changes) == 0.0 and output_eps < DTYPE_EPS["float32"] and lone_float32(f0):
+            # never heard to change, but its one value is a float32 number: a float32 result whose
+            # quantum exceeds every change probed, judged as one (as if returned as np.float32)
+            grid, output_eps = "float32", DTYPE_EPS["float32"]
+        else:  # exactly constant over ±2τ/10 (or everywhere probed), with no grid to explain it
+            silent = 2.0 * (tau / WIDEN if max(changes) > 0 else tau)
     floor = max(output_eps * fmax, GRID64) if fmax else 0.0
+    if silent:
+        assumed = EPS64 * max(fmax, scale)
+        sigma = max(floor, assumed)
+        return Noise(sigma, max(EPS64, relative_noise(sigma, f0, fmax)), output_eps > EPS64, False, True,
+                     output_eps, grid, silent, assumed)
     if s1 <= 1e3 * EPS64 * fmax:
         sigma = max(s1, floor, EPS64 * fmax)
-        return Noise(sigma, max(EPS64, relative_noise(sigma, f0, fmax)), output_eps > EPS64, False, quiet=True)
+        return Noise(sigma, max(EPS64, relative_noise(sigma, f0, fmax)), output_eps > EPS64, False, quiet=True,
+                     output_eps=output_eps, grid=grid)
     # noise this large rests on four calls: the same four points must give the same values again
     # (asked for the same way, batched where the first were, so that only the code can differ)
     prefetch(f, lambda: list(points.values()))
     floor = max(floor, *(repeat_change(vals[k], f(p), output_eps) for k, p in points.items()))
-    s2, *_ = probe(4.0 * tau)
-    if s2 > 2.5 * s1:  # grows with the step: a kink inside the probe, not rounding noise
+    short, long_, values, again = _growth_probe(f, q, x, tau, rng)
+    if not grid:  # forty more values: a float32 result shows its grid where four did not
+        grid, grid_eps = result_grid(heard + values)
+        if grid_eps > output_eps:
+            output_eps = grid_eps
+            floor = max(floor, output_eps * fmax)
+        else:
+            grid = ""
+    floor = max(floor, *(repeat_change(a, b, output_eps) for a, b in again))
+    if grows_with_step(short, long_):  # grows with the step: a kink inside the probe, not rounding noise
         sigma = max(floor, EPS64 * fmax)
-        return Noise(sigma, max(EPS64, relative_noise(sigma, f0, fmax)), output_eps > EPS64, True)
+        return Noise(sigma, max(EPS64, relative_noise(sigma, f0, fmax)), output_eps > EPS64, True,
+                     output_eps=output_eps, grid=grid)
+    pooled = math.sqrt((70.0 * s1**2 + float(np.sum(np.square(short + long_)))) / (70.0 * (1 + len(short + long_))))
     # float32 code rounds at least its result: never assume less than a third of an ulp of it
-    sigma = max(s1, s2, floor, DTYPE_EPS["float32"] * fmax / 3.0)
+    sigma = max(pooled, floor, DTYPE_EPS["float32"] * fmax / 3.0)
     rel = min(1e-3, max(EPS64, relative_noise(sigma, f0, fmax)))
-    return Noise(sigma, rel, True, False)
+    return Noise(sigma, rel, True, False, output_eps=output_eps, grid=grid)
+
+
+PROBE_START = 1e-6  # the first probe's step, relative to the input's scale
+WIDEN, WIDEST = 10.0, 0.1  # a probe that heard nothing is widened this much at a time, up to WIDEST·scale
+# changes within this many steps of the loss's own grid (its declared dtype's) after a ×WIDEN wider
+# probe: the silence was that grid's, as for a loss of 1e-320 on float64's or a float32 result
+OWN_GRID_SILENCE = 4.0 * WIDEN
+# offsets of a growth-test stencil, in steps: five points around x, x itself not among them (its
+# rounding would be shared by every stencil), a kink at x inside
+STENCIL_AT = (-1.5, -0.5, 0.5, 1.5, 2.5)
+D4 = (1.0, -4.0, 6.0, -4.0, 1.0)
+
+
+def _growth_probe(f, q, x, tau, rng) -> tuple[list[float], list[float], list[float], list[tuple[float, float]]]:
+    """Fourth differences of :data:`~.hearing.STENCILS` stencils along independent directions at
+    step ``tau`` and along the same directions at ``GROWTH_RATIO·tau`` (new points: independent
+    rounding); all their values; and (first, again) pairs for the stencil with the largest
+    difference, evaluated a second time (code random on some calls must not pass for noise)."""
+    # the same directions at both steps: a kink through x then grows exactly GROWTH_RATIO-fold in
+    # each, while rounding, at other points, stays independent
+    ws = [direction(rng, x.shape) for _ in range(STENCILS)]
+    stencils = [[q(x + (s * step) * w) for s in STENCIL_AT] for step in (tau, GROWTH_RATIO * tau) for w in ws]
+    prefetch(f, lambda: [p for st in stencils for p in st])
+    values = [[f(p) for p in st] for st in stencils]
+    d4 = [float(np.dot(D4, vs)) for vs in values]
+    worst = int(np.argmax(np.abs(d4)))
+    prefetch(f, lambda: stencils[worst])
+    again = [(v, f(p)) for v, p in zip(values[worst], stencils[worst], strict=True)]
+    return d4[:STENCILS], d4[STENCILS:], [v for vs in values for v in vs], again
 
 
 @dataclass

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -140,10 +140,7 @@ def _within_floor(confirmation: Confirmation, screens: list[Directions | None], 
 def _with_spread(noise: Noise, spread: float, f0: float) -> Noise:
     if spread <= 0:
         return noise
-    return Noise(
-        max(noise.sigma, spread), max(noise.relative, relative_noise(spread, f0)), noise.low_precision,
-        noise.nonsmooth, noise.quiet,
-    )
+    return replace(noise, sigma=max(noise.sigma, spread), relative=max(noise.relative, relative_noise(spread, f0)))
 
 
 def check_array(
@@ -212,7 +209,7 @@ def check_array(
             target.name, x.shape, ok, err, tol, shown.n, 0 if ok else shown.n_bad,
             shown.n_kink + sum(bool(d.kink) for d in remeasured if d.screen == 0 and ok), grad_shape=g.shape,
             remeasured=len(remeasured), low_precision=noise.low_precision, noise=noise.relative,
-            resolution=_resolution(dirs, remeasured), **more,
+            resolution=_resolution(dirs, remeasured), rounded_to=noise.grid, silent=noise.silent, **more,
         )
 
     if dirs.n_bad == 0 and (basis is None or basis.n_bad == 0):
@@ -262,12 +259,13 @@ def check_array(
 
 def _confirm(target, q, x, g, f, f0, screens, noise, grad_eps, step_eps, rng) -> Confirmation:
     scale = max(1.0, float(np.sqrt(np.mean(x**2))))
+    output_eps = max(target.output_eps, noise.output_eps)  # declared, or the coarser grid the values lie on
     return confirm(
         f, q, x, g, f0, screens,
         grad_eps=grad_eps,
         step_eps=step_eps,
-        sigma_floor=max(target.output_eps * abs(f0) / np.sqrt(12.0), GRID64),
-        output_eps=target.output_eps,
+        sigma_floor=max(output_eps * abs(f0) / np.sqrt(12.0), noise.floor, GRID64),
+        output_eps=output_eps,
         tau=max(1e-6, 16.0 * step_eps, 16.0 * DTYPE_EPS["float32"] if noise.low_precision else 0.0) * scale,
         rng=rng,
     )

@@ -70,6 +70,8 @@ class ParameterCheck:
     resolution: float = 0.0  # relative error ‖Δg‖/‖g‖ below which a wrong gradient may pass unseen
     noun: str = "parameter"  # what the checked tensor is called: "parameter", "input", ...
     jacobian: tuple[JacobianEntry, ...] = ()  # worst Jacobian entries, for functions with outputs
+    rounded_to: str = ""  # the dtype whose grid the loss's values lie on, when coarser than their type's
+    silent: float = 0.0  # the loss did not change at all within this distance of the point (0.0: it did)
 
     @property
     def kink(self) -> bool:
@@ -96,6 +98,13 @@ class ParameterCheck:
                 text += (
                     f"; {self.remeasured} direction{'s' if self.remeasured != 1 else ''} beyond the first "
                     "screen's tolerance, measured again with a careful noise estimate, agree"
+                )
+            if self.silent:
+                text += (
+                    f"; the loss returned exactly the same value at every probe point (steps up to {self.silent:.1e} "
+                    "along a random direction), so its rounding there could not be measured: float64's rounding of "
+                    "values the size of the loss and of the input was assumed, and slopes too small to move the loss "
+                    "past it over the steps taken could not be resolved"
                 )
             if self.low_precision and self.resolution > 0:
                 text += (

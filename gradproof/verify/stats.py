@@ -78,3 +78,32 @@ def t_quantile(alpha: float, dof: float) -> float:
         if hi - lo <= 1e-12 * hi:
             break
     return hi
+
+
+def f_upper_tail(x: float, d1: float, d2: float) -> float:
+    """P(F > x) for Fisher's F with (``d1``, ``d2``) degrees of freedom."""
+    if x <= 0.0:
+        return 1.0
+    return betainc(0.5 * d2, 0.5 * d1, d2 / (d2 + d1 * x))
+
+
+def f_quantile(alpha: float, d1: float, d2: float) -> float:
+    """The x with P(F > x) = ``alpha`` for Fisher's F(``d1``, ``d2``), by bisection on the tail.
+
+    >>> round(f_quantile(1e-3, 4, 4), 2)  # SciPy: stats.f.ppf(1 - 1e-3, 4, 4) = 53.44
+    53.44
+    """
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    lo, hi = 0.0, 1.0
+    while f_upper_tail(hi, d1, d2) > alpha:
+        hi *= 2.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if f_upper_tail(mid, d1, d2) > alpha:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-12 * hi:
+            break
+    return hi
