@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import time
 
 from gradproof.console import flush, install, lost_output, restore, say
 from gradproof.errors import GradproofError, InputError
@@ -62,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if sys.stdout is None:  # started with stdout closed (>&-): whatever it printed would be lost
+        if sys.stderr is not None:
+            say("gradproof: error: standard output is closed; nothing could be printed", file=sys.stderr)
+        return 2
     previous = install()
     try:
         try:
@@ -119,23 +125,41 @@ def _main(argv: list[str] | None) -> int:
         return 2
 
 
+def _since_process_start() -> float:
+    """Seconds since this process started (the interpreter's own start-up and the imports before
+    :func:`script` included), from /proc on Linux; 0.0 where that cannot be read."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open("/proc/uptime", encoding="ascii") as f:
+            uptime = float(f.read().split()[0])
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22 of stat: start time after boot
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return min(max(uptime - started, 0.0), 60.0)  # a clock oddity must not inflate the summary
+
+
 def script() -> None:
     """The ``gradproof`` executable: :func:`main`, then the exit.
 
-    After a command that ran none of the user's code and loaded PyTorch or SymPy (a cold
-    ``gradproof verify``), the process ends with ``os._exit`` once the output is flushed and the
-    ``atexit`` handlers have run: the interpreter's teardown of those modules costs about a second
-    (torch alone ~1 CPU-second here) and does nothing the exit would not.  Where user code ran
-    (``check``: its unclosed files are flushed by that teardown), the normal exit."""
+    After ``verify``, ``list`` or ``show`` with PyTorch or SymPy loaded (a cold ``gradproof
+    verify``), the process ends with ``os._exit`` once the output is flushed and the ``atexit``
+    handlers have run: the interpreter's teardown of those modules costs about a second (torch
+    alone ~1 CPU-second here) and does nothing the exit would not.  The other commands keep the
+    ordinary exit (they gain little, and ``check``/``report`` hand the user's code to a child
+    process of their own)."""
+    from gradproof import commands
+
+    commands.process_started = time.perf_counter() - _since_process_start()
     code = main()
     if _ran and _ran[-1] in _NO_USER_CODE and ("torch" in sys.modules or "sympy" in sys.modules):
         import atexit
-        import os
 
         atexit._run_exitfuncs()  # noqa: SLF001 - what sys.exit would run before the teardown
         for stream in (sys.stdout, sys.stderr):
             try:
-                stream.flush()
+                if stream is not None:
+                    stream.flush()
             except (OSError, ValueError):  # lost output was already reported by main()
                 pass
         os._exit(code)

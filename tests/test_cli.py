@@ -110,7 +110,7 @@ def _script(code: str, tmp_path, *args: str) -> subprocess.CompletedProcess:
 def test_the_fast_exit_keeps_output_atexit_handlers_and_the_code(tmp_path):
     """After ``show`` (SymPy loaded, no user code) the process skips the interpreter's teardown,
     but the output is complete, atexit handlers run and the exit code is the verdict's."""
-    proc = _script("import atexit; atexit.register(lambda: print('atexit ran', flush=True))", tmp_path,
+    proc = _script("import atexit; atexit.register(lambda: print('atexit ran'))", tmp_path,
                    "show", "softmax-jacobian", "--latex")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.rstrip().endswith("atexit ran")
@@ -133,3 +133,25 @@ def test_user_code_gets_the_normal_exit(tmp_path):
     proc = _script("import sympy", tmp_path, "check", "leaky.py:loss", "leaky.py:grad", "--params", "w.npz")
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "log.txt").read_text() == "user data", (proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.mark.parametrize("args", [["list"], ["show", "softmax-jacobian"], ["verify", "no-such-derivation"]])
+def test_a_closed_stdout_is_an_error_not_a_silent_success(args):
+    """``gradproof list >&-``: nothing can be printed, so never exit 0 (nor 1, which means a
+    failed check); one line on stderr, no traceback."""
+    proc = subprocess.run(["sh", "-c", f'"{sys.executable}" -m gradproof {" ".join(args)} >&-'],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2, proc.stderr
+    assert "standard output is closed" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_summary_time_in_process_is_this_calls_own(capsys):
+    """main() inside a long-running program (this test run) times its own work, not the age of
+    the process; only the executable counts from the process's start."""
+    import time
+
+    start = time.perf_counter()
+    assert main(["verify", "softmax-jacobian", "--json", "--no-cache"]) == 0
+    elapsed = time.perf_counter() - start
+    reported = json.loads(capsys.readouterr().out)["wall_seconds"]
+    assert 0 < reported <= elapsed + 0.01

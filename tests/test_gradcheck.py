@@ -197,6 +197,73 @@ def test_a_backward_wrong_only_on_its_first_call_fails(wrong_first):
     assert torch.autograd.gradcheck(LazyBackward.apply, (x,), raise_exception=False) is not wrong_first
 
 
+class CallCounted(torch.autograd.Function):
+    """sin whose backward is scaled by 1.5 from its ``wrong_from``-th call on (never: 0)."""
+
+    calls = 0
+    wrong_from = 0
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.sin()
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        CallCounted.calls += 1
+        wrong = CallCounted.wrong_from and CallCounted.calls >= CallCounted.wrong_from
+        return g * x.cos() * (1.5 if wrong else 1.0)
+
+
+@pytest.mark.parametrize("wrong_from", [0, 1, 2, 3, 4])
+def test_a_backward_that_goes_wrong_after_some_calls_fails(wrong_from):
+    """The third backward call is the grad_output = 0 probe, where a wrong factor cannot show: a
+    fourth call compared with the first catches a backward wrong from its third call on."""
+    CallCounted.calls, CallCounted.wrong_from = 0, wrong_from
+    ok = gradproof.gradcheck(CallCounted.apply, (rand(5),), raise_exception=False)
+    assert ok is (wrong_from == 0)
+
+
+def test_a_backward_that_overwrites_its_saved_output_is_not_reentrant():
+    """It damages its own graph: run twice it gives two answers.  The probe's graph must not be
+    rebuilt to hide that (only a later *forward* writing into the outputs rebuilds it)."""
+
+    class Overwrites(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.y = y
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            gx = g * ctx.y
+            with torch.no_grad():
+                ctx.y.mul_(2.0)
+            return gx
+
+    assert torch.autograd.gradcheck(Overwrites.apply, (rand(5),), raise_exception=False) is False
+    with pytest.raises((GradcheckFailure, InputError)):
+        gradproof.gradcheck(Overwrites.apply, (rand(5),))
+
+
+def test_a_backward_nonzero_only_for_a_zero_grad_output_fails():
+    class ZeroOnly(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.sin()
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return torch.ones_like(x) if not g.any() else g * x.cos()
+
+    with pytest.raises(GradcheckFailure, match="not multiplied by grad_output"):
+        gradproof.gradcheck(ZeroOnly.apply, (rand(5),))
+
+
 class ScaledSin(torch.autograd.Function):
     """sin with a backward scaled by ``factor`` (1: correct)."""
 
@@ -225,11 +292,19 @@ def test_a_forward_returning_one_persistent_buffer(factor):
         return buf
 
     x = rand(6)
+    buf2 = torch.zeros(12, dtype=torch.float64)
+
+    def into_a_view(x):  # a view of a larger buffer: earlier calls' CopySlices stay in its history
+        buf2[:6].copy_(ScaledSin.apply(x))
+        return buf2[:6]
+
     if factor == 1.0:
         assert gradproof.gradcheck(into_buffer, (x,))
         assert gradproof.gradcheck(into_buffer, (x,), check_undefined_grad=False, check_batched_grad=True)
-    else:
+        assert gradproof.gradcheck(into_a_view, (x,))
+    else:  # a verdict, never an InputError from a diagnosis that cannot run on the freed graph
         assert gradproof.gradcheck(into_buffer, (x,), raise_exception=False) is False
+        assert gradproof.gradcheck(into_a_view, (x,), raise_exception=False) is False
     ScaledSin.factor = 1.0
 
 

@@ -164,3 +164,9 @@ def test_a_gradient_far_below_the_loss_scale_warns_and_a_zero_one_does_not():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         gradproof.assert_gradient(loss, grad, {"w": np.zeros(3)})
+
+
+def test_a_coarse_forward_mode_pass_warns_too():
+    with pytest.warns(gradproof.CoarseCheckWarning, match="forward-mode AD") as record:
+        assert gradproof.gradcheck(lambda x: torch.tanh(x).bfloat16(), (_x(0),), check_forward_ad=True)
+    assert all(w.filename == __file__ for w in record if issubclass(w.category, gradproof.CoarseCheckWarning))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 
@@ -39,27 +38,14 @@ def _cell(w) -> str:  # a witness's table cell
     return f"{'ok' if w.ok else 'FAIL'} {w.max_error:.0e}"
 
 
-def _since_process_start() -> float:
-    """Seconds since this process started (the interpreter's own start-up and the CLI's imports
-    included, so the summary's time is the wall time a user measures), from /proc on Linux; 0.0
-    where that cannot be read."""
-    try:
-        with open("/proc/self/stat", encoding="ascii") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        with open("/proc/uptime", encoding="ascii") as f:
-            uptime = float(f.read().split()[0])
-        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22 of stat: start time after boot
-    except (OSError, ValueError, IndexError):
-        return 0.0
-    return min(max(uptime - started, 0.0), 60.0)  # a clock oddity must not inflate the summary
-
-
 def run(args: argparse.Namespace) -> int:
     from gradproof.errors import InputError
     from gradproof.verify.batch import resolve_targets, verify_catalog
     from gradproof.verify.cache import ResultCache
 
-    start = time.perf_counter() - _since_process_start()
+    from gradproof import commands
+
+    start = commands.process_started if commands.process_started is not None else time.perf_counter()
     if str(args.device).strip().lower() not in ("auto", "cpu"):
         from gradproof.verify.device import resolve_device
 

@@ -333,16 +333,22 @@ def _check_unguarded(
         result = _engine(red, red.grad, base, options, what)  # also refuses a random forward
         if not result.ok:
             if backward:  # ignoring grad_output or nondeterminism explain a mismatch better than any diagnosis
-                zero_grad_output()
-                rules.reentrant(red.first_grad or red.probe_grad(), red.probe_grad(), nondet_tol, what)
+                try:
+                    zero_grad_output()
+                    rules.reentrant(red.first_grad or red.probe_grad(), red.probe_grad(), nondet_tol, what)
+                except InputError:
+                    pass  # a diagnosis that cannot run (a graph already freed) never replaces the verdict
             result = red.localize_outputs(result, base, options)
             kind = "second derivatives (the double backward)" if order == "second" else "the backward"
             raise GradcheckFailure(_message(result, what, kind, red), result)
         passes.append((result, "the backward"))
     if backward:
         first, second = red.first_grad or red.probe_grad(), red.probe_grad()  # the engine's run is the first
-        zero_grad_output()
+        zero_grad_output()  # the third call
         rules.reentrant(first, second, nondet_tol, what)
+        # a fourth call, after the probe: a backward that goes wrong from its third call on (where
+        # grad_output = 0 hides any wrong factor) is not reentrant either
+        rules.reentrant(first, red.probe_grad(), nondet_tol, what)
         if check_grad_dtypes:
             for n, g in first.items():
                 if g is not None and g.dtype != base[n].dtype:
@@ -356,7 +362,7 @@ def _check_unguarded(
         rules.batched_forward_grad(func, tupled, gen, what)
     if check_backward_ad and red.differentiable:
         if check_batched_grad:
-            for k, o in zip(red.index, red.graph):
+            for k, o in zip(red.index, red.current_graph()):
                 if o.requires_grad:
                     rules.batched_grad(o, k, [base[n] for n in diff_names], diff_names, gen, what)
         if check_undefined_grad:
@@ -376,7 +382,7 @@ def _engine(red: TorchReduction, grad: Callable, base: Mapping[str, Any], option
 
 def _warn_if_coarse(result: GradientCheck, what: str, kind: str, red: TorchReduction) -> None:
     """A pass at a precision too coarse to mean much warns (see :mod:`gradproof.verify.coarse`)."""
-    low = sorted({str(o.dtype).replace("torch.", "") for o in red.graph if o.is_floating_point()} - {"float64"})
+    low = sorted({str(o.dtype).replace("torch.", "") for o in red.current_graph() if o.is_floating_point()} - {"float64"})
     precision = f"its outputs are {', '.join(low)}" if low else None
     # stacklevel 5: this function, _check_unguarded, _check, gradcheck / gradgradcheck, their caller
     warn_if_coarse(result, f"gradproof.gradcheck: {kind} of {what}", precision, stacklevel=5)

@@ -89,6 +89,16 @@ def _dot(u: torch.Tensor, u_np: np.ndarray | None, o: torch.Tensor) -> float:
     return torch.dot(u, o.detach().reshape(-1).to(torch.float64)).item()
 
 
+def _shares_memory(outputs: list[Any], probe_outputs: list[torch.Tensor]) -> bool:
+    """Whether a call's outputs reuse the memory of the probe's (the same tensor, or a view of the
+    same storage): a forward that writes into one persistent buffer.  The probe's outputs are kept
+    alive, so a fresh allocation can never share their storage."""
+    held = {p.untyped_storage().data_ptr() for p in probe_outputs if isinstance(p, torch.Tensor) and p.numel()}
+    return any(
+        isinstance(o, torch.Tensor) and o.numel() and o.untyped_storage().data_ptr() in held for o in outputs
+    )
+
+
 def _lowest_precision(dtypes: list[torch.dtype]) -> torch.dtype:
     floating = [d for d in dtypes if d.is_floating_point]
     return max(floating, key=lambda d: torch.finfo(d).eps) if floating else torch.float64
@@ -130,6 +140,7 @@ class TorchReduction:
         self.first_grad: dict[str, Any] | None = None  # Jᵀu through the probe's graph, once computed
         self.graph = [outs[k] for k in self.index]  # the probe's outputs, graph attached
         self._graph_versions = [o._version for o in self.graph]
+        self._rewritten = False  # a later forward returned the memory of one of the probe's outputs
         self._low: dict[tuple, Any] = {}
         self.u: list[torch.Tensor] = []  # float64, already rounded to each output's dtype
         self.u_native: list[torch.Tensor] = []
@@ -164,6 +175,8 @@ class TorchReduction:
         if len(outs) != self.n_outputs:
             raise InputError(f"{self.what} returned {len(outs)} outputs here but {self.n_outputs} at the first call")
         picked = [outs[k] for k in self.index]
+        if hasattr(self, "graph") and not self._rewritten:
+            self._rewritten = _shares_memory(picked, self.graph)
         for k, o, size in zip(self.index, picked, self._sizes):
             if not isinstance(o, torch.Tensor) or o.shape != size:
                 got = tuple(o.shape) if isinstance(o, torch.Tensor) else type(o).__name__
@@ -190,7 +203,7 @@ class TorchReduction:
 
     def loss_one(self, values: Mapping[str, Any]) -> Any:
         """⟨u, F(values)⟩ as a Python float (float64 outputs) or a NumPy scalar of the outputs' dtype."""
-        outs = [o.detach() for o in self._current_graph()] if self._at_probe("loss", values) else self.outputs(values)
+        outs = [o.detach() for o in self.current_graph()] if self._at_probe("loss", values) else self.outputs(values)
         total = 0.0
         for o, u, u_np in zip(outs, self._u_flat, self._u_np):
             total += _dot(u, u_np, o)
@@ -251,7 +264,7 @@ class TorchReduction:
 
     def grad(self, values: Mapping[str, Any], u: list[torch.Tensor] | None = None) -> dict[str, Any]:
         """Jᵀu by the user's backward, at ``values`` (``u`` defaults to the seeded cotangent)."""
-        if u is None and self._at_probe("grad", values) and self.differentiable and any(o.requires_grad for o in self._current_graph()):
+        if u is None and self._at_probe("grad", values) and self.differentiable and any(o.requires_grad for o in self.current_graph()):
             self.first_grad = self.probe_grad()
             return dict(self.first_grad)
         leaves = {n: t.detach().clone().requires_grad_(True) for n, t in values.items()}
@@ -268,24 +281,27 @@ class TorchReduction:
             raise InputError(f"the backward of {self.what} raised {type(exc).__name__}: {exc}{_user_frame(exc)}") from exc
         return dict(zip(leaves, grads))
 
-    def _current_graph(self) -> list[torch.Tensor]:
+    def current_graph(self) -> list[torch.Tensor]:
         """The probe's outputs with their graph — called again at the probe's point when a later
-        call has written into them (a forward that returns one persistent buffer, ``buf.copy_(…);
-        return buf``: the buffer's graph is then the last call's, whose inputs are not the probe's,
-        and a correct backward read as one that returned no gradient)."""
-        if any(o._version != v for o, v in zip(self.graph, self._graph_versions)):
+        forward returned the same memory and wrote into it (a forward that returns one persistent
+        buffer, ``buf.copy_(…); return buf``: the buffer's graph is then the last call's, whose
+        inputs are not the probe's, and a correct backward read as one that returned no gradient).
+        Not when the outputs changed otherwise: a backward that overwrites its own saved output
+        must meet the reentrancy test with the graph it damaged."""
+        if self._rewritten and any(o._version != v for o, v in zip(self.graph, self._graph_versions)):
             self.graph = self.outputs(self.probe)
             self._graph_versions = [o._version for o in self.graph]
+            self._rewritten = False
         return self.graph
 
     def differentiable_graph(self) -> list[torch.Tensor]:
         """The probe's outputs that require grad (graph kept), in output order."""
-        return [o for o in self._current_graph() if o.requires_grad] if self.differentiable else []
+        return [o for o in self.current_graph() if o.requires_grad] if self.differentiable else []
 
     def probe_grad(self, cotangents: list[torch.Tensor] | None = None) -> dict[str, Any]:
         """Input gradients for ``cotangents`` (default u) through the probe's graph, which is kept."""
         cot = self.u_native if cotangents is None else cotangents
-        pairs = _cotangent_pairs(self._current_graph(), cot)
+        pairs = _cotangent_pairs(self.current_graph(), cot)
         leaves = list(self.probe.values())
         try:
             grads = torch.autograd.grad(
