@@ -110,6 +110,27 @@ def test_result_grid():
     assert lone_float32(float(np.float32(1e10 / 3))) and not lone_float32(1.0) and not lone_float32(0.1)
 
 
+@pytest.mark.parametrize("constant", [1000001.0, 4097.0, 16777215.0, 2.0e7])
+def test_a_float64_loss_constant_at_a_round_float32_number_keeps_float64_rounding(constant):
+    """A float64 loss never heard to change whose one value is a count (1,000,001; 4097; 2²⁴ − 1)
+    lies on float32's grid too; it is not judged as a float32 result: a wrong gradient of it failed
+    0/20 seeds before the grid detection and passed 20/20 with it (found by the attack)."""
+
+    def loss(w):
+        return constant + float(np.sum(np.maximum(w - 10.0, 0.0)))  # flat here: the true gradient is 0
+
+    for seed in range(4):
+        w = np.random.default_rng(seed).normal(size=5)
+        assert not gradproof.check_gradient(loss, lambda w: np.full_like(w, 0.1), w, seed=seed).ok
+        assert gradproof.check_gradient(loss, lambda w: np.zeros_like(w), w, seed=seed).ok
+
+
+def test_a_lone_value_reads_as_float32_only_when_it_looks_like_one():
+    assert lone_float32(float(np.float32(1e10 / 3))) and lone_float32(float(np.float32(0.1)))
+    for value in (1.0, 0.1, 0.75, 4097.0, 1000001.0, 16777215.0, 2.0e7):
+        assert not lone_float32(value), value
+
+
 # -- defect 2: noise read as a kink ----------------------------------------------------------------
 def test_growth_test_false_positive_rate_on_white_noise():
     rng = np.random.default_rng(0)

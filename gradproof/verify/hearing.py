@@ -33,6 +33,7 @@ __all__ = ["GROWTH_RATIO", "KINK_ALPHA", "STENCILS", "grows_with_step", "lone_fl
 STENCILS = 4  # independent fourth differences per step in the growth test
 GROWTH_RATIO = 32.0  # the two steps compared: a kink through the point multiplies its d4 by this
 KINK_ALPHA = 1e-4  # probability that pure rounding noise is read as growth (a kink)
+LONE_BITS = 22  # significant bits a lone loss value needs to be read as a float32 result (see lone_float32)
 DISTINCT_AT_LEAST = 2  # distinct nonzero values a grid is inferred from (2: chance 2⁻⁵⁸ for float64 results)
 
 
@@ -68,9 +69,17 @@ def result_grid(values: Iterable[float]) -> tuple[str, float]:
 
 def lone_float32(value: float) -> bool:
     """A single loss value that a float32 result would give and a float64 one almost never: on
-    float32's grid (chance 2⁻²⁹ for a float64 result) but not float16's (not a round number such
-    as 1.0 or 0.75, which a constant float64 loss may well return)."""
-    return value != 0.0 and math.isfinite(value) and _on_float32(value) and not _on_float16(value)
+    float32's grid but not float16's (not a round number such as 1.0 or 0.75), using at least
+    :data:`LONE_BITS` of float32's 24 significant bits, and not an integer below 2²⁴ (a count such
+    as 1,000,001 or 4097 lies on float32's grid too: a float64 loss constant at one, judged as
+    float32, let a wrong gradient pass).  A float32 result of a long computation fills its
+    mantissa: it uses fewer than 22 bits with probability 2⁻²."""
+    if value == 0.0 or not math.isfinite(value) or not _on_float32(value) or _on_float16(value):
+        return False
+    if abs(value) < 2.0**24 and value == int(value):
+        return False
+    mantissa = int(math.frexp(abs(value))[0] * 2.0**53)
+    return (mantissa >> ((mantissa & -mantissa).bit_length() - 1)).bit_length() >= LONE_BITS
 
 
 def growth_threshold(m: int = STENCILS, alpha: float = KINK_ALPHA) -> float:
