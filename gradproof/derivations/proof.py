@@ -15,6 +15,12 @@ CHECKED = "checked at exact random points"
 FAILED = "failed"
 
 
+class UndefinedPoint(Exception):
+    """Raised by a derivation's ``substitute`` where a side of a step has no value at a point (a
+    division by zero, 0/0, the log of 0): the claim says nothing there, so
+    :func:`gradproof.derivations.prove.check_at_points` leaves that one point out (and says so)."""
+
+
 @dataclass(frozen=True)
 class Counterexample:
     """Where the two sides of a step differ: the sizes, free-index values and exact input values

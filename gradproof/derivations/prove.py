@@ -42,6 +42,7 @@ from gradproof.derivations.proof import (  # noqa: F401 - part of this module's 
     Counterexample,
     ProofResult,
     StepRecord,
+    UndefinedPoint,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -451,7 +452,7 @@ def check_at_points(
     """:func:`check_numerically` that also returns the first point where the sides differ
     (None when the step holds at every point, or could not be evaluated)."""
     rng = random.Random(seed)
-    counts = 0
+    counts = undefined = 0
     for size_set in derivation.proof_sizes(sizes):
         concrete_lhs = derivation.concretize(lhs, size_set)
         concrete_rhs = derivation.concretize(rhs, size_set)
@@ -478,8 +479,12 @@ def check_at_points(
                 else:
                     left_point = unroll(concrete_lhs.xreplace(sub)).doit()
                     right_point = unroll(concrete_rhs.xreplace(sub)).doit()
-                left = derivation.substitute(left_point, values)
-                right = derivation.substitute(right_point, values)
+                try:
+                    left = derivation.substitute(left_point, values)
+                    right = derivation.substitute(right_point, values)
+                except UndefinedPoint:  # a side has no value here: the claim says nothing at this one point
+                    undefined += 1
+                    continue
                 a, b = sp.N(left, 50), sp.N(right, 50)
                 if not (a.is_number and b.is_number):
                     return False, f"could not evaluate to a number: {a} vs {b}", None
@@ -495,9 +500,12 @@ def check_at_points(
                     return False, (
                         f"fails at {where}: left {sp.N(a, 8)}, right {sp.N(b, 8)} (exact rational inputs)"
                     ), witness
+    left_out = (f"; {undefined} point{'s' if undefined != 1 else ''} where a side is undefined (a division by zero, "
+                "0/0 or log 0) left out: the claim says nothing there") if undefined else ""
     if counts == 0:
-        return False, "no index values to evaluate at any size", None
-    return True, f"{counts} evaluations to 50 digits hold (sizes {derivation.proof_size_text(sizes)})", None
+        return False, ("a side is undefined at every point tried" if undefined
+                       else "no index values to evaluate at any size"), None
+    return True, f"{counts} evaluations to 50 digits hold (sizes {derivation.proof_size_text(sizes)}){left_out}", None
 
 
 def unroll(expr: sp.Expr, _memo: dict | None = None) -> sp.Expr:

@@ -19,15 +19,17 @@ from typing import Any
 import sympy as sp
 
 from gradproof.derivations.model import Derivation
+from gradproof.derivations.proof import UndefinedPoint
 from gradproof.steps.context import Context, Domain
 from gradproof.steps.expectation import evaluate_opaque, registry_entry, sample_law
 from gradproof.steps.minibatch import BatchExpect, exact_expectation
 
 
-class UndefinedAtPoint(Exception):
+class UndefinedAtPoint(UndefinedPoint):
     """A side of a step has no value at a point (a division by zero, 0/0, the log of 0): the claim
-    says nothing there, so it is neither held nor failed at it (see ``check.establish``, which
-    checks the step again without the point's sizes)."""
+    says nothing there, so it is neither held nor failed at it.  The point checks leave that point
+    out (``prove.check_at_points``); raised elsewhere (a hypothesis drawn at the point), its size
+    set is left out (see ``check.establish``)."""
 
     def __init__(self, sizes: dict) -> None:
         self.sizes = dict(sizes)
