@@ -232,3 +232,13 @@ def test_vectors_with_an_assumed_sum_are_not_listed_as_free_real_inputs():
     analysis = analyse(read_source(tex(r"\sum_{l=1}^{d} u_l^2 &= 1", *UNIT, r"assume \sum_{l=1}^{d} y_l = 1")))
     kinds = {str(inp.symbol): inp.kind for inp in analysis.derivation.inputs}
     assert kinds["u"] == kinds["y"] == "constrained"
+
+
+def test_an_inner_range_that_follows_the_outer_index_is_judged_by_its_values():
+    """k + l with k ≤ d − l never exceeds d (a lag sum): the corners of the two ranges taken apart
+    said 2d − 2 and refused a true row (found by the attack); one step further is refused, in the
+    names the file wrote."""
+    declarations = ("index k, l = 1..d", "vector u : d")
+    assert statuses(r"\sum_{l=1}^{d-1} \sum_{k=1}^{d-l} u_{k+l}^2 &\ge 0", *declarations) == ["proved"]
+    err = _error(r"\sum_{l=1}^{d-1} \sum_{k=1}^{d-l+1} u_{k+l}^2 &\ge 0", *declarations)
+    assert "u_{k + l} (k from 1 to d - l + 1)" in err.message and "_l" not in err.message

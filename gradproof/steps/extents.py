@@ -72,12 +72,16 @@ def _written(entry: Any, bounds: dict, free: dict) -> str:
     def name(x: Any) -> str:
         return x.name.lstrip("_") if isinstance(x, sp.Symbol) else sp.sstr(x)
 
-    indices = ", ".join(sp.sstr(i.xreplace({s: sp.Symbol(name(s)) for s in i.free_symbols})) for i in entry.indices)
+    def plain(x: Any) -> str:  # summation dummies (_l) under the names written (l)
+        x = sp.sympify(x)
+        return sp.sstr(x.xreplace({s: sp.Symbol(name(s)) for s in x.free_symbols}))
+
+    indices = ", ".join(plain(i) for i in entry.indices)
     text = f"{entry.base}_{{{indices}}}"
     bound = [s for i in entry.indices for s in i.free_symbols if s in bounds and s not in free]
     for s in sorted(set(bound), key=sp.default_sort_key):
         lo, hi = bounds[s]
-        text += f" ({name(s)} from {sp.sstr(lo)} to {sp.sstr(hi)})"
+        text += f" ({name(s)} from {plain(lo)} to {plain(hi)})"
     return text
 
 
@@ -122,7 +126,10 @@ def _outside(index: Any, lo: Any, hi: Any, bounds: dict, size_sets: list[dict]) 
     """The first size set (with index values) where ``index`` can leave lo..hi, or None."""
     for sizes in size_sets:
         at = {s: sp.Integer(v) for s, v in sizes.items()}
-        span = _interval(index, bounds, at)
+        try:
+            span = _enumerated(index, bounds, at)
+        except _TooMany:
+            span = _interval(index, bounds, at)
         if span is None:
             continue  # an index of unknown range, or a range with no values here
         low, high = span
@@ -162,6 +169,64 @@ def _interval(e: Any, bounds: dict, at: dict, depth: int = 0) -> tuple[int, int]
             return None
         values.append(int(v))
     return min(values), max(values)
+
+
+_MAX_COMBINATIONS = 4000  # index values enumerated per entry and size set; beyond, the corners
+
+
+class _TooMany(Exception):
+    """More index combinations than :data:`_MAX_COMBINATIONS`, or bounds it cannot order."""
+
+
+def _enumerated(e: Any, bounds: dict, at: dict) -> tuple[int, int] | None:
+    """The least and greatest value ``e`` takes over every combination of the indices it depends
+    on, each in its range at sizes ``at``, inner ranges following the outer indices
+    (``\sum_{l=1}^{d-1} \sum_{k=1}^{d-l} u_{k+l}``: k + l ≤ d, where the corners of the two ranges
+    taken apart would say 2d − 2 and refuse a true row).  None when a symbol's range is unknown
+    or no combination exists; :class:`_TooMany` where enumerating is not worth it."""
+    e = sp.sympify(e).xreplace(at)
+    needed: list = []
+    stack = sorted(e.free_symbols, key=sp.default_sort_key)
+    while stack:
+        sym = stack.pop()
+        if sym in needed:
+            continue
+        if sym not in bounds:
+            return None
+        needed.append(sym)
+        for b in bounds[sym]:
+            stack.extend(sp.sympify(b).xreplace(at).free_symbols)
+    if len(needed) > _MAX_SYMBOLS:
+        raise _TooMany
+    order: list = []
+    while len(order) < len(needed):  # each index after the indices its range mentions
+        ready = [x for x in needed if x not in order
+                 and set().union(*(sp.sympify(b).xreplace(at).free_symbols for b in bounds[x])) <= set(order)]
+        if not ready:
+            raise _TooMany
+        order.extend(ready)
+    values: list[int] = []
+
+    def visit(k: int, assign: dict) -> None:
+        if k == len(order):
+            v = e.xreplace(assign)
+            if v.is_number and not v.is_Integer:
+                raise _NotAnIndex(v)
+            if not v.is_Integer:
+                raise _TooMany
+            values.append(int(v))
+            if len(values) > _MAX_COMBINATIONS:
+                raise _TooMany
+            return
+        sym = order[k]
+        lo, hi = (sp.sympify(b).xreplace(at).xreplace(assign) for b in bounds[sym])
+        if not (lo.is_Integer and hi.is_Integer):
+            raise _TooMany
+        for value in range(int(lo), int(hi) + 1):
+            visit(k + 1, {**assign, sym: sp.Integer(value)})
+
+    visit(0, {})
+    return (min(values), max(values)) if values else None
 
 
 class _NotAnIndex(Exception):
