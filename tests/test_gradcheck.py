@@ -162,46 +162,12 @@ def test_nondet_tol_is_honoured():
     assert gradproof.gradcheck(Jittery.apply, (x,), nondet_tol=1e-10)
 
 
-class LazyBackward(torch.autograd.Function):
-    """A backward with lazily built state: its first call uses a constant not yet set up (2 where
-    3 belongs), every later call the right one.  torch's gradcheck catches it (its first backward
-    call is a real one); ours used to spend the first call on the grad_output = 0 probe, where any
-    wrong factor is invisible, and passed it."""
-
-    calls = 0
-    wrong_first = True
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x**3
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        LazyBackward.calls += 1
-        k = 2.0 if (LazyBackward.calls == 1 and LazyBackward.wrong_first) else 3.0
-        return g * k * x**2
-
-
-@pytest.mark.parametrize("wrong_first", [True, False])
-def test_a_backward_wrong_only_on_its_first_call_fails(wrong_first):
-    LazyBackward.calls, LazyBackward.wrong_first = 0, wrong_first
-    x = rand(5)
-    if wrong_first:
-        with pytest.raises(GradcheckFailure, match="not reentrant|disagrees"):
-            gradproof.gradcheck(LazyBackward.apply, (x,))
-    else:  # the same code right on every call passes
-        assert gradproof.gradcheck(LazyBackward.apply, (x,))
-    LazyBackward.calls = 0
-    assert torch.autograd.gradcheck(LazyBackward.apply, (x,), raise_exception=False) is not wrong_first
-
-
 class CallCounted(torch.autograd.Function):
-    """sin whose backward is scaled by 1.5 from its ``wrong_from``-th call on (never: 0)."""
+    """sin whose backward is scaled by 1.5 on the calls ``wrong_on(call)`` picks (numbered from 1):
+    state built lazily (wrong only on the first call), or damaged after some calls."""
 
     calls = 0
-    wrong_from = 0
+    wrong_on = staticmethod(lambda call: False)
 
     @staticmethod
     def forward(ctx, x):
@@ -212,15 +178,30 @@ class CallCounted(torch.autograd.Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         CallCounted.calls += 1
-        wrong = CallCounted.wrong_from and CallCounted.calls >= CallCounted.wrong_from
-        return g * x.cos() * (1.5 if wrong else 1.0)
+        return g * x.cos() * (1.5 if CallCounted.wrong_on(CallCounted.calls) else 1.0)
+
+
+@pytest.mark.parametrize("wrong_first", [True, False])
+def test_a_backward_wrong_only_on_its_first_call_fails(wrong_first):
+    """torch's gradcheck catches it (its first backward call is a real one); ours used to spend the
+    first call on the grad_output = 0 probe, where any wrong factor is invisible, and passed it."""
+    CallCounted.calls, CallCounted.wrong_on = 0, staticmethod(lambda call: wrong_first and call == 1)
+    x = rand(5)
+    if wrong_first:
+        with pytest.raises(GradcheckFailure, match="not reentrant|disagrees"):
+            gradproof.gradcheck(CallCounted.apply, (x,))
+    else:  # the same code right on every call passes
+        assert gradproof.gradcheck(CallCounted.apply, (x,))
+    CallCounted.calls = 0
+    assert torch.autograd.gradcheck(CallCounted.apply, (x,), raise_exception=False) is not wrong_first
 
 
 @pytest.mark.parametrize("wrong_from", [0, 1, 2, 3, 4])
 def test_a_backward_that_goes_wrong_after_some_calls_fails(wrong_from):
     """The third backward call is the grad_output = 0 probe, where a wrong factor cannot show: a
     fourth call compared with the first catches a backward wrong from its third call on."""
-    CallCounted.calls, CallCounted.wrong_from = 0, wrong_from
+    CallCounted.calls = 0
+    CallCounted.wrong_on = staticmethod(lambda call: bool(wrong_from) and call >= wrong_from)
     ok = gradproof.gradcheck(CallCounted.apply, (rand(5),), raise_exception=False)
     assert ok is (wrong_from == 0)
 

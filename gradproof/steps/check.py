@@ -13,7 +13,6 @@ this module adds no rule of its own.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,7 +30,7 @@ from gradproof.steps.context import Domain, index_symbol
 from gradproof.steps.declarations import declare, definition_target
 from gradproof.steps.errors import StepsSyntaxError
 from gradproof.steps.extents import check_extents
-from gradproof.steps.points import StepsDerivation, UndefinedAtPoint, size_text
+from gradproof.steps.points import StepsDerivation
 from gradproof.steps.result import StepReport, StepResult
 from gradproof.steps.source import Source, read_source
 from gradproof.steps.tensors import as_component, is_tensor
@@ -40,7 +39,6 @@ from gradproof.steps.tensors import as_component, is_tensor
 # the largest file read, and the most relations checked in one file (each takes a second or more)
 MAX_FILE_BYTES = 4_000_000
 MAX_RELATIONS = 500
-_MAX_SKIPPED = 12  # size sets left out of one step's check because a side is undefined there
 _MODEL_RELATION = {"=": "=", ":=": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "!=": "!=", "=>": "=>"}
 _SYMPY_RELATION = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt, "<=": sp.Le, ">=": sp.Ge, "!=": sp.Ne}
 _COMPOSE = {("=", r): r for r in ("=", "<", ">", "<=", ">=")} | {(r, "="): r for r in ("<", ">", "<=", ">=")} | {
@@ -439,33 +437,11 @@ def establish(
     if op not in _MODEL_RELATION:
         return StepRecord(index, latex, FAILED, f"{op} states an approximation, which is not checked")
     step = Step(lhs, rhs, latex, _MODEL_RELATION[op])
-    derivation = analysis.derivation
     try:
-        record = None
-        for _ in range(_MAX_SKIPPED + 1):  # a size set where a side is undefined (0/0 at N = 2) is left out
-            try:
-                record = prove_step(derivation, step, index, seed=0, earlier=tuple(earlier))
-                break
-            except UndefinedAtPoint as exc:
-                if exc.sizes in derivation.skip:
-                    break
-                derivation.skip.append(exc.sizes)
-        if record is None:
-            where = "; ".join(size_text(s) for s in derivation.skip)
-            return StepRecord(index, latex, FAILED, f"not established: a side is undefined (a division by zero, "
-                              f"0/0 or log 0) at {where}, where the claim says nothing, and no other point was checked")  # fmt: skip
-        if derivation.skip and record.method != SHOWN:
-            where = "; ".join(size_text(s) for s in derivation.skip)
-            detail = (f"{record.detail}; not checked at {where}, where a side is undefined (a division by zero, "
-                      "0/0 or log 0): the claim says nothing there")  # fmt: skip
-            if record.method == FAILED and record.counterexample is None:
-                detail = f"not established: a side is undefined at {where}, and nothing else was checked"
-            record = dataclasses.replace(record, detail=detail)
-        return record
+        # a point where a side is undefined (0/0 at N = 2) is left out by the point checks themselves
+        return prove_step(analysis.derivation, step, index, seed=0, earlier=tuple(earlier))
     except Exception as exc:  # noqa: BLE001 - SymPy failing on a step is "not established", never a crash
         return StepRecord(index, latex, FAILED, f"could not be evaluated (SymPy raised {type(exc).__name__})")
-    finally:
-        derivation.skip.clear()
 
 
 def status_of(record: StepRecord) -> str:

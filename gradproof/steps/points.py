@@ -27,9 +27,8 @@ from gradproof.steps.minibatch import BatchExpect, exact_expectation
 
 class UndefinedAtPoint(UndefinedPoint):
     """A side of a step has no value at a point (a division by zero, 0/0, the log of 0): the claim
-    says nothing there, so it is neither held nor failed at it.  The point checks leave that point
-    out (``prove.check_at_points``); raised elsewhere (a hypothesis drawn at the point), its size
-    set is left out (see ``check.establish``)."""
+    says nothing there, so it is neither held nor failed at it: the point checks leave that point
+    out (``prove.check_at_points``), and a hypothesis is drawn again where it meets one."""
 
     def __init__(self, sizes: dict) -> None:
         self.sizes = dict(sizes)
@@ -66,14 +65,13 @@ class StepsDerivation(Derivation):
     context: Context | None = None
     _inputs_sorted: list = field(default_factory=list)
     _draws: dict = field(default_factory=dict)  # draws made at each size set since proof_sizes()
-    skip: list = field(default_factory=list)  # size sets where the step being checked is undefined
 
     def proof_sizes(self, values: Any = None) -> list[dict]:
         """With no size symbols every draw is one point: draw 8 times as often (24 points).  A
         vector on a sphere or a simplex is drawn first at its extreme points (see :func:`extremes`),
         then at random ones: each size set comes often enough for both (the prover draws 3 points
         per size set up to size 4, 1 beyond).  Starts the count of draws afresh (one step's check)."""
-        sizes = [s for s in super().proof_sizes(values) if {str(k): v for k, v in s.items()} not in self.skip]
+        sizes = super().proof_sizes(values)
         self._draws = {}
         if sizes == [{}]:
             return sizes * 8

@@ -125,11 +125,7 @@ def measure_noise(
         tau *= WIDEN
         s1, fmax, points, vals = wider
         heard += vals.values()
-    grid, grid_eps = result_grid(heard)
-    if grid_eps > output_eps:
-        output_eps = grid_eps
-    else:
-        grid = ""
+    grid, output_eps = _coarser_grid(heard, output_eps)
     # a nonzero loss value is never rounded more finely than its dtype's grid (float64's at least)
     own_grid = max(output_eps * fmax, GRID64) if fmax else 0.0
     silent = 0.0
@@ -160,12 +156,8 @@ def measure_noise(
     floor = max(floor, *(repeat_change(vals[k], f(p), output_eps) for k, p in points.items()))
     short, long_, values, again = _growth_probe(f, q, x, tau, rng)
     if not grid:  # forty more values: a float32 result shows its grid where four did not
-        grid, grid_eps = result_grid(heard + values)
-        if grid_eps > output_eps:
-            output_eps = grid_eps
-            floor = max(floor, output_eps * fmax)
-        else:
-            grid = ""
+        grid, output_eps = _coarser_grid(heard + values, output_eps)
+        floor = max(floor, output_eps * fmax)
     floor = max(floor, *(repeat_change(a, b, output_eps) for a, b in again))
     if grows_with_step(short, long_):  # grows with the step: a kink inside the probe, not rounding noise
         sigma = max(floor, EPS64 * fmax)
@@ -176,6 +168,13 @@ def measure_noise(
     sigma = max(pooled, floor, DTYPE_EPS["float32"] * fmax / 3.0)
     rel = min(1e-3, max(EPS64, relative_noise(sigma, f0, fmax)))
     return Noise(sigma, rel, True, False, output_eps=output_eps, grid=grid)
+
+
+def _coarser_grid(values: list[float], output_eps: float) -> tuple[str, float]:
+    """(the dtype whose grid ``values`` lie on, its unit roundoff) when coarser than the declared
+    ``output_eps``; else ("", ``output_eps``)."""
+    grid, grid_eps = result_grid(values)
+    return (grid, grid_eps) if grid_eps > output_eps else ("", output_eps)
 
 
 PROBE_START = 1e-6  # the first probe's step, relative to the input's scale

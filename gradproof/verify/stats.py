@@ -66,12 +66,18 @@ def t_quantile(alpha: float, dof: float) -> float:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
     if math.isinf(dof):
         return NormalDist().inv_cdf(1.0 - alpha / 2.0)
+    return _invert_tail(lambda t: t_two_sided_tail(t, dof), alpha)
+
+
+def _invert_tail(tail, alpha: float) -> float:
+    """The x ≥ 0 with ``tail(x)`` = ``alpha``, for a tail probability that falls from 1 at 0:
+    doubling until it is below, then bisection to 12 significant digits."""
     lo, hi = 0.0, 1.0
-    while t_two_sided_tail(hi, dof) > alpha:
+    while tail(hi) > alpha:
         hi *= 2.0
     for _ in range(200):
         mid = 0.5 * (lo + hi)
-        if t_two_sided_tail(mid, dof) > alpha:
+        if tail(mid) > alpha:
             lo = mid
         else:
             hi = mid
@@ -95,15 +101,4 @@ def f_quantile(alpha: float, d1: float, d2: float) -> float:
     """
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
-    lo, hi = 0.0, 1.0
-    while f_upper_tail(hi, d1, d2) > alpha:
-        hi *= 2.0
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if f_upper_tail(mid, d1, d2) > alpha:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= 1e-12 * hi:
-            break
-    return hi
+    return _invert_tail(lambda x: f_upper_tail(x, d1, d2), alpha)
